@@ -1,0 +1,34 @@
+"""Shared fixtures: a small region with one organization of each kind and a user per role."""
+
+from __future__ import annotations
+
+import pytest
+
+from participants.models import Role
+from tests.factories import FundFactory, MinistryFactory, MOFactory, SMOFactory, UserFactory, insured_person
+
+
+@pytest.fixture
+def region(db):
+    """Two MOs, two SMOs, the Fund and the Ministry, users of every role and a few persons."""
+
+    class Region:
+        pass
+
+    r = Region()
+    r.mo1, r.mo2 = MOFactory(code="270001"), MOFactory(code="270002")
+    r.smo1, r.smo2 = SMOFactory(code="27001"), SMOFactory(code="27002")
+    r.fund, r.ministry = FundFactory(), MinistryFactory()
+    r.mo1_user = UserFactory(username="mo1", role=Role.MO_STAFF, organization=r.mo1)
+    r.mo2_user = UserFactory(username="mo2", role=Role.MO_STAFF, organization=r.mo2)
+    r.smo1_l1 = UserFactory(username="smo1_l1", role=Role.SMO_L1, organization=r.smo1)
+    r.smo1_l2 = UserFactory(username="smo1_l2", role=Role.SMO_L2, organization=r.smo1)
+    r.smo1_l3 = UserFactory(username="smo1_l3", role=Role.SMO_L3, organization=r.smo1)
+    r.smo2_l2 = UserFactory(username="smo2_l2", role=Role.SMO_L2, organization=r.smo2)
+    r.fund_user = UserFactory(username="fund", role=Role.FUND, organization=r.fund)
+    r.ministry_user = UserFactory(username="ministry", role=Role.MINISTRY, organization=r.ministry)
+    r.admin_user = UserFactory(username="admin", role=Role.ADMIN, organization=None, is_staff=True, is_superuser=True)
+    # p1: SMO1 / MO1; p2: SMO2 / MO2
+    r.p1 = insured_person(smo=r.smo1, mo=r.mo1, last_name="Иванова", first_name="Мария")
+    r.p2 = insured_person(smo=r.smo2, mo=r.mo2, last_name="Петров", first_name="Пётр", patronymic="Ильич", sex=1)
+    return r
