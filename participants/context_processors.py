@@ -1,5 +1,11 @@
 from django.conf import settings
 
+from .navigation import menu_for
+
 
 def portal(request):
-    return {"OMS_REGION_CODE": settings.OMS_REGION_CODE, "USES_EMBEDDED_DB": settings.USES_EMBEDDED_DB}
+    return {
+        "OMS_REGION_CODE": settings.OMS_REGION_CODE,
+        "USES_EMBEDDED_DB": settings.USES_EMBEDDED_DB,
+        "main_menu": menu_for(request.user) if hasattr(request, "user") else [],
+    }

@@ -1,0 +1,49 @@
+"""The main menu: which pages each role sees. Entries whose URL is not installed yet are skipped."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+from .models import Role
+
+ALL = frozenset(Role.values)
+PERSON_ROLES = frozenset({Role.MO_STAFF, Role.SMO_L1, Role.SMO_L2, Role.SMO_L3, Role.FUND})
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    label: str
+    url_name: str
+    roles: frozenset
+    icon: str = "circle"
+
+
+MENU: list[MenuItem] = [
+    MenuItem(_("Главная"), "home", ALL, "house"),
+    MenuItem(_("Застрахованные лица"), "persons:search", PERSON_ROLES, "people"),
+    MenuItem(_("Планы"), "screening:plans", ALL - {Role.SMO_L1, Role.ADMIN}, "calendar3"),
+    MenuItem(_("Списки и протоколы"), "screening:uploads", frozenset({Role.MO_STAFF, Role.FUND}), "file-earmark-arrow-up"),
+    MenuItem(_("Списки по МО"), "screening:lists", frozenset({Role.SMO_L2, Role.SMO_L3, Role.FUND, Role.MINISTRY}), "list-check"),
+    MenuItem(_("События этапов"), "screening:events", frozenset({Role.MO_STAFF, Role.FUND}), "activity"),
+    MenuItem(_("Загрузка регистра"), "register:imports", frozenset({Role.FUND}), "database-up"),
+    MenuItem(_("Журнал доступа"), "audit:log", frozenset({Role.FUND}), "shield-lock"),
+    MenuItem(_("Организации"), "organizations", ALL, "building"),
+]
+
+
+def menu_for(user) -> list[dict]:
+    if not user.is_authenticated:
+        return []
+    items = []
+    for item in MENU:
+        if user.role not in item.roles:
+            continue
+        try:
+            url = reverse(item.url_name)
+        except NoReverseMatch:
+            continue
+        items.append({"label": item.label, "url": url, "icon": item.icon})
+    return items

@@ -1,0 +1,3 @@
+"""Views: accounts."""
+
+urlpatterns: list = []

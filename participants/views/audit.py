@@ -1,0 +1,3 @@
+"""Views: audit."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Views: persons."""
+
+urlpatterns: list = []

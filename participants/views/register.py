@@ -1,0 +1,3 @@
+"""Views: register."""
+
+urlpatterns: list = []
