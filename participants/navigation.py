@@ -11,6 +11,8 @@ from .models import Role
 
 ALL = frozenset(Role.values)
 PERSON_ROLES = frozenset({Role.MO_STAFF, Role.SMO_L1, Role.SMO_L2, Role.SMO_L3, Role.FUND})
+MO_FUND = frozenset({Role.MO_STAFF, Role.FUND})
+LIST_READERS = frozenset({Role.SMO_L2, Role.SMO_L3, Role.FUND, Role.MINISTRY})
 
 
 @dataclass(frozen=True)
@@ -25,9 +27,9 @@ MENU: list[MenuItem] = [
     MenuItem(_("Главная"), "home", ALL, "house"),
     MenuItem(_("Застрахованные лица"), "persons:search", PERSON_ROLES, "people"),
     MenuItem(_("Планы"), "screening:plans", ALL - {Role.SMO_L1, Role.ADMIN}, "calendar3"),
-    MenuItem(_("Списки и протоколы"), "screening:uploads", frozenset({Role.MO_STAFF, Role.FUND}), "file-earmark-arrow-up"),
-    MenuItem(_("Списки по МО"), "screening:lists", frozenset({Role.SMO_L2, Role.SMO_L3, Role.FUND, Role.MINISTRY}), "list-check"),
-    MenuItem(_("События этапов"), "screening:events", frozenset({Role.MO_STAFF, Role.FUND}), "activity"),
+    MenuItem(_("Списки и протоколы"), "screening:uploads", MO_FUND, "file-earmark-arrow-up"),
+    MenuItem(_("Списки по МО"), "screening:lists", LIST_READERS, "list-check"),
+    MenuItem(_("События этапов"), "screening:events", MO_FUND, "activity"),
     MenuItem(_("Загрузка регистра"), "register:imports", frozenset({Role.FUND}), "database-up"),
     MenuItem(_("Журнал доступа"), "audit:log", frozenset({Role.FUND}), "shield-lock"),
     MenuItem(_("Организации"), "organizations", ALL, "building"),

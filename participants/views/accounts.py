@@ -1,3 +1,34 @@
-"""Views: accounts."""
+"""Views: login, logout, password change and the home page of each role."""
 
-urlpatterns: list = []
+from __future__ import annotations
+
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.urls import path, reverse_lazy
+from django.views.generic import TemplateView
+
+from participants.roles import role_duties
+
+
+class HomeView(LoginRequiredMixin, TemplateView):
+    """The start page of a role: what this role does on the portal and where to go."""
+
+    template_name = "participants/home.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["duties"] = role_duties(self.request.user.role)
+        return context
+
+
+urlpatterns = [
+    path("", HomeView.as_view(), name="home"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "password/",
+        auth_views.PasswordChangeView.as_view(success_url=reverse_lazy("password_change_done")),
+        name="password_change",
+    ),
+    path("password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+]

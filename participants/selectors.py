@@ -1,0 +1,118 @@
+"""Reads of register data, always for a given user and through participants.scoping."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+
+from .identifiers import name_part_key, snils_clean
+from .models import AttachmentPeriod, Person, PolicyPeriod, User
+from .scoping import active_on, get_person_for_user, persons_visible_to, today
+
+
+@dataclass
+class PersonSearch:
+    """Search criteria: ENP, SNILS, surname + name + date of birth, or a partial surname."""
+
+    q: str = ""  # free text: ENP (16 digits), SNILS (11 digits) or a surname prefix
+    enp: str = ""
+    snils: str = ""
+    last_name: str = ""
+    first_name: str = ""
+    patronymic: str = ""
+    birth_date: datetime.date | None = None
+
+    def is_empty(self) -> bool:
+        return not any((self.q, self.enp, self.snils, self.last_name, self.first_name, self.birth_date))
+
+    def as_audit_query(self) -> dict:
+        return {k: (v.isoformat() if isinstance(v, datetime.date) else v) for k, v in self.__dict__.items() if v}
+
+
+def _name_key_prefix(last: str, first: str = "", patronymic: str = "") -> str:
+    key = name_part_key(last)
+    if first:
+        key += "|" + name_part_key(first)
+        if patronymic:
+            key += "|" + name_part_key(patronymic)
+    return key
+
+
+def person_search(*, user: User, criteria: PersonSearch) -> QuerySet[Person]:
+    """Persons visible to ``user`` matching ``criteria``; empty criteria give no rows."""
+    qs = persons_visible_to(user)
+    if criteria.is_empty():
+        return qs.none()
+    q = criteria.q.strip()
+    if q:
+        digits = snils_clean(q)
+        if len(digits) == 16 and digits == q.replace(" ", ""):
+            qs = qs.filter(enp=digits)
+        elif len(digits) == 11 and not any(ch.isalpha() for ch in q):
+            qs = qs.filter(snils=digits)
+        else:
+            words = q.split()
+            qs = qs.filter(name_key__startswith=_name_key_prefix(*words[:3]))
+    if criteria.enp:
+        qs = qs.filter(enp=criteria.enp.strip())
+    if criteria.snils:
+        qs = qs.filter(snils=snils_clean(criteria.snils))
+    if criteria.last_name or criteria.first_name:
+        if criteria.last_name and criteria.first_name:
+            qs = qs.filter(
+                name_key__startswith=_name_key_prefix(criteria.last_name, criteria.first_name, criteria.patronymic)
+            )
+        elif criteria.last_name:
+            qs = qs.filter(name_key__startswith=_name_key_prefix(criteria.last_name))
+        else:
+            qs = qs.filter(first_name__iexact=criteria.first_name.strip())
+    if criteria.birth_date:
+        qs = qs.filter(birth_date=criteria.birth_date)
+    return qs
+
+
+def persons_with_current_links(qs: QuerySet[Person], *, day: datetime.date | None = None) -> QuerySet[Person]:
+    """Annotate each person with today's SMO code and MO code, in the same query."""
+    day = day or today()
+    policy = PolicyPeriod.objects.filter(active_on(day), person=OuterRef("pk")).order_by("-date_from")
+    attachment = AttachmentPeriod.objects.filter(active_on(day), person=OuterRef("pk")).order_by("-date_from")
+    return qs.annotate(
+        current_smo_code=Subquery(policy.values("smo_code")[:1]),
+        current_mo_code=Subquery(attachment.values("mo_code")[:1]),
+        current_district=Subquery(attachment.values("district")[:1]),
+    )
+
+
+def person_card(*, user: User, pk: int) -> Person:
+    """One person with the full policy and attachment history, or 404 outside the user's scope."""
+    person = get_person_for_user(user, pk)
+    return (
+        Person.objects.filter(pk=person.pk)
+        .prefetch_related(
+            Prefetch("policies", queryset=PolicyPeriod.objects.select_related("smo").order_by("-date_from")),
+            Prefetch("attachments", queryset=AttachmentPeriod.objects.select_related("mo").order_by("-date_from")),
+        )
+        .get()
+    )
+
+
+def insurer_on(person: Person, day: datetime.date) -> PolicyPeriod | None:
+    """Who insured ``person`` on ``day`` (from the loaded history)."""
+    return PolicyPeriod.objects.filter(active_on(day), person=person).order_by("-date_from").first()
+
+
+def attachment_on(person: Person, day: datetime.date) -> AttachmentPeriod | None:
+    """Where ``person`` was attached on ``day``."""
+    return AttachmentPeriod.objects.filter(active_on(day), person=person).order_by("-date_from").first()
+
+
+__all__ = [
+    "PersonSearch",
+    "attachment_on",
+    "insurer_on",
+    "person_card",
+    "person_search",
+    "persons_with_current_links",
+]
