@@ -15,6 +15,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("omsportal.api_urls")),
+    path("screening/", include("screening.urls")),
     path("", include("participants.urls")),
 ]
 if settings.DEBUG:

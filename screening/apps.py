@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class ScreeningConfig(AppConfig):
     name = "screening"
     verbose_name = _("Профилактические мероприятия")
+
+    def ready(self) -> None:
+        from participants.scoping import register_person_scope_hook
+
+        from .scoping import mo_list_scope
+
+        register_person_scope_hook(mo_list_scope)

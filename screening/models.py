@@ -1,0 +1,457 @@
+"""Plans, yearly lists with their identification protocols, and stage events [R II.1–II.9, II.16, II.22, II.24]."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from participants.models import JobStatus, Organization, Person
+
+MONTH_VALIDATORS = [MinValueValidator(1), MaxValueValidator(12)]
+QUARTER_VALIDATORS = [MinValueValidator(1), MaxValueValidator(4)]
+
+
+class Measure(models.TextChoices):
+    DVN = "DVN", _("ДВН")
+    PMO = "PMO", _("ПМО")
+    DN = "DN", _("ДН")
+
+
+# --- Plans -------------------------------------------------------------------------------------------
+
+
+class PlanStatus(models.TextChoices):
+    DRAFT = "DRAFT", _("проект")
+    APPROVED = "APPROVED", _("утверждён")
+
+
+class YearPlan(models.Model):
+    """The Ministry's yearly plan of preventive measures, per MO, measure and month [R II.1], due 15 January."""
+
+    year = models.PositiveSmallIntegerField(_("год"), unique=True)
+    status = models.CharField(_("статус"), max_length=10, choices=PlanStatus.choices, default=PlanStatus.DRAFT)
+    approved_at = models.DateTimeField(_("утверждён"), null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("создан"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("изменён"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("план профилактических мероприятий")
+        verbose_name_plural = _("планы профилактических мероприятий")
+        ordering = ["-year"]
+
+    def __str__(self) -> str:
+        return f"{self.year} ({self.get_status_display()})"
+
+
+class YearPlanLine(models.Model):
+    """One cell of the yearly plan: MO × measure × month → number of persons."""
+
+    plan = models.ForeignKey(YearPlan, on_delete=models.CASCADE, related_name="lines")
+    mo = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+", verbose_name=_("МО"))
+    measure = models.CharField(_("мероприятие"), max_length=3, choices=Measure.choices)
+    month = models.PositiveSmallIntegerField(_("месяц"), validators=MONTH_VALIDATORS)
+    quantity = models.PositiveIntegerField(_("человек"))
+
+    class Meta:
+        verbose_name = _("строка плана")
+        verbose_name_plural = _("строки плана")
+        ordering = ["plan", "mo", "measure", "month"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "mo", "measure", "month"], name="yearplanline_unique"),
+            models.CheckConstraint(condition=Q(month__gte=1, month__lte=12), name="yearplanline_month_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.mo_id} {self.measure} {self.month}: {self.quantity}"
+
+
+class DistrictPlan(models.Model):
+    """The MO's own plan for a year by district and month [R II.2]."""
+
+    mo = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", verbose_name=_("МО"))
+    year = models.PositiveSmallIntegerField(_("год"))
+    district = models.ForeignKey(
+        "participants.District", on_delete=models.CASCADE, related_name="+", verbose_name=_("участок")
+    )
+    measure = models.CharField(_("мероприятие"), max_length=3, choices=Measure.choices)
+    month = models.PositiveSmallIntegerField(_("месяц"), validators=MONTH_VALIDATORS)
+    quantity = models.PositiveIntegerField(_("человек"))
+
+    class Meta:
+        verbose_name = _("план по участку")
+        verbose_name_plural = _("планы по участкам")
+        ordering = ["mo", "year", "district", "measure", "month"]
+        constraints = [
+            models.UniqueConstraint(fields=["mo", "year", "district", "measure", "month"], name="districtplan_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.mo_id}/{self.district_id} {self.year} {self.measure} {self.month}: {self.quantity}"
+
+
+class BrigadeTrip(models.Model):
+    """A planned trip of a mobile brigade, or a transport delivery of residents of remote areas [R II.2]."""
+
+    class Kind(models.TextChoices):
+        BRIGADE = "BRIGADE", _("выезд мобильной бригады")
+        DELIVERY = "DELIVERY", _("доставка застрахованных лиц транспортом")
+
+    mo = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", verbose_name=_("МО"))
+    kind = models.CharField(_("вид"), max_length=10, choices=Kind.choices, default=Kind.BRIGADE)
+    date_from = models.DateField(_("с"))
+    date_to = models.DateField(_("по"))
+    settlement = models.CharField(_("населённый пункт"), max_length=300)
+    measures = ArrayField(models.CharField(max_length=3, choices=Measure.choices), default=list, blank=True)
+    note = models.CharField(_("примечание"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("график выездов мобильной бригады")
+        verbose_name_plural = _("графики выездов мобильных бригад")
+        ordering = ["mo", "date_from"]
+
+    def __str__(self) -> str:
+        return f"{self.settlement} {self.date_from}"
+
+
+class SpecialDay(models.Model):
+    """A day set aside for check-ups or particular examinations [R II.2]."""
+
+    mo = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", verbose_name=_("МО"))
+    date = models.DateField(_("дата"))
+    time_from = models.TimeField(_("с"), null=True, blank=True)
+    time_to = models.TimeField(_("до"), null=True, blank=True)
+    description = models.CharField(_("что проводится"), max_length=500)
+
+    class Meta:
+        verbose_name = _("специально выделенный день")
+        verbose_name_plural = _("специально выделенные дни")
+        ordering = ["mo", "date"]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.description}"
+
+
+class RoutingRule(models.Model):
+    """Where an examination of a measure is done: in the MO or, by contract, in another MO [R II.2, II.24]."""
+
+    mo = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", verbose_name=_("МО"))
+    year = models.PositiveSmallIntegerField(_("год"))
+    measure = models.CharField(_("мероприятие"), max_length=3, choices=Measure.choices)
+    examination = models.CharField(_("исследование / приём"), max_length=300)
+    performer = models.ForeignKey(
+        Organization,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("исполнитель (иная МО)"),
+    )
+    place = models.CharField(_("кабинет / адрес"), max_length=300, blank=True)
+    contract = models.CharField(_("договор"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("схема маршрутизации")
+        verbose_name_plural = _("схемы маршрутизации")
+        ordering = ["mo", "year", "measure", "examination"]
+
+    def __str__(self) -> str:
+        return self.examination
+
+
+class PreventionSchedule(models.Model):
+    """The MO's schedule of preventive work and the responsible person's phone, for SMOs [R II.24]."""
+
+    mo = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", verbose_name=_("МО"))
+    year = models.PositiveSmallIntegerField(_("год"))
+    working_hours = models.TextField(_("график работы при проведении профилактических мероприятий"))
+    booking = models.TextField(_("порядок записи"), blank=True)
+    responsible_name = models.CharField(_("ответственное лицо"), max_length=300)
+    responsible_phone = models.CharField(_("телефон ответственного"), max_length=100)
+
+    class Meta:
+        verbose_name = _("график профилактической работы")
+        verbose_name_plural = _("графики профилактической работы")
+        constraints = [models.UniqueConstraint(fields=["mo", "year"], name="preventionschedule_mo_year")]
+
+    def __str__(self) -> str:
+        return f"{self.mo_id} {self.year}"
+
+
+class PlanChange(models.Model):
+    """Edit history of plans, schedules and routing: who changed what and when."""
+
+    at = models.DateTimeField(_("когда"), auto_now_add=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    mo = models.ForeignKey(Organization, on_delete=models.CASCADE, null=True, related_name="+")
+    object_type = models.CharField(_("объект"), max_length=50)
+    object_id = models.BigIntegerField(null=True)
+    action = models.CharField(_("действие"), max_length=10)  # create / update / delete / approve / upload
+    changes = models.JSONField(_("изменения"), default=dict)
+
+    class Meta:
+        verbose_name = _("изменение плана")
+        verbose_name_plural = _("история изменений планов")
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d} {self.object_type} {self.action}"
+
+
+# --- Lists and protocols ------------------------------------------------------------------------------
+
+
+class ListKind(models.TextChoices):
+    YEARLY = "YEARLY", _("годовой список")
+    DN = "DN", _("список диспансерного наблюдения")
+    UPDATE = "UPDATE", _("актуализация списка")
+
+
+class UploadStatus(models.TextChoices):
+    PENDING = "PENDING", _("в очереди")
+    RUNNING = "RUNNING", _("обрабатывается")
+    DONE = "DONE", _("протокол сформирован")
+    REJECTED = "REJECTED", _("файл отклонён")
+    FAILED = "FAILED", _("ошибка обработки")
+
+
+class ListUpload(models.Model):
+    """One uploaded list file with its processing progress and protocol [R II.2, II.5, II.6]."""
+
+    mo = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+", verbose_name=_("МО"))
+    year = models.PositiveSmallIntegerField(_("год"), null=True, blank=True)
+    kind = models.CharField(_("вид"), max_length=10, choices=ListKind.choices, default=ListKind.YEARLY)
+    measures = ArrayField(models.CharField(max_length=3), default=list, blank=True, verbose_name=_("мероприятия"))
+    file = models.FileField(_("файл"), upload_to="lists/%Y/%m/")
+    original_name = models.CharField(_("имя файла"), max_length=255)
+    file_format = models.CharField(_("формат"), max_length=5, blank=True)  # XML / CSV / XLSX
+    header_filename = models.CharField(_("FILENAME заголовка"), max_length=100, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("загрузил")
+    )
+    created_at = models.DateTimeField(_("загружен"), auto_now_add=True)
+    status = models.CharField(_("статус"), max_length=10, choices=UploadStatus.choices, default=UploadStatus.PENDING)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    processing_date = models.DateField(_("дата обработки"), null=True, blank=True)  # register as of this date
+    records_total = models.PositiveIntegerField(_("всего записей"), default=0)
+    records_read = models.PositiveIntegerField(_("прочитано"), default=0)
+    records_checked = models.PositiveIntegerField(_("проверено"), default=0)
+    records_written = models.PositiveIntegerField(_("записано"), default=0)
+    records_accepted = models.PositiveIntegerField(_("принято"), default=0)
+    records_rejected = models.PositiveIntegerField(_("отклонено"), default=0)
+    warnings = models.PositiveIntegerField(_("предупреждений"), default=0)
+    counts_by_code = models.JSONField(_("ошибок по кодам"), default=dict, blank=True)
+    file_error_code = models.PositiveSmallIntegerField(_("код ошибки файла"), null=True, blank=True)  # 901/902
+    message = models.TextField(_("сообщение"), blank=True)
+    protocol_issued_at = models.DateTimeField(_("протокол выдан"), null=True, blank=True)
+    correction_due = models.DateField(_("срок исправления"), null=True, blank=True)  # R II.6: 5 working days
+    is_current = models.BooleanField(_("действующий список"), default=False)
+
+    class Meta:
+        verbose_name = _("загрузка списка")
+        verbose_name_plural = _("загрузки списков")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["mo", "year", "kind"], name="listupload_mo_year")]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.get_status_display()})"
+
+    @staticmethod
+    def scope_for_user(user) -> Q | None:
+        from participants.models import Role
+
+        if user.role in (Role.FUND, Role.MINISTRY):
+            return Q()
+        if user.role == Role.MO_STAFF and user.organization_id:
+            return Q(mo_id=user.organization_id)
+        return None
+
+
+class ProtocolError(models.Model):
+    """One problem (PR) of a protocol: the record number, the code of formats.md, the field, a Russian comment."""
+
+    class Severity(models.TextChoices):
+        FILE = "F", _("файл")
+        ERROR = "E", _("ошибка")
+        WARNING = "W", _("предупреждение")
+
+    upload = models.ForeignKey(ListUpload, on_delete=models.CASCADE, related_name="protocol_errors")
+    n_zap = models.PositiveIntegerField(_("N_ZAP"), null=True, blank=True)
+    code = models.PositiveSmallIntegerField(_("код"))
+    severity = models.CharField(_("вид"), max_length=1, choices=Severity.choices, default=Severity.ERROR)
+    field = models.CharField(_("поле"), max_length=30, blank=True)  # IM_POL
+    base_element = models.CharField(_("элемент"), max_length=30, blank=True)  # BAS_EL
+    comment = models.CharField(_("пояснение"), max_length=500, blank=True)
+    measure = models.CharField(_("мероприятие"), max_length=3, blank=True)
+    person_label = models.CharField(_("лицо"), max_length=300, blank=True)  # as written in the MO's own file
+
+    class Meta:
+        verbose_name = _("ошибка протокола")
+        verbose_name_plural = _("ошибки протокола")
+        ordering = ["upload", "n_zap", "code"]
+        indexes = [models.Index(fields=["upload", "code"], name="protocolerror_upload_code")]
+
+    def __str__(self) -> str:
+        return f"{self.n_zap}: {self.code}"
+
+
+class ListStaging(models.Model):
+    """A record of an uploaded file being processed, staged in bulk for set-based identification."""
+
+    upload = models.ForeignKey(ListUpload, on_delete=models.CASCADE, related_name="+", db_index=False)
+    n_zap = models.PositiveIntegerField()
+    measure = models.CharField(max_length=3, blank=True)
+    month = models.PositiveSmallIntegerField(null=True)
+    quarter = models.PositiveSmallIntegerField(null=True)
+    doctor_snils = models.CharField(max_length=11, blank=True)
+    enp = models.CharField(max_length=16, blank=True)
+    snils = models.CharField(max_length=11, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    first_name = models.CharField(max_length=100, blank=True)
+    patronymic = models.CharField(max_length=100, blank=True)
+    name_key = models.CharField(max_length=310, blank=True)
+    sex = models.PositiveSmallIntegerField(null=True)
+    birth_date = models.DateField(null=True)
+    district = models.CharField(max_length=20, blank=True)
+    phone = models.CharField(max_length=50, blank=True)
+    format_ok = models.BooleanField(default=True)  # false when a 1xx error was found while reading
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, null=True, related_name="+", db_constraint=False)
+    smo = models.ForeignKey(Organization, on_delete=models.CASCADE, null=True, related_name="+", db_constraint=False)
+    smo_code = models.CharField(max_length=5, blank=True)
+    rejected = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("запись обработки")
+        verbose_name_plural = _("записи обработки")
+        indexes = [models.Index(fields=["upload", "n_zap"], name="liststaging_upload_nzap")]
+
+    def __str__(self) -> str:
+        return f"{self.upload_id}:{self.n_zap}"
+
+
+class EntryState(models.TextChoices):
+    LISTED = "LISTED", _("в списке")
+    STARTED = "STARTED", _("начал 1 этап")
+    STAGE1_DONE = "STAGE1_DONE", _("завершил 1 этап")
+    STAGE2_SENT = "STAGE2_SENT", _("направлен на 2 этап")
+    STAGE2_DONE = "STAGE2_DONE", _("завершил 2 этап")
+    PMO_STARTED = "PMO_STARTED", _("начал профосмотр")
+    PMO_DONE = "PMO_DONE", _("завершил профосмотр")
+    REFUSED = "REFUSED", _("отказался")
+
+
+class ListEntry(models.Model):
+    """A person accepted onto an MO's list for a year and measure: the mark of the measure and year [R II.5]."""
+
+    upload = models.ForeignKey(ListUpload, on_delete=models.CASCADE, related_name="entries")
+    mo = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+", verbose_name=_("МО"))
+    year = models.PositiveSmallIntegerField(_("год"))
+    measure = models.CharField(_("мероприятие"), max_length=3, choices=Measure.choices)
+    month = models.PositiveSmallIntegerField(_("месяц"), null=True, blank=True)
+    quarter = models.PositiveSmallIntegerField(_("квартал"), null=True, blank=True)
+    doctor_snils = models.CharField(_("СНИЛС врача"), max_length=11, blank=True)
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="list_entries")
+    smo = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, null=True, related_name="+", verbose_name=_("СМО")
+    )  # R II.5 / domain §4.4: the insurer responsible, recorded at identification
+    smo_code = models.CharField(_("код СМО"), max_length=5)
+    district = models.CharField(_("участок"), max_length=20, blank=True)
+    phone = models.CharField(_("телефон"), max_length=50, blank=True)
+    n_zap = models.PositiveIntegerField(_("N_ZAP"))
+    state = models.CharField(_("состояние"), max_length=12, choices=EntryState.choices, default=EntryState.LISTED)
+    state_date = models.DateField(_("дата состояния"), null=True, blank=True)
+    health_group = models.CharField(_("группа здоровья"), max_length=4, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("запись списка")
+        verbose_name_plural = _("записи списков")
+        ordering = ["mo", "year", "measure", "month"]
+        constraints = [
+            # 602: one person on one MO's list per year and measure, region-wide.
+            models.UniqueConstraint(fields=["year", "measure", "person"], name="listentry_year_measure_person"),
+        ]
+        indexes = [
+            models.Index(fields=["mo", "year", "measure", "month"], name="listentry_mo_year"),
+            models.Index(fields=["smo", "year", "measure", "month"], name="listentry_smo_year"),
+            models.Index(fields=["person"], name="listentry_person"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.mo_id} {self.year} {self.measure} {self.person_id}"
+
+
+# --- Stage events -----------------------------------------------------------------------------------------
+
+
+class EventType(models.TextChoices):
+    START1 = "START1", _("начало 1 этапа / профосмотра")
+    END1 = "END1", _("завершение 1 этапа / профосмотра")
+    TO_STAGE2 = "TO_STAGE2", _("направлен на 2 этап")
+    END2 = "END2", _("завершение 2 этапа")
+    REFUSED = "REFUSED", _("отказ")
+
+
+class EventBatch(models.Model):
+    """A batch of stage events posted by an MO (EVENTS file or API call) [R II.9]."""
+
+    mo = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+", verbose_name=_("МО"))
+    posted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    source = models.CharField(_("источник"), max_length=10, default="FILE")  # FILE / API
+    original_name = models.CharField(_("имя файла"), max_length=255, blank=True)
+    file = models.FileField(_("файл"), upload_to="events/%Y/%m/", blank=True)
+    status = models.CharField(_("статус"), max_length=10, choices=JobStatus.choices, default=JobStatus.PENDING)
+    records_total = models.PositiveIntegerField(default=0)
+    records_accepted = models.PositiveIntegerField(default=0)
+    records_rejected = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    message = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("пакет событий")
+        verbose_name_plural = _("пакеты событий")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.mo_id} {self.created_at:%Y-%m-%d}"
+
+    @staticmethod
+    def scope_for_user(user) -> Q | None:
+        return ListUpload.scope_for_user(user)
+
+
+class StageEvent(models.Model):
+    """One stage event of a person: started, finished stage 1, sent to stage 2, finished stage 2, refused."""
+
+    batch = models.ForeignKey(EventBatch, on_delete=models.CASCADE, related_name="events")
+    mo = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="stage_events")
+    entry = models.ForeignKey(ListEntry, on_delete=models.SET_NULL, null=True, blank=True, related_name="events")
+    measure = models.CharField(_("мероприятие"), max_length=3, choices=Measure.choices)
+    event = models.CharField(_("событие"), max_length=10, choices=EventType.choices)
+    date = models.DateField(_("дата"))
+    result = models.PositiveSmallIntegerField(_("результат (V009)"), null=True, blank=True)
+    health_group = models.CharField(_("группа здоровья"), max_length=4, blank=True)
+    diagnoses = ArrayField(models.CharField(max_length=10), default=list, blank=True, verbose_name=_("диагнозы"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("событие этапа")
+        verbose_name_plural = _("события этапов")
+        ordering = ["person", "date"]
+        constraints = [
+            # A re-posted event is the same event: posting is idempotent.
+            models.UniqueConstraint(fields=["person", "measure", "event", "date"], name="stageevent_unique"),
+        ]
+        indexes = [models.Index(fields=["mo", "date"], name="stageevent_mo_date")]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} {self.event} {self.date}"

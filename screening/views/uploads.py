@@ -1,0 +1,3 @@
+"""Views: uploads."""
+
+urlpatterns: list = []
