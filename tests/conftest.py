@@ -32,3 +32,45 @@ def region(db):
     r.p1 = insured_person(smo=r.smo1, mo=r.mo1, last_name="Иванова", first_name="Мария")
     r.p2 = insured_person(smo=r.smo2, mo=r.mo2, last_name="Петров", first_name="Пётр", patronymic="Ильич", sex=1)
     return r
+
+
+@pytest.fixture
+def real_celery_worker(transactional_db, settings):
+    """A real Celery worker (in a thread of this process) consuming from the Redis of REDIS_URL.
+
+    Fails, never skips, when Redis is not configured or not reachable: CI must prove jobs run on a real broker.
+    """
+    import os
+
+    import redis
+    from celery.contrib.testing.worker import start_worker
+
+    from omsportal.celery import app
+
+    redis_url = os.environ.get("REDIS_URL")
+    if not redis_url:
+        pytest.fail("REDIS_URL is not set: the Celery worker test needs a real Redis (see .ci/run)")
+    try:
+        redis.Redis.from_url(redis_url, socket_connect_timeout=5).ping()
+    except redis.RedisError as exc:
+        pytest.fail(f"Redis at {redis_url} is not reachable: {exc}")
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.OMS_INPROCESS_JOBS = False
+    previous = {key: app.conf[key] for key in ("broker_url", "task_always_eager")}
+    app.conf.update(broker_url=redis_url, task_always_eager=False)
+    _reset_broker_pools(app)
+    try:
+        with start_worker(app, perform_ping_check=False, loglevel="WARNING", shutdown_timeout=30) as worker:
+            yield worker
+    finally:
+        app.conf.update(previous)
+        _reset_broker_pools(app)
+
+
+def _reset_broker_pools(app) -> None:
+    """Drop cached broker connections so the next publish uses the current broker_url."""
+    if app._pool is not None:
+        app._pool.force_close_all()
+        app._pool = None
+    app.amqp._producer_pool = None
