@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import F, OuterRef, Prefetch, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce, NullIf
 
 from .identifiers import name_part_key, snils_clean
 from .models import AttachmentPeriod, Person, PolicyPeriod, User
@@ -73,8 +74,13 @@ def person_search(*, user: User, criteria: PersonSearch) -> QuerySet[Person]:
     return qs
 
 
+def _org_label(prefix: str):
+    """Short name of the linked organization, else its full name (NULL when the period has no FK)."""
+    return Coalesce(NullIf(F(f"{prefix}__short_name"), Value("")), F(f"{prefix}__name"))
+
+
 def persons_with_current_links(qs: QuerySet[Person], *, day: datetime.date | None = None) -> QuerySet[Person]:
-    """Annotate each person with today's SMO code and MO code, in the same query."""
+    """Annotate each person with today's SMO and MO (code, name, organization id), in the same query."""
     day = day or today()
     policy = PolicyPeriod.objects.filter(active_on(day), person=OuterRef("pk")).order_by("-date_from")
     attachment = AttachmentPeriod.objects.filter(active_on(day), person=OuterRef("pk")).order_by("-date_from")
@@ -82,7 +88,26 @@ def persons_with_current_links(qs: QuerySet[Person], *, day: datetime.date | Non
         current_smo_code=Subquery(policy.values("smo_code")[:1]),
         current_mo_code=Subquery(attachment.values("mo_code")[:1]),
         current_district=Subquery(attachment.values("district")[:1]),
+        current_smo_id=Subquery(policy.values("smo_id")[:1]),
+        current_smo_name=Subquery(policy.annotate(label=_org_label("smo")).values("label")[:1]),
+        current_mo_id=Subquery(attachment.values("mo_id")[:1]),
+        current_mo_name=Subquery(attachment.annotate(label=_org_label("mo")).values("label")[:1]),
     )
+
+
+# Orderings offered by the search page: key -> order_by() fields (pk last keeps pages stable).
+PERSON_SORTS: dict[str, tuple[str, ...]] = {
+    "name": ("last_name", "first_name", "patronymic", "birth_date", "pk"),
+    "-name": ("-last_name", "-first_name", "-patronymic", "-birth_date", "-pk"),
+    "birth_date": ("birth_date", "last_name", "first_name", "patronymic", "pk"),
+    "-birth_date": ("-birth_date", "last_name", "first_name", "patronymic", "pk"),
+}
+
+
+def person_search_page_queryset(*, user: User, criteria: PersonSearch, sort: str = "name") -> QuerySet[Person]:
+    """The search result for a list page: scoped, with current SMO/MO, in the requested order."""
+    qs = persons_with_current_links(person_search(user=user, criteria=criteria))
+    return qs.order_by(*PERSON_SORTS.get(sort, PERSON_SORTS["name"]))
 
 
 def person_card(*, user: User, pk: int) -> Person:
@@ -109,10 +134,12 @@ def attachment_on(person: Person, day: datetime.date) -> AttachmentPeriod | None
 
 
 __all__ = [
+    "PERSON_SORTS",
     "PersonSearch",
     "attachment_on",
     "insurer_on",
     "person_card",
     "person_search",
+    "person_search_page_queryset",
     "persons_with_current_links",
 ]

@@ -1,3 +1,192 @@
-"""Views: audit."""
+"""Views: the Fund reads the audit log of access to personal data and downloads it as CSV or XLSX [R II.25]."""
 
-urlpatterns: list = []
+from __future__ import annotations
+
+import csv
+import json
+import tempfile
+
+import xlsxwriter
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.urls import include, path
+from django.utils import timezone
+from django.utils.translation import gettext as _g
+from django.views import View
+from django.views.generic import TemplateView
+
+from participants.audit import audit_record
+from participants.filtersets import AuditLogFilter
+from participants.models import AuditAction, AuditLog, Role
+
+PAGE_SIZE = 50
+# Shown person ids per row; the rest is a count (the ENP filter finds entries about one person).
+IDS_SHOWN = 5
+# An XLSX sheet holds 1 048 576 rows: a header, the data and one row saying the selection was cut.
+XLSX_MAX_ROWS = 1_048_574
+EXPORT_CHUNK = 2_000
+
+ACTION_BADGES = {
+    AuditAction.VIEW: "info",
+    AuditAction.SEARCH: "secondary",
+    AuditAction.LIST: "light",
+    AuditAction.EXPORT: "warning",
+    AuditAction.UPDATE: "primary",
+    AuditAction.IMPORT: "success",
+}
+
+
+class FundOnlyMixin(LoginRequiredMixin):
+    """The audit log is the Fund's control tool; for every other role it does not exist (404)."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and request.user.role != Role.FUND:
+            raise Http404("Audit log is for the Fund only")
+        return super().dispatch(request, *args, **kwargs)
+
+
+def _base_queryset():
+    return AuditLog.objects.select_related("user", "organization").order_by("-at", "-id")
+
+
+def _query_text(query: dict) -> str:
+    return "; ".join(f"{key}: {value}" for key, value in query.items())
+
+
+class AuditLogView(FundOnlyMixin, TemplateView):
+    """Newest entries first, filtered by user, organization, action, dates and person."""
+
+    template_name = "participants/audit_log.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        filterset = AuditLogFilter(self.request.GET or None, queryset=_base_queryset(), request=self.request)
+        page_obj = Paginator(filterset.qs, PAGE_SIZE).get_page(self.request.GET.get("page"))
+        entries = list(page_obj.object_list)
+        for entry in entries:
+            entry.badge = ACTION_BADGES.get(entry.action, "secondary")
+            entry.ids_shown = entry.person_ids[:IDS_SHOWN]
+            entry.ids_more = max(0, entry.person_count - len(entry.ids_shown))
+            entry.query_text = _query_text(entry.query)
+        context.update(
+            filter=filterset,
+            page_obj=page_obj,
+            entries=entries,
+            filtered=filterset.is_bound and any(v for k, v in self.request.GET.items() if k != "page"),
+        )
+        return context
+
+
+def _export_header() -> list[str]:
+    return [
+        _g("Когда"),
+        _g("Логин"),
+        _g("Пользователь"),
+        _g("Код организации"),
+        _g("Организация"),
+        _g("Действие"),
+        _g("Объект"),
+        _g("Число лиц"),
+        _g("Идентификаторы лиц"),
+        _g("Параметры"),
+        _g("Адрес"),
+        _g("IP-адрес"),
+        _g("Канал"),
+        _g("Основание"),
+    ]
+
+
+def _export_rows(queryset):
+    tz = timezone.get_current_timezone()
+    for entry in queryset.iterator(chunk_size=EXPORT_CHUNK):
+        yield [
+            timezone.localtime(entry.at, tz).strftime("%d.%m.%Y %H:%M:%S"),
+            entry.user.username if entry.user else "",
+            entry.user.display_name if entry.user else "",
+            entry.organization.code if entry.organization else "",
+            entry.organization.display_name if entry.organization else "",
+            entry.get_action_display(),
+            entry.object_type,
+            entry.person_count,
+            " ".join(str(pk) for pk in entry.person_ids),
+            json.dumps(entry.query, ensure_ascii=False) if entry.query else "",
+            entry.path,
+            entry.ip or "",
+            entry.channel,
+            entry.reason,
+        ]
+
+
+class _Echo:
+    """A file-like object whose write returns the line, for streaming csv.writer output."""
+
+    def write(self, value):
+        return value
+
+
+class AuditExportView(FundOnlyMixin, View):
+    """The filtered log as CSV (streamed, UTF-8 with BOM, ';' for Excel) or XLSX; the download is itself audited."""
+
+    def get(self, request):
+        fmt = request.GET.get("fmt", "csv")
+        if fmt not in ("csv", "xlsx"):
+            raise Http404("Unknown format")
+        filterset = AuditLogFilter(request.GET or None, queryset=_base_queryset(), request=request)
+        queryset = filterset.qs
+        total = queryset.count()
+        audit_record(
+            user=request.user,
+            action=AuditAction.EXPORT,
+            object_type="audit_log",
+            query={**filterset.audit_query(), "fmt": fmt, "rows": total},
+            request=request,
+        )
+        stamp = timezone.localtime().strftime("%Y%m%d_%H%M")
+        if fmt == "csv":
+            writer = csv.writer(_Echo(), delimiter=";")
+
+            def lines():
+                yield "\ufeff" + writer.writerow(_export_header())
+                for row in _export_rows(queryset):
+                    yield writer.writerow(row)
+
+            response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+            response["Content-Disposition"] = f'attachment; filename="audit_{stamp}.csv"'
+            return response
+        return self._xlsx(queryset, total, stamp)
+
+    def _xlsx(self, queryset, total: int, stamp: str):
+        spool = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
+        book = xlsxwriter.Workbook(spool, {"constant_memory": True, "in_memory": False})
+        sheet = book.add_worksheet(_g("Журнал доступа"))
+        bold = book.add_format({"bold": True})
+        sheet.write_row(0, 0, _export_header(), bold)
+        sheet.set_column(0, 0, 20)
+        sheet.set_column(1, 5, 18)
+        sheet.set_column(8, 10, 40)
+        row_number = 0
+        for row_number, row in enumerate(_export_rows(queryset[:XLSX_MAX_ROWS]), start=1):
+            sheet.write_row(row_number, 0, row)
+        if total > XLSX_MAX_ROWS:
+            sheet.write(
+                row_number + 1,
+                0,
+                _g("Выгрузка обрезана: в XLSX помещается не больше 1 048 574 строк; используйте CSV."),
+            )
+        book.close()
+        spool.seek(0)
+        return FileResponse(
+            spool,
+            as_attachment=True,
+            filename=f"audit_{stamp}.xlsx",
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+
+
+patterns = [
+    path("", AuditLogView.as_view(), name="log"),
+    path("export/", AuditExportView.as_view(), name="export"),
+]
+
+urlpatterns = [path("audit/", include((patterns, "audit")))]

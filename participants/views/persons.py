@@ -1,3 +1,124 @@
-"""Views: persons."""
+"""Views: person search and the person card, scoped by participants.scoping and written to the audit log."""
 
-urlpatterns: list = []
+from __future__ import annotations
+
+import datetime
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import render
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+from django.views import View
+from django.views.generic import TemplateView
+
+from participants.audit import audit_record
+from participants.forms import OnDateForm, PersonSearchForm
+from participants.identifiers import snils_format
+from participants.models import AuditAction, Role
+from participants.scoping import can_see_persons, today
+from participants.selectors import attachment_on, insurer_on, person_card, person_search_page_queryset
+
+PAGE_SIZE = 50
+
+# What the search covers for each role, said on the page so an empty result is not a surprise [domain §2].
+SCOPE_NOTES = {
+    Role.MO_STAFF: _("Поиск среди прикреплённых к вашей МО и включённых в её списки."),
+    Role.SMO_L1: _("Поиск среди лиц из назначенных вам строк обзвона."),
+    Role.SMO_L2: _("Поиск среди застрахованных вашей СМО по текущему регистру."),
+    Role.SMO_L3: _("Поиск среди застрахованных вашей СМО по текущему регистру."),
+    Role.FUND: _("Поиск по всему региону."),
+}
+
+
+def _age(birth: datetime.date, on: datetime.date) -> int:
+    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+
+
+class PersonPagesMixin(LoginRequiredMixin):
+    """Person pages exist only for roles that work with persons; the Ministry and administrators get 404."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not can_see_persons(request.user):
+            raise Http404("No person pages for this role")
+        return super().dispatch(request, *args, **kwargs)
+
+
+class PersonSearchView(PersonPagesMixin, TemplateView):
+    """Search among the persons the user may see; every search with criteria is an audit entry."""
+
+    template_name = "participants/person_search.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        form = PersonSearchForm(self.request.GET or None)
+        context.update(form=form, page_obj=None, searched=False, scope_note=SCOPE_NOTES.get(self.request.user.role))
+        if not form.is_bound or not form.is_valid():
+            return context
+        criteria = form.criteria()
+        if criteria.is_empty():
+            return context
+        sort = form.cleaned_data["sort"]
+        queryset = person_search_page_queryset(user=self.request.user, criteria=criteria, sort=sort)
+        page_obj = Paginator(queryset, PAGE_SIZE).get_page(self.request.GET.get("page"))
+        persons = list(page_obj.object_list)
+        for person in persons:
+            person.snils_display = snils_format(person.snils or "")
+        audit_record(
+            user=self.request.user,
+            action=AuditAction.SEARCH,
+            person_ids=[person.pk for person in persons],
+            query={
+                **criteria.as_audit_query(),
+                "sort": sort,
+                "page": page_obj.number,
+                "total": page_obj.paginator.count,
+            },
+            request=self.request,
+        )
+        context.update(page_obj=page_obj, persons=persons, searched=True, sort=sort)
+        return context
+
+
+class PersonDetailView(PersonPagesMixin, View):
+    """The person card: personal data, contacts, opt-out, policy and attachment history, 'on date' answer."""
+
+    template_name = "participants/person_detail.html"
+
+    def get(self, request, pk: int):
+        person = person_card(user=request.user, pk=pk)
+        form = OnDateForm(request.GET if "on" in request.GET else None)
+        on_date = None
+        if form.is_bound and form.is_valid():
+            day = form.cleaned_data["on"]
+            on_date = {"day": day, "policy": insurer_on(person, day), "attachment": attachment_on(person, day)}
+        audit_record(
+            user=request.user,
+            action=AuditAction.VIEW,
+            person_ids=[person.pk],
+            query={"on": on_date["day"].isoformat()} if on_date else None,
+            request=request,
+        )
+        now = today()
+        context = {
+            "person": person,
+            "age": _age(person.birth_date, person.death_date or now),
+            "snils_display": snils_format(person.snils or ""),
+            "policies": list(person.policies.all()),
+            "attachments": list(person.attachments.all()),
+            "on_form": form,
+            "on_date": on_date,
+            "today": now,
+        }
+        context["current_policy"] = next((p for p in context["policies"] if p.date_to is None), None)
+        context["current_attachment"] = next((a for a in context["attachments"] if a.date_to is None), None)
+        return render(request, self.template_name, context)
+
+
+patterns = [
+    path("", PersonSearchView.as_view(), name="search"),
+    path("<int:pk>/", PersonDetailView.as_view(), name="detail"),
+]
+
+urlpatterns = [path("persons/", include((patterns, "persons")))]

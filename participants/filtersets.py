@@ -1,0 +1,79 @@
+"""django-filter sets of the participants web UI."""
+
+from __future__ import annotations
+
+import django_filters
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .forms import DATE_INPUT_FORMATS, DateInput
+from .models import AuditAction, AuditLog, Organization, User
+from .scoping import persons_visible_to
+
+
+class AuditLogFilter(django_filters.FilterSet):
+    """Filters of the audit log page: who, which organization, what, when, about which person (by ENP)."""
+
+    user = django_filters.ModelChoiceFilter(
+        label=_("Пользователь"),
+        queryset=User.objects.order_by("last_name", "first_name", "username"),
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    organization = django_filters.ModelChoiceFilter(
+        label=_("Организация"),
+        queryset=Organization.objects.order_by("kind", "code"),
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    action = django_filters.ChoiceFilter(
+        label=_("Действие"),
+        choices=AuditAction.choices,
+        empty_label=_("все действия"),
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    date_from = django_filters.DateFilter(
+        label=_("С даты"),
+        field_name="at",
+        lookup_expr="date__gte",
+        input_formats=DATE_INPUT_FORMATS,
+        widget=DateInput(),
+    )
+    date_to = django_filters.DateFilter(
+        label=_("По дату"),
+        field_name="at",
+        lookup_expr="date__lte",
+        input_formats=DATE_INPUT_FORMATS,
+        widget=DateInput(),
+    )
+    enp = django_filters.CharFilter(
+        label=_("ЕНП лица"),
+        method="filter_enp",
+        max_length=16,
+        widget=forms.TextInput(attrs={"class": "form-control", "inputmode": "numeric", "pattern": r"\d{16}"}),
+    )
+
+    class Meta:
+        model = AuditLog
+        fields = ["user", "organization", "action", "date_from", "date_to", "enp"]
+
+    def filter_enp(self, queryset, name, value):
+        """Entries that name the person with this ENP in ``person_ids``; an unknown ENP matches nothing."""
+        enp = value.strip()
+        person_id = persons_visible_to(self.request.user).filter(enp=enp).values_list("pk", flat=True).first()
+        if person_id is None:
+            return queryset.none()
+        return queryset.filter(person_ids__contains=[person_id])
+
+    def audit_query(self) -> dict:
+        """The applied filters in a JSON-friendly form, for the EXPORT entry of a download."""
+        data = getattr(self.form, "cleaned_data", {}) or {}
+        result = {}
+        for key, value in data.items():
+            if value in (None, ""):
+                continue
+            if hasattr(value, "isoformat"):
+                result[key] = value.isoformat()
+            elif hasattr(value, "pk"):
+                result[key] = value.pk
+            else:
+                result[key] = value
+        return result
