@@ -179,6 +179,12 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Портал профилактических мероприятий ОМС: API v1",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",  # operation ids and tags from the path after /api/v1/
+    # Choice sets sharing a field name ("kind", "status") need explicit component names; add yours here.
+    "ENUM_NAME_OVERRIDES": {
+        "OrganizationKindEnum": "participants.models.OrganizationKind",
+        "DistrictKindEnum": "participants.models.DistrictKind",
+    },
 }
 
 # --- Security ---------------------------------------------------------------

@@ -46,6 +46,11 @@ def person_search(*, user: User, criteria: PersonSearch) -> QuerySet[Person]:
     qs = persons_visible_to(user)
     if criteria.is_empty():
         return qs.none()
+    return person_search_apply(qs, criteria)
+
+
+def person_search_apply(qs: QuerySet[Person], criteria: PersonSearch) -> QuerySet[Person]:
+    """Narrow an already scoped queryset (e.g. the API's, scoped by restrict()) by ``criteria``; empty = unchanged."""
     q = criteria.q.strip()
     if q:
         digits = snils_clean(q)
@@ -113,13 +118,14 @@ def person_search_page_queryset(*, user: User, criteria: PersonSearch, sort: str
 def person_card(*, user: User, pk: int) -> Person:
     """One person with the full policy and attachment history, or 404 outside the user's scope."""
     person = get_person_for_user(user, pk)
+    return Person.objects.filter(pk=person.pk).prefetch_related(*person_history_prefetch()).get()
+
+
+def person_history_prefetch() -> tuple[Prefetch, Prefetch]:
+    """Prefetches of the policy and attachment history, newest first, with their organizations."""
     return (
-        Person.objects.filter(pk=person.pk)
-        .prefetch_related(
-            Prefetch("policies", queryset=PolicyPeriod.objects.select_related("smo").order_by("-date_from")),
-            Prefetch("attachments", queryset=AttachmentPeriod.objects.select_related("mo").order_by("-date_from")),
-        )
-        .get()
+        Prefetch("policies", queryset=PolicyPeriod.objects.select_related("smo").order_by("-date_from")),
+        Prefetch("attachments", queryset=AttachmentPeriod.objects.select_related("mo").order_by("-date_from")),
     )
 
 
@@ -139,7 +145,9 @@ __all__ = [
     "attachment_on",
     "insurer_on",
     "person_card",
+    "person_history_prefetch",
     "person_search",
+    "person_search_apply",
     "person_search_page_queryset",
     "persons_with_current_links",
 ]
