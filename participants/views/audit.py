@@ -12,7 +12,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.urls import include, path
 from django.utils import timezone
-from django.utils.translation import gettext as _g
+from django.utils.translation import gettext
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -80,20 +80,20 @@ class AuditLogView(FundOnlyMixin, TemplateView):
 
 def _export_header() -> list[str]:
     return [
-        _g("Когда"),
-        _g("Логин"),
-        _g("Пользователь"),
-        _g("Код организации"),
-        _g("Организация"),
-        _g("Действие"),
-        _g("Объект"),
-        _g("Число лиц"),
-        _g("Идентификаторы лиц"),
-        _g("Параметры"),
-        _g("Адрес"),
-        _g("IP-адрес"),
-        _g("Канал"),
-        _g("Основание"),
+        gettext("Когда"),
+        gettext("Логин"),
+        gettext("Пользователь"),
+        gettext("Код организации"),
+        gettext("Организация"),
+        gettext("Действие"),
+        gettext("Объект"),
+        gettext("Число лиц"),
+        gettext("Идентификаторы лиц"),
+        gettext("Параметры"),
+        gettext("Адрес"),
+        gettext("IP-адрес"),
+        gettext("Канал"),
+        gettext("Основание"),
     ]
 
 
@@ -159,7 +159,7 @@ class AuditExportView(FundOnlyMixin, View):
     def _xlsx(self, queryset, total: int, stamp: str):
         spool = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
         book = xlsxwriter.Workbook(spool, {"constant_memory": True, "in_memory": False})
-        sheet = book.add_worksheet(_g("Журнал доступа"))
+        sheet = book.add_worksheet(gettext("Журнал доступа"))
         bold = book.add_format({"bold": True})
         sheet.write_row(0, 0, _export_header(), bold)
         sheet.set_column(0, 0, 20)
@@ -172,7 +172,7 @@ class AuditExportView(FundOnlyMixin, View):
             sheet.write(
                 row_number + 1,
                 0,
-                _g("Выгрузка обрезана: в XLSX помещается не больше 1 048 574 строк; используйте CSV."),
+                gettext("Выгрузка обрезана: в XLSX помещается не больше 1 048 574 строк; используйте CSV."),
             )
         book.close()
         spool.seek(0)
