@@ -1,3 +1,250 @@
-"""Views: lists."""
+"""Views: the accepted lists — counts per MO and month for every list reader, persons for those who may see them.
 
-urlpatterns: list = []
+- MO staff: its own list per year and measure, with each person's state;
+- SMO L2/L3: entries of the persons it insures (per MO × month, then drill-down to the persons) [R II.11];
+- the Fund: everything, and the MOs with no accepted list for the year yet [R II.7, II.8];
+- the Ministry: counts only, person pages are 404; SMO L1 and administrators: 404.
+Every page showing persons writes an AuditAction.LIST entry, every export an EXPORT entry [domain §10].
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.urls import path, re_path
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views import View
+
+from participants.audit import audit_record
+from participants.identifiers import snils_format
+from participants.models import AuditAction, Role
+from screening.forms import LIST_SORTS, MONTH_CHOICES, ListFilterForm
+from screening.models import EntryState, Measure
+from screening.selectors_lists import (
+    can_see_list_counts,
+    can_see_list_persons,
+    default_list_year,
+    list_counts_by_mo_month,
+    list_entries_for_user,
+    list_measure_counts,
+    list_state_counts,
+    list_years_for_user,
+    mos_without_current_list,
+)
+
+PAGE_SIZE = 50
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX_MAX_ROWS = 1_048_575  # one sheet; a larger list goes out as CSV
+
+MONTH_LABELS = dict(MONTH_CHOICES)
+STATE_LABELS = dict(EntryState.choices)
+MEASURE_LABELS = dict(Measure.choices)
+
+
+class ListCountsMixin(LoginRequiredMixin):
+    """List pages with counts: every list reader (Ministry included); SMO L1 and administrators get 404."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not can_see_list_counts(request.user):
+            raise Http404("No list pages for this role")
+        return super().dispatch(request, *args, **kwargs)
+
+
+class ListPersonsMixin(LoginRequiredMixin):
+    """Person-level list pages: MO staff, SMO L2/L3 and the Fund; the Ministry and others get 404."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not can_see_list_persons(request.user):
+            raise Http404("No person-level list pages for this role")
+        return super().dispatch(request, *args, **kwargs)
+
+    def filter_form(self) -> ListFilterForm:
+        return ListFilterForm(self.request.GET or None)
+
+    def filters(self, form: ListFilterForm) -> dict:
+        filters = form.filters()
+        filters.setdefault("year", default_list_year(user=self.request.user))
+        return filters
+
+
+class ListsOverviewView(ListCountsMixin, View):
+    """Counts of accepted entries per MO × month for a year and measure; links down to persons where allowed."""
+
+    template_name = "screening/lists.html"
+
+    def get(self, request):
+        user = request.user
+        form = ListFilterForm(request.GET or None)
+        filters = form.filters()
+        year = filters.get("year") or default_list_year(user=user)
+        measure = filters.get("measure") or ""
+        rows = list_counts_by_mo_month(user=user, year=year, measure=measure or None)
+        month_totals = [sum(row["months"][index] for row in rows) for index in range(12)]
+        context = {
+            "form": form,
+            "year": year,
+            "years": list_years_for_user(user=user),
+            "measure": measure,
+            "measures": list_measure_counts(user=user, year=year),
+            "rows": rows,
+            "month_labels": [label for _number, label in MONTH_CHOICES],
+            "month_totals": month_totals,
+            "no_month_total": sum(row["no_month"] for row in rows),
+            "grand_total": sum(row["total"] for row in rows),
+            "states": list_state_counts(user=user, year=year, measure=measure or None),
+            "can_drill": can_see_list_persons(user),
+            "is_mo": user.role == Role.MO_STAFF,
+            "is_smo": user.role in (Role.SMO_L2, Role.SMO_L3),
+            "missing_mos": (
+                list(mos_without_current_list(user=user, year=year))
+                if user.role in (Role.FUND, Role.MINISTRY)
+                else None
+            ),
+        }
+        return render(request, self.template_name, context)
+
+
+class ListEntriesView(ListPersonsMixin, View):
+    """The persons of the accepted list the user may see: paginated, filtered, sortable, audited."""
+
+    template_name = "screening/list_entries.html"
+
+    def get(self, request):
+        form = self.filter_form()
+        filters = self.filters(form)
+        sort = form.sort_key()
+        queryset = list_entries_for_user(user=request.user, ordering=LIST_SORTS[sort], **filters)
+        page_obj = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+        entries = list(page_obj.object_list)
+        for entry in entries:
+            entry.snils_display = snils_format(entry.person.snils or "")
+        audit_record(
+            user=request.user,
+            action=AuditAction.LIST,
+            person_ids=[entry.person_id for entry in entries],
+            query={**filters, "sort": sort, "page": page_obj.number, "total": page_obj.paginator.count},
+            request=request,
+            object_type="list_entry",
+        )
+        context = {
+            "form": form,
+            "filters": filters,
+            "sort": sort,
+            "page_obj": page_obj,
+            "entries": entries,
+            "years": list_years_for_user(user=request.user),
+            "show_mo": request.user.role != Role.MO_STAFF,
+            "show_smo": request.user.role not in (Role.SMO_L2, Role.SMO_L3),
+            "month_label": MONTH_LABELS.get(filters.get("month")),
+            "state_label": STATE_LABELS.get(filters.get("state")),
+            "measure_label": MEASURE_LABELS.get(filters.get("measure")),
+        }
+        return render(request, self.template_name, context)
+
+
+EXPORT_FIELDS = (
+    ("mo__code", "CODE_MO"),
+    ("year", "YEAR"),
+    ("measure", "DISP"),
+    ("month", "MONTH"),
+    ("quarter", "KV"),
+    ("n_zap", "N_ZAP"),
+    ("person__enp", "ENP"),
+    ("person__snils", "SNILS"),
+    ("person__last_name", "FAM"),
+    ("person__first_name", "IM"),
+    ("person__patronymic", "OT"),
+    ("person__sex", "W"),
+    ("person__birth_date", "DR"),
+    ("district", "UCH"),
+    ("phone", "TEL"),
+    ("smo_code", "SMO"),
+    ("state", "STATE"),
+    ("state_date", "STATE_DATE"),
+    ("health_group", "HEALTH_GROUP"),
+)
+
+
+class _Echo:
+    """A file-like object whose write returns the line, for streaming csv.writer output."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def _export_value(value) -> str | int:
+    if value is None:
+        return ""
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, str) and value[:1] in ("=", "@", "\t", "\r"):
+        # A spreadsheet would run a cell starting like this as a formula (CSV injection); phones keep their '+'.
+        return "'" + value
+    return value
+
+
+class ListExportView(ListPersonsMixin, View):
+    """The visible list (with the page's filters) as CSV or XLSX; one EXPORT audit entry names the persons."""
+
+    def get(self, request, fmt: str):
+        form = self.filter_form()
+        filters = self.filters(form)
+        sort = form.sort_key()
+        queryset = list_entries_for_user(user=request.user, ordering=LIST_SORTS[sort], **filters)
+        person_ids = list(queryset.values_list("person_id", flat=True))
+        if fmt == "xlsx" and len(person_ids) > XLSX_MAX_ROWS:
+            fmt = "csv"
+        audit_record(
+            user=request.user,
+            action=AuditAction.EXPORT,
+            person_ids=person_ids,
+            query={**filters, "sort": sort, "format": fmt},
+            request=request,
+            object_type="list_entry",
+        )
+        rows = queryset.values_list(*(field for field, _header in EXPORT_FIELDS)).iterator(chunk_size=5000)
+        headers = [header for _field, header in EXPORT_FIELDS]
+        stamp = timezone.localdate().strftime("%Y%m%d")
+        filename = f"list_{filters.get('year')}_{filters.get('measure', 'ALL')}_{stamp}.{fmt}"
+        if fmt == "csv":
+            writer = csv.writer(_Echo(), delimiter=";")
+
+            def lines():
+                yield "\ufeff"  # a BOM, so Excel opens the UTF-8 Cyrillic correctly
+                yield writer.writerow(headers)
+                for row in rows:
+                    yield writer.writerow([_export_value(value) for value in row])
+
+            response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+        else:
+            response = HttpResponse(_xlsx_bytes(headers, rows, title=_("Список")), content_type=XLSX_CONTENT_TYPE)
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+
+
+def _xlsx_bytes(headers: list[str], rows, *, title: str) -> bytes:
+    import xlsxwriter
+
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, {"constant_memory": True, "in_memory": False})
+    sheet = workbook.add_worksheet(str(title)[:31])
+    bold = workbook.add_format({"bold": True})
+    sheet.write_row(0, 0, headers, bold)
+    for index, row in enumerate(rows, start=1):
+        sheet.write_row(index, 0, [_export_value(value) for value in row])
+    sheet.freeze_panes(1, 0)
+    workbook.close()
+    return buffer.getvalue()
+
+
+urlpatterns = [
+    path("lists/", ListsOverviewView.as_view(), name="lists"),
+    path("lists/entries/", ListEntriesView.as_view(), name="list_entries"),
+    re_path(r"^lists/entries/export\.(?P<fmt>csv|xlsx)$", ListExportView.as_view(), name="list_export"),
+]

@@ -1,0 +1,283 @@
+"""Reads behind the upload and list pages: upload history, the correction clock, accepted lists and their counts.
+
+Every function takes the user and returns only what the user's role may see [domain §2]:
+- MO staff: its own uploads and its own accepted lists;
+- SMO L2/L3: list entries whose insurer is its SMO, further limited to the persons it may see today
+  (``participants.scoping.persons_visible_to``: insured by it on the current register) [R I.6, FAQ];
+- the Fund: everything; the Ministry: counts only, never persons; SMO L1 and administrators: nothing.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from participants.models import Organization, OrganizationKind, Role, User
+from participants.scoping import persons_visible_to, restrict
+from participants.workdays import add_working_days, working_days_between
+from screening.models import EntryState, ListEntry, ListUpload, Measure, UploadStatus
+
+# Roles that see persons on the accepted lists, and roles that see only their counts.
+LIST_PERSON_ROLES = frozenset({Role.MO_STAFF, Role.SMO_L2, Role.SMO_L3, Role.FUND})
+LIST_COUNT_ROLES = LIST_PERSON_ROLES | {Role.MINISTRY}
+# Roles that work with uploads and protocols (protocols name persons as the MO wrote them).
+UPLOAD_ROLES = frozenset({Role.MO_STAFF, Role.FUND})
+# R II.6: the MO corrects within five working days of the protocol.
+CORRECTION_WORKING_DAYS = 5
+FINISHED_STATUSES = frozenset({UploadStatus.DONE, UploadStatus.REJECTED, UploadStatus.FAILED})
+
+
+def can_see_list_persons(user: User) -> bool:
+    return user.is_authenticated and user.role in LIST_PERSON_ROLES
+
+
+def can_see_list_counts(user: User) -> bool:
+    return user.is_authenticated and user.role in LIST_COUNT_ROLES
+
+
+def can_work_with_uploads(user: User) -> bool:
+    return user.is_authenticated and user.role in UPLOAD_ROLES
+
+
+def can_upload_lists(user: User) -> bool:
+    return user.is_authenticated and user.role == Role.MO_STAFF and user.organization_id is not None
+
+
+# --- Uploads --------------------------------------------------------------------------------------------
+
+
+def uploads_for_user(
+    *, user: User, year: int | None = None, status: str | None = None, mo_code: str | None = None
+) -> QuerySet[ListUpload]:
+    """The upload history the user may see (MO: its own; Fund: all), newest first."""
+    if not can_work_with_uploads(user):
+        return ListUpload.objects.none()
+    queryset = restrict(ListUpload.objects.select_related("mo", "uploaded_by"), user)
+    if year:
+        queryset = queryset.filter(year=year)
+    if status:
+        queryset = queryset.filter(status=status)
+    if mo_code:
+        queryset = queryset.filter(mo__code=mo_code)
+    return queryset.order_by("-created_at", "-id")
+
+
+def upload_for_user(*, user: User, upload_id: int) -> ListUpload:
+    """One upload if the user may see it, else ``ListUpload.DoesNotExist`` (the view answers 404)."""
+    return uploads_for_user(user=user).get(pk=upload_id)
+
+
+@dataclass(frozen=True)
+class CorrectionClock:
+    """The five-working-day correction clock of a protocol [R II.6]."""
+
+    required: bool  # the protocol rejected the file or some records
+    due: datetime.date | None
+    correction: ListUpload | None  # the MO's next processed upload of the same list
+    overdue: bool
+    working_days_left: int | None
+
+    @property
+    def corrected(self) -> bool:
+        return self.correction is not None
+
+
+def correction_clocks(uploads: list[ListUpload], *, today: datetime.date | None = None) -> dict[int, CorrectionClock]:
+    """The correction clock of each upload [R II.6], with one query for the whole page of uploads."""
+    today = today or timezone.localdate()
+    uploads = list(uploads)
+    if not uploads:
+        return {}
+    # The MO's later processed uploads of the same kind are the candidate corrections.
+    pairs = Q()
+    for upload in uploads:
+        pairs |= Q(mo_id=upload.mo_id, kind=upload.kind, created_at__gt=upload.created_at)
+    later = list(
+        ListUpload.objects.filter(pairs, status=UploadStatus.DONE)
+        .only("id", "mo_id", "kind", "year", "created_at", "original_name")
+        .order_by("created_at")
+    )
+    clocks = {}
+    for upload in uploads:
+        correction = next(
+            (
+                other
+                for other in later
+                if other.mo_id == upload.mo_id
+                and other.kind == upload.kind
+                and other.created_at > upload.created_at
+                and (not upload.year or other.year == upload.year)
+            ),
+            None,
+        )
+        clocks[upload.pk] = _clock(upload, correction, today)
+    return clocks
+
+
+def correction_clock(upload: ListUpload, *, today: datetime.date | None = None) -> CorrectionClock:
+    """Whether the MO must correct after this protocol, by when, and whether it did in time [R II.6]."""
+    return correction_clocks([upload], today=today)[upload.pk]
+
+
+def _clock(upload: ListUpload, correction: ListUpload | None, today: datetime.date) -> CorrectionClock:
+    finished = upload.status in (UploadStatus.DONE, UploadStatus.REJECTED)
+    required = finished and (upload.records_rejected > 0 or upload.file_error_code is not None)
+    if not required:
+        return CorrectionClock(False, upload.correction_due, None, False, None)
+    due = upload.correction_due
+    if due is None and upload.protocol_issued_at is not None:
+        # R II.6: five working days after the protocol.
+        due = add_working_days(timezone.localdate(upload.protocol_issued_at), CORRECTION_WORKING_DAYS)
+    if due is None:
+        return CorrectionClock(True, None, correction, False, None)
+    if correction is not None:
+        return CorrectionClock(True, due, correction, timezone.localdate(correction.created_at) > due, None)
+    left = working_days_between(today, due) if today <= due else None
+    return CorrectionClock(True, due, None, today > due, left)
+
+
+def upload_progress(upload: ListUpload) -> dict:
+    """Progress of a processing job as numbers the progress bar shows (records read / checked / written)."""
+    total = upload.records_total or 0
+    steps = (upload.records_read, upload.records_checked, upload.records_written)
+    if upload.status in FINISHED_STATUSES:
+        percent = 100
+    elif total:
+        # Reading, checking and writing are three equal thirds of the work.
+        percent = min(99, int(sum(min(step, total) for step in steps) * 100 / (3 * total)))
+    else:
+        percent = 0
+    return {
+        "total": total,
+        "read": upload.records_read,
+        "checked": upload.records_checked,
+        "written": upload.records_written,
+        "percent": percent,
+        "finished": upload.status in FINISHED_STATUSES,
+    }
+
+
+# --- Accepted lists -------------------------------------------------------------------------------------
+
+
+def _entry_scope(user: User, *, persons: bool) -> Q | None:
+    """Which list entries the role covers; ``persons=False`` asks for counts only (the Ministry sees those)."""
+    if not user.is_authenticated or not user.is_active:
+        return None
+    role = user.role
+    if role == Role.MO_STAFF and user.organization_id:
+        return Q(mo_id=user.organization_id)
+    if role in (Role.SMO_L2, Role.SMO_L3) and user.organization_id:
+        return Q(smo_id=user.organization_id)
+    if role == Role.FUND:
+        return Q()
+    if role == Role.MINISTRY and not persons:
+        return Q()
+    return None
+
+
+def _scoped_entries(user: User, *, persons: bool) -> QuerySet[ListEntry]:
+    scope = _entry_scope(user, persons=persons)
+    if scope is None:
+        return ListEntry.objects.none()
+    queryset = ListEntry.objects.filter(scope)
+    if user.role in (Role.SMO_L2, Role.SMO_L3):
+        # An SMO follows the register: a person who moved to another insurer leaves its view [R I.6, FAQ].
+        queryset = queryset.filter(person__in=persons_visible_to(user))
+    return queryset
+
+
+def _apply_filters(
+    queryset: QuerySet[ListEntry],
+    *,
+    year: int | None = None,
+    measure: str | None = None,
+    mo: str | None = None,
+    month: int | None = None,
+    district: str | None = None,
+    state: str | None = None,
+) -> QuerySet[ListEntry]:
+    if year:
+        queryset = queryset.filter(year=year)
+    if measure:
+        queryset = queryset.filter(measure=measure)
+    if mo:
+        queryset = queryset.filter(mo__code=mo)
+    if month:
+        queryset = queryset.filter(month=month)
+    if district:
+        queryset = queryset.filter(district=district)
+    if state:
+        queryset = queryset.filter(state=state)
+    return queryset
+
+
+def list_entries_for_user(*, user: User, ordering: tuple[str, ...] = ("id",), **filters) -> QuerySet[ListEntry]:
+    """Person-level entries of the accepted lists the user may see, filtered; none for count-only roles."""
+    queryset = _apply_filters(_scoped_entries(user, persons=True), **filters)
+    return queryset.select_related("person", "mo", "smo").order_by(*ordering)
+
+
+def list_counts_by_mo_month(*, user: User, year: int, measure: str | None = None) -> list[dict]:
+    """Counts of accepted entries per MO and month (the Ministry included: numbers, no persons)."""
+    queryset = _apply_filters(_scoped_entries(user, persons=False), year=year, measure=measure)
+    cells = queryset.values("mo_id", "month").annotate(n=Count("id")).order_by()
+    by_mo: dict[int, dict[int | None, int]] = {}
+    for cell in cells:
+        by_mo.setdefault(cell["mo_id"], {})[cell["month"]] = cell["n"]
+    mos = Organization.objects.in_bulk(list(by_mo))
+    rows = []
+    for mo_id, months in by_mo.items():
+        rows.append(
+            {
+                "mo": mos[mo_id],
+                "months": [months.get(month, 0) for month in range(1, 13)],
+                "no_month": months.get(None, 0),
+                "total": sum(months.values()),
+            }
+        )
+    rows.sort(key=lambda row: row["mo"].code)
+    return rows
+
+
+def list_state_counts(*, user: User, **filters) -> list[dict]:
+    """Counts of accepted entries by state (listed, started, finished …) in the user's scope."""
+    queryset = _apply_filters(_scoped_entries(user, persons=False), **filters)
+    counts = dict(queryset.values_list("state").annotate(n=Count("id")).order_by())
+    return [{"state": state, "label": label, "n": counts.get(state, 0)} for state, label in EntryState.choices]
+
+
+def list_measure_counts(*, user: User, year: int) -> list[dict]:
+    """Counts of accepted entries by measure for a year in the user's scope."""
+    queryset = _scoped_entries(user, persons=False).filter(year=year)
+    counts = dict(queryset.values_list("measure").annotate(n=Count("id")).order_by())
+    return [{"measure": measure, "label": label, "n": counts.get(measure, 0)} for measure, label in Measure.choices]
+
+
+def list_years_for_user(*, user: User) -> list[int]:
+    """Years that have accepted entries in the user's scope, newest first, always with the current and next year."""
+    this_year = timezone.localdate().year
+    years = set(_scoped_entries(user, persons=False).order_by().values_list("year", flat=True).distinct()) | {
+        this_year,
+        this_year + 1,
+    }
+    return sorted(years, reverse=True)
+
+
+def default_list_year(*, user: User) -> int:
+    """The year a list page opens with: the latest year with entries, else the current year."""
+    years = _scoped_entries(user, persons=False).order_by("-year").values_list("year", flat=True)[:1]
+    return years[0] if years else timezone.localdate().year
+
+
+def mos_without_current_list(*, user: User, year: int) -> QuerySet[Organization]:
+    """Active MOs with no accepted (current) list for ``year`` [R II.2, II.7, II.8]; Fund and Ministry only."""
+    if not user.is_authenticated or user.role not in (Role.FUND, Role.MINISTRY):
+        return Organization.objects.none()
+    current = ListUpload.objects.filter(mo=OuterRef("pk"), year=year, is_current=True)
+    return (
+        Organization.objects.filter(kind=OrganizationKind.MO, is_active=True).filter(~Exists(current)).order_by("code")
+    )
