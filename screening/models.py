@@ -455,3 +455,20 @@ class StageEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person_id} {self.event} {self.date}"
+
+    @staticmethod
+    def scope_for_user(user) -> Q | None:
+        """MO staff: events their MO posted; SMO L2/L3: events of the persons they see (their insured); Fund: all."""
+        from participants.models import Role
+        from participants.scoping import person_scope_q
+
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
+            return None
+        if user.role == Role.FUND:
+            return Q()
+        if user.role == Role.MO_STAFF and user.organization_id:
+            return Q(mo_id=user.organization_id)
+        if user.role in (Role.SMO_L2, Role.SMO_L3) and user.organization_id:
+            persons = person_scope_q(user)
+            return None if persons is None else Q(person__in=Person.objects.filter(persons).values("pk"))
+        return None

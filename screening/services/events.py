@@ -1,0 +1,374 @@
+"""Stage events posted by MOs: batches from files and the API, loaded set-based [R II.9, II.16, II.22].
+
+How a batch loads (one transaction per batch, serialized per MO with an advisory lock):
+
+1. records are read and their fields checked in Python (``screening.formats.events.validate_event``); the valid
+   ones are streamed with ``COPY`` into a temporary table, the invalid ones become errors;
+2. one ``UPDATE … FROM`` resolves every staged record to the person and the posting MO's list entry for the
+   measure in the event's year; unresolved records are rejected ("not on your list");
+3. one ``INSERT … ON CONFLICT (person, measure, event, date)`` writes StageEvent rows — re-posting the same
+   event changes nothing, a re-posted event with a corrected result updates it;
+4. one ``UPDATE … FROM`` recomputes state, state date and health group of every touched list entry from all of
+   its events (the latest event wins, see :data:`STATE_SQL`).
+
+A file that cannot be read at all (not XML, DOCTYPE, another MO's CODE_MO, …) is rejected whole: nothing is
+loaded, the batch records the reason. Otherwise the valid records load and the errors name record and field.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from django.core.files import File
+from django.db import connection, transaction
+from django.utils import timezone
+
+from omsportal.jobs import enqueue
+from participants.models import JobStatus, Organization, User
+from screening.formats.events import (
+    EventError,
+    EventsFileError,
+    EventsHeader,
+    EventsReader,
+    RawEvent,
+    ValidEvent,
+    measure_label,
+    raw_event_from_mapping,
+    validate_event,
+)
+from screening.models import EventBatch
+
+logger = logging.getLogger(__name__)
+
+API_MAX_RECORDS = 10_000  # larger posts go as files, processed in the background
+MAX_STORED_ERRORS = 10_000  # a batch keeps at most this many record errors (the counts stay exact)
+COPY_CHUNK_ROWS = 50_000
+ADVISORY_LOCK_NAMESPACE = 8_0_9  # pg_advisory_xact_lock(namespace, mo_id): one batch of an MO at a time
+
+COPY_SQL = (
+    "COPY tmp_stage_events (idx, n_zap, enp, measure, event, date, result, health_group, diagnoses) "
+    "FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL (health_group))"
+)
+
+TOUCHED_ENTRIES_SQL = "SELECT DISTINCT entry_id AS id FROM tmp_stage_events WHERE entry_id IS NOT NULL"
+
+SOURCE_FILE = "FILE"
+SOURCE_API = "API"
+
+# R II.9: the order of stage events on one day; the latest event of an entry (by date, then this rank) sets its
+# state. A refusal on the same day as another event is the later fact.
+EVENT_RANK_SQL = (
+    "CASE {col} WHEN 'START1' THEN 1 WHEN 'END1' THEN 2 WHEN 'TO_STAGE2' THEN 3 WHEN 'END2' THEN 4 "
+    "WHEN 'REFUSED' THEN 5 ELSE 0 END"
+)
+
+# Event -> list entry state. DVN END1 with a "sent to stage 2" result (352/353/357/358) means stage 2 is due;
+# with a final result (317/318/355/356) the dispanserization ended at stage 1 [R II.16, II.22].
+STATE_SQL = """
+    CASE
+        WHEN l.event = 'REFUSED' THEN 'REFUSED'
+        WHEN l.measure = 'PMO' AND l.event = 'START1' THEN 'PMO_STARTED'
+        WHEN l.measure = 'PMO' AND l.event = 'END1' THEN 'PMO_DONE'
+        WHEN l.event = 'START1' THEN 'STARTED'
+        WHEN l.event = 'END1' AND l.result IN (352, 353, 357, 358) THEN 'STAGE2_SENT'
+        WHEN l.event = 'END1' THEN 'STAGE1_DONE'
+        WHEN l.event = 'TO_STAGE2' THEN 'STAGE2_SENT'
+        WHEN l.event = 'END2' THEN 'STAGE2_DONE'
+        ELSE 'LISTED'
+    END
+"""
+
+
+# --- Public services ------------------------------------------------------------------------------------------
+
+
+def event_batch_create_from_file(
+    *, mo: Organization, file: File, original_name: str, posted_by: User, run_async: bool = True
+) -> EventBatch:
+    """Save an uploaded EVENTS file as a pending batch and start its processing (in the background by default)."""
+    with transaction.atomic():
+        batch = EventBatch(mo=mo, posted_by=posted_by, source=SOURCE_FILE, original_name=original_name[:255])
+        batch.file.save(original_name, file, save=False)
+        batch.save()
+        if run_async:
+            from screening.tasks_events import event_batch_process_task
+
+            enqueue(event_batch_process_task, batch.id)
+    if not run_async:
+        batch = event_batch_process(batch_id=batch.id)
+    return batch
+
+
+def event_batch_create_from_api(*, mo: Organization, records: list[dict], posted_by: User) -> EventBatch:
+    """Load a small batch posted through the API at once (≤ API_MAX_RECORDS); errors are by index in ``records``."""
+    if len(records) > API_MAX_RECORDS:
+        raise ValueError(f"at most {API_MAX_RECORDS} records per API call")
+    batch = EventBatch.objects.create(
+        mo=mo, posted_by=posted_by, source=SOURCE_API, status=JobStatus.RUNNING, records_total=len(records)
+    )
+    raws = (raw_event_from_mapping(index, item if isinstance(item, dict) else {}) for index, item in enumerate(records))
+    _run(batch, raws, require_n_zap=False)
+    batch.refresh_from_db()
+    return batch
+
+
+def event_batch_process(*, batch_id: int) -> EventBatch:
+    """Process a pending file batch once: claim it, read, check and load it; a second call does nothing."""
+    claimed = EventBatch.objects.filter(id=batch_id, status=JobStatus.PENDING).update(status=JobStatus.RUNNING)
+    batch = EventBatch.objects.select_related("mo").get(id=batch_id)
+    if claimed != 1:
+        return batch
+
+    def check_header(header: EventsHeader) -> None:
+        if header.code_mo != batch.mo.code:
+            raise EventsFileError(
+                f"Код МО в заголовке ({header.code_mo[:6]}) не совпадает с кодом вашей МО ({batch.mo.code})"
+            )
+
+    with batch.file.open("rb") as fileobj:
+        reader = EventsReader(fileobj, name=batch.original_name or batch.file.name, on_header=check_header)
+        # N_ZAP is required in XML (records are named by it); CSV/XLSX rows may omit it (the row number counts).
+        _run(batch, reader.records(), require_n_zap=lambda: reader.file_format == "XML")
+    batch.refresh_from_db()
+    return batch
+
+
+def list_entry_states_refresh(*, entry_ids: Iterable[int]) -> int:
+    """Recompute state, state date and health group of list entries from their stage events (after a re-upload)."""
+    ids = list(entry_ids)
+    if not ids:
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(_refresh_sql("SELECT unnest(%s::bigint[]) AS id"), [ids])
+        return cursor.rowcount
+
+
+# --- Processing -----------------------------------------------------------------------------------------------
+
+
+def _run(batch: EventBatch, raws: Iterator[RawEvent], *, require_n_zap: bool | Callable[[], bool]) -> None:
+    try:
+        with transaction.atomic():
+            _load(batch, raws, require_n_zap=require_n_zap)
+    except EventsFileError as exc:
+        EventBatch.objects.filter(id=batch.id).update(
+            status=JobStatus.FAILED,
+            message=f"Файл отклонён: {exc}",
+            records_accepted=0,
+            records_rejected=0,
+            errors=[],
+        )
+    except Exception:
+        logger.exception("event batch %s failed", batch.id)
+        EventBatch.objects.filter(id=batch.id).update(
+            status=JobStatus.FAILED, message="Ошибка обработки пакета; обратитесь в ТФОМС"
+        )
+        raise
+
+
+def _load(batch: EventBatch, raws: Iterator[RawEvent], *, require_n_zap: bool | Callable[[], bool]) -> None:
+    today = timezone.localdate()
+    errors: list[dict[str, Any]] = []
+    rejected_indexes: set[int] = set()
+    total = 0
+    error_count = 0
+
+    def add_error(error: EventError) -> None:
+        nonlocal error_count
+        error_count += 1
+        if len(errors) < MAX_STORED_ERRORS:
+            errors.append(error.as_dict())
+
+    with connection.cursor() as cursor:
+        # One batch of an MO at a time, so two batches touching the same list entries cannot interleave their
+        # state recomputation (each would miss the other's uncommitted events).
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [ADVISORY_LOCK_NAMESPACE, batch.mo_id])
+        cursor.execute("DROP TABLE IF EXISTS tmp_stage_events")
+        cursor.execute(
+            """
+            CREATE TEMP TABLE tmp_stage_events (
+                idx integer NOT NULL,
+                n_zap integer,
+                enp varchar(16) NOT NULL,
+                measure varchar(3) NOT NULL,
+                event varchar(10) NOT NULL,
+                date date NOT NULL,
+                result smallint,
+                health_group varchar(4) NOT NULL,
+                diagnoses varchar(10)[] NOT NULL,
+                person_id bigint,
+                entry_id bigint
+            ) ON COMMIT DROP
+            """
+        )
+
+        def valid_events() -> Iterator[ValidEvent]:
+            nonlocal total
+            for raw in raws:
+                total += 1
+                need_n_zap = require_n_zap() if callable(require_n_zap) else require_n_zap
+                event, record_errors = validate_event(raw, today=today, require_n_zap=need_n_zap)
+                if event is not None:
+                    yield event
+                    continue
+                rejected_indexes.add(raw.index)
+                for error in record_errors:
+                    add_error(error)
+
+        staged = _copy_events(cursor, valid_events())
+        cursor.execute("ANALYZE tmp_stage_events")
+
+        # Resolve persons and list entries with one join: the person must be on the posting MO's list for the
+        # measure in the event's year [R II.9].
+        cursor.execute(
+            """
+            UPDATE tmp_stage_events t SET person_id = e.person_id, entry_id = e.id
+            FROM participants_person p
+            JOIN screening_listentry e ON e.person_id = p.id
+            WHERE p.enp = t.enp AND e.mo_id = %s AND e.measure = t.measure
+              AND e.year = EXTRACT(YEAR FROM t.date)::int
+            """,
+            [batch.mo_id],
+        )
+        cursor.execute(
+            "SELECT idx, n_zap, measure, EXTRACT(YEAR FROM date)::int FROM tmp_stage_events "
+            "WHERE entry_id IS NULL ORDER BY idx"
+        )
+        for idx, n_zap, measure, year in cursor.fetchall():
+            rejected_indexes.add(idx)
+            add_error(
+                EventError(
+                    idx,
+                    n_zap,
+                    "ENP",
+                    f"Лицо не включено в список вашей МО на {year} год по мероприятию {measure_label(measure)}",
+                )
+            )
+
+        inserted = updated = 0
+        if staged:
+            cursor.execute(
+                """
+                WITH written AS (
+                    INSERT INTO screening_stageevent AS se
+                        (batch_id, mo_id, person_id, entry_id, measure, event, date, result, health_group,
+                         diagnoses, created_at)
+                    SELECT DISTINCT ON (person_id, measure, event, date)
+                           %(batch)s, %(mo)s, person_id, entry_id, measure, event, date, result, health_group,
+                           diagnoses, now()
+                    FROM tmp_stage_events
+                    WHERE entry_id IS NOT NULL
+                    ORDER BY person_id, measure, event, date, idx DESC
+                    ON CONFLICT ON CONSTRAINT stageevent_unique DO UPDATE SET
+                        result = EXCLUDED.result, health_group = EXCLUDED.health_group,
+                        diagnoses = EXCLUDED.diagnoses, entry_id = EXCLUDED.entry_id,
+                        batch_id = EXCLUDED.batch_id, mo_id = EXCLUDED.mo_id
+                    WHERE (se.result, se.health_group, se.diagnoses, se.entry_id, se.mo_id)
+                          IS DISTINCT FROM
+                          (EXCLUDED.result, EXCLUDED.health_group, EXCLUDED.diagnoses, EXCLUDED.entry_id,
+                           EXCLUDED.mo_id)
+                    RETURNING (xmax = 0) AS is_new
+                )
+                SELECT count(*) FILTER (WHERE is_new), count(*) FILTER (WHERE NOT is_new) FROM written
+                """,
+                {"batch": batch.id, "mo": batch.mo_id},
+            )
+            inserted, updated = cursor.fetchone()
+            cursor.execute(_refresh_sql(TOUCHED_ENTRIES_SQL))
+        cursor.execute("DROP TABLE IF EXISTS tmp_stage_events")
+
+    errors.sort(key=lambda e: e["index"])
+    accepted = total - len(rejected_indexes)
+    unchanged = max(accepted - inserted - updated, 0)
+    message = f"Принято записей: {accepted} из {total}; новых событий: {inserted}; исправлено: {updated}"
+    if unchanged:
+        message += f"; без изменений (уже переданы): {unchanged}"
+    if error_count > len(errors):
+        message += f". Ошибок всего: {error_count}, показаны первые {MAX_STORED_ERRORS}"
+    EventBatch.objects.filter(id=batch.id).update(
+        status=JobStatus.DONE,
+        records_total=total,
+        records_accepted=accepted,
+        records_rejected=len(rejected_indexes),
+        errors=errors,
+        message=message,
+    )
+
+
+def _copy_events(cursor, events: Iterable[ValidEvent]) -> int:
+    """Stream valid events into the temporary table with COPY, in chunks; returns the number staged."""
+    count = 0
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+
+    def flush() -> None:
+        buffer.seek(0)
+        cursor.copy_expert(COPY_SQL, buffer)
+        buffer.seek(0)
+        buffer.truncate()
+
+    pending = 0
+    for event in events:
+        writer.writerow(
+            (
+                event.index,
+                "" if event.n_zap is None else event.n_zap,
+                event.enp,
+                event.measure,
+                event.event,
+                event.date.isoformat(),
+                "" if event.result is None else event.result,
+                event.health_group,
+                "{" + ",".join(event.diagnoses) + "}",  # codes match [A-Z]\d\d(.\d{1,2})?: no quoting needed
+            )
+        )
+        count += 1
+        pending += 1
+        if pending >= COPY_CHUNK_ROWS:
+            flush()
+            pending = 0
+    if pending:
+        flush()
+    return count
+
+
+def _refresh_sql(touched_select: str) -> str:
+    """One UPDATE … FROM: each touched entry takes the state of its latest event and the latest health group.
+
+    Events belong to an entry by person, measure and the entry's year (not by the entry's id), so the state
+    survives a list re-upload that recreates the entry.
+    """
+    rank = EVENT_RANK_SQL.format(col="se.event")
+    # Only module constants and a fixed subquery are interpolated here; values go as parameters.
+    return f"""
+        WITH touched AS ({touched_select}),
+        ev AS (
+            SELECT e.id AS entry_id, se.measure, se.event, se.date, se.result, se.health_group, {rank} AS rank
+            FROM touched
+            JOIN screening_listentry e ON e.id = touched.id
+            JOIN screening_stageevent se ON se.person_id = e.person_id AND se.measure = e.measure
+                 AND se.date >= make_date(e.year, 1, 1) AND se.date < make_date(e.year + 1, 1, 1)
+        ),
+        latest AS (
+            SELECT DISTINCT ON (entry_id) entry_id, measure, event, date, result
+            FROM ev ORDER BY entry_id, date DESC, rank DESC
+        ),
+        grp AS (
+            SELECT DISTINCT ON (entry_id) entry_id, health_group
+            FROM ev WHERE health_group <> '' ORDER BY entry_id, date DESC, rank DESC
+        ),
+        target AS (
+            SELECT l.entry_id, {STATE_SQL} AS state, l.date AS state_date, COALESCE(g.health_group, '') AS health_group
+            FROM latest l LEFT JOIN grp g ON g.entry_id = l.entry_id
+        )
+        UPDATE screening_listentry e
+        SET state = target.state, state_date = target.state_date, health_group = target.health_group
+        FROM target
+        WHERE e.id = target.entry_id
+          AND (e.state, e.state_date, e.health_group)
+              IS DISTINCT FROM (target.state, target.state_date, target.health_group)
+    """  # noqa: S608
