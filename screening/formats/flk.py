@@ -1,0 +1,139 @@
+"""Writers of the identification protocol: FLK_P XML [formats.md] and an XLSX twin for people.
+
+Both stream the protocol rows from the database in chunks (lxml ``xmlfile``, xlsxwriter ``constant_memory``), so a
+protocol of a million-record list does not sit in memory as objects. FNAME = "V" + FNAME_I, FNAME_I being the
+list's FILENAME (or the uploaded file's name without extension).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+
+from lxml import etree
+
+from screening.codes import ERROR_CODES, meaning_of
+from screening.formats.validation import MEASURE_LABELS
+from screening.models import ListUpload, ProtocolError
+
+CHUNK = 5000
+SEVERITY_LABELS = {"F": "файл отклонён", "E": "ошибка", "W": "предупреждение"}
+
+
+def protocol_file_name(upload: ListUpload) -> str:
+    """FNAME_I: the list's FILENAME from its header, else the uploaded file's name without extension."""
+    return upload.header_filename or os.path.splitext(upload.original_name)[0][:100] or f"LIST_{upload.pk}"
+
+
+def _rows(upload: ListUpload):
+    return (
+        ProtocolError.objects.filter(upload=upload)
+        .order_by("n_zap", "code", "measure", "id")
+        .values_list("n_zap", "code", "severity", "field", "base_element", "comment", "measure", "person_label")
+        .iterator(chunk_size=CHUNK)
+    )
+
+
+def _comment(code: int, comment: str, measure: str) -> str:
+    label = MEASURE_LABELS.get(measure, "")
+    if label and code != 701 and not comment.startswith(label):
+        return f"{label}: {comment}"
+    return comment
+
+
+def protocol_xml_bytes(upload: ListUpload, *, encoding: str = "windows-1251") -> bytes:
+    """The FLK_P protocol of an upload: one PR per problem (OSHIB, IM_POL, BAS_EL, N_ZAP, COMMENT)."""
+    output = io.BytesIO()
+    fname_i = protocol_file_name(upload)
+    with etree.xmlfile(output, encoding=encoding) as xf:
+        xf.write_declaration()
+        with xf.element("FLK_P"):
+            for tag, text in (("FNAME", "V" + fname_i), ("FNAME_I", fname_i)):
+                element = etree.Element(tag)
+                element.text = text
+                xf.write(element)
+            for n_zap, code, _severity, field, base_element, comment, measure, _label in _rows(upload):
+                pr = etree.Element("PR")
+                etree.SubElement(pr, "OSHIB").text = str(code)
+                if field:
+                    etree.SubElement(pr, "IM_POL").text = field
+                if base_element:
+                    etree.SubElement(pr, "BAS_EL").text = base_element
+                if n_zap is not None:
+                    etree.SubElement(pr, "N_ZAP").text = str(n_zap)
+                text = _comment(code, comment, measure)
+                if text:
+                    etree.SubElement(pr, "COMMENT").text = text
+                xf.write(pr)
+    return output.getvalue()
+
+
+def protocol_xlsx_bytes(upload: ListUpload) -> bytes:
+    """The protocol as a workbook: a summary sheet (file, counts by code) and one row per problem."""
+    import xlsxwriter
+
+    output = io.BytesIO()
+    workbook = xlsxwriter.Workbook(output, {"constant_memory": True})
+    bold = workbook.add_format({"bold": True})
+    date_format = workbook.add_format({"num_format": "dd.mm.yyyy hh:mm"})
+
+    summary = workbook.add_worksheet("Протокол")
+    summary.set_column(0, 0, 34)
+    summary.set_column(1, 1, 90)
+    facts = [
+        ("Файл", upload.original_name),
+        ("FILENAME", protocol_file_name(upload)),
+        ("МО", f"{upload.mo.code} {upload.mo.display_name}"),
+        ("Год", upload.year or ""),
+        ("Вид списка", upload.get_kind_display()),
+        ("Статус", upload.get_status_display()),
+        (
+            "Дата обработки (регистр на дату)",
+            upload.processing_date.strftime("%d.%m.%Y") if upload.processing_date else "",
+        ),
+        ("Записей", upload.records_total),
+        ("Принято", upload.records_accepted),
+        ("Отклонено", upload.records_rejected),
+        ("Предупреждений", upload.warnings),
+        ("Исправить до", upload.correction_due.strftime("%d.%m.%Y") if upload.correction_due else ""),
+    ]
+    row = 0
+    summary.write(row, 0, "Протокол идентификации", bold)
+    row += 1
+    for label, value in facts:
+        summary.write(row, 0, label, bold)
+        summary.write(row, 1, value)
+        row += 1
+    if upload.protocol_issued_at:
+        summary.write(row, 0, "Протокол выдан", bold)
+        summary.write_datetime(row, 1, upload.protocol_issued_at.replace(tzinfo=None), date_format)
+        row += 1
+    row += 1
+    summary.write(row, 0, "Код", bold)
+    summary.write(row, 1, "Значение — число", bold)
+    row += 1
+    for code, count in sorted(((int(c), n) for c, n in (upload.counts_by_code or {}).items())):
+        summary.write(row, 0, code)
+        summary.write(row, 1, f"{meaning_of(code)} — {count}")
+        row += 1
+
+    sheet = workbook.add_worksheet("Ошибки")
+    headers = ("N_ZAP", "Код", "Вид", "Значение кода", "Поле", "Элемент", "Мероприятие", "Пояснение", "Лицо (из файла)")
+    widths = (9, 6, 14, 45, 10, 12, 12, 70, 45)
+    for column, (title, width) in enumerate(zip(headers, widths, strict=True)):
+        sheet.set_column(column, column, width)
+        sheet.write(0, column, title, bold)
+    sheet.freeze_panes(1, 0)
+    for row, (n_zap, code, severity, field, base_element, comment, measure, label) in enumerate(_rows(upload), 1):
+        if n_zap is not None:
+            sheet.write_number(row, 0, n_zap)
+        sheet.write_number(row, 1, code)
+        sheet.write_string(row, 2, SEVERITY_LABELS.get(severity, severity))
+        sheet.write_string(row, 3, ERROR_CODES.get(code, ("", ""))[1])
+        sheet.write_string(row, 4, field)
+        sheet.write_string(row, 5, base_element)
+        sheet.write_string(row, 6, MEASURE_LABELS.get(measure, measure))
+        sheet.write_string(row, 7, comment)
+        sheet.write_string(row, 8, label)
+    workbook.close()
+    return output.getvalue()

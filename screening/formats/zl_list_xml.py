@@ -1,0 +1,129 @@
+"""The canonical XML reader of ZL_LIST [formats.md]: streamed with lxml iterparse through the safe XML helpers.
+
+The file is read once, element by element (ZGLV, then each SV_PR_MER, cleared as soon as it is read), so memory
+does not grow with the file. A DOCTYPE or entity declaration, a syntax error, a wrong root or a missing header
+rejects the whole file (901). Unknown elements are ignored, so a regional extension with extra tags still reads;
+a variant with other tag names is a subclass overriding the TAG_* names and registered with ``register_reader``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from participants.formats.xmlsafe import CountingReader, XmlFileError, XmlSource, check_prolog, iter_records
+
+from .lists import FileRejected, ListHeader, ListRecord, Sniffed, register_reader
+
+
+class ZlListXmlReader:
+    """ZL_LIST / ZGLV / SV_PR_MER / SV_PL_MER as in formats.md."""
+
+    format = "XML"
+    TAG_ROOT = "ZL_LIST"
+    TAG_HEADER = "ZGLV"
+    TAG_RECORD = "SV_PR_MER"
+    TAG_MEASURE = "SV_PL_MER"
+
+    def __init__(self, sniffed: Sniffed):
+        try:
+            encoding = check_prolog(sniffed.head)
+        except XmlFileError as exc:
+            raise FileRejected(901, exc.message, line=exc.line) from exc
+        self._source = XmlSource(stream=CountingReader(sniffed.stream), size=sniffed.size, encoding=encoding)
+        self._elements = iter_records(self._source, root=self.TAG_ROOT, tags=(self.TAG_HEADER, self.TAG_RECORD))
+        self._header: ListHeader | None = None
+        self._pending = None
+
+    @property
+    def bytes_total(self) -> int:
+        return self._source.size
+
+    @property
+    def bytes_read(self) -> int:
+        return self._source.bytes_read
+
+    def _next_element(self):
+        try:
+            return next(self._elements, None)
+        except XmlFileError as exc:
+            raise FileRejected(901, exc.message, line=exc.line) from exc
+
+    def header(self) -> ListHeader:
+        if self._header is not None:
+            return self._header
+        element = self._next_element()
+        if element is None or element.tag != self.TAG_HEADER:
+            line = element.sourceline if element is not None else None
+            raise FileRejected(
+                901, f"Нет заголовка <{self.TAG_HEADER}> в начале файла: файл не соответствует схеме.", line=line
+            )
+        values = {child.tag: (child.text or "").strip() for child in element if isinstance(child.tag, str)}
+        for required in ("CODE_MO", "YEAR"):
+            if not values.get(required):
+                raise FileRejected(
+                    901,
+                    f"В заголовке <{self.TAG_HEADER}> не заполнено обязательное поле {required} "
+                    f"(строка {element.sourceline}).",
+                    field=required,
+                    line=element.sourceline,
+                )
+        self._header = ListHeader(
+            code_mo=values.get("CODE_MO", ""),
+            year=values.get("YEAR", ""),
+            filename=values.get("FILENAME", "")[:100],
+            version=values.get("VERSION", ""),
+            date=values.get("DATA", ""),
+        )
+        return self._header
+
+    def records(self) -> Iterator[ListRecord]:
+        self.header()
+        tag_record, tag_measure = self.TAG_RECORD, self.TAG_MEASURE
+        group = 0
+        while (element := self._next_element()) is not None:
+            if element.tag != tag_record:
+                raise FileRejected(
+                    901, f"Повторный заголовок <{element.tag}> в строке {element.sourceline}.", line=element.sourceline
+                )
+            group += 1
+            person: dict[str, str] = {}
+            measures: list[dict[str, str]] = []
+            for child in element:
+                tag = child.tag
+                if tag == tag_measure:
+                    measures.append({m.tag: (m.text or "").strip() for m in child if isinstance(m.tag, str)})
+                elif isinstance(tag, str):
+                    person[tag] = (child.text or "").strip()
+            get = person.get
+            base = (
+                get("N_ZAP", ""),
+                get("ENP", ""),
+                get("SNILS", ""),
+                get("FAM", ""),
+                get("IM", ""),
+                get("OT", ""),
+                get("W", ""),
+                get("DR", ""),
+                get("UCH", ""),
+                get("TEL", ""),
+            )
+            line = element.sourceline
+            if not measures:
+                yield ListRecord(group, line, *base, has_measure=False)
+            for measure in measures:
+                mget = measure.get
+                yield ListRecord(
+                    group, line, *base, mget("DISP", ""), mget("MONTH", ""), mget("KV", ""), mget("IDDOKT", "")
+                )
+        if group == 0:
+            raise FileRejected(
+                901, f"Файл не содержит ни одной записи <{self.TAG_RECORD}>: файл не соответствует схеме."
+            )
+
+
+def _detect(sniffed: Sniffed) -> bool:
+    return not sniffed.extra.get("xlsx") and sniffed.head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<")
+
+
+def register() -> None:
+    register_reader("zl_list_xml", _detect, ZlListXmlReader, first=False)
