@@ -1,0 +1,477 @@
+"""Uploading a list (ZL_LIST) and turning it into the MO's list plus an identification protocol [R II.2, II.5, II.6].
+
+One file is one transaction. :func:`list_upload_process` streams the file into ListStaging with COPY, identifies
+the whole batch against the register in a few SQL statements (services.identification), writes the protocol with
+INSERT..SELECT and replaces the MO's list for the year and each measure of the file, then commits everything at
+once: a reader sees either the old list or the new one, never a mix, and a file rejected whole (901/902) leaves
+nothing behind but its protocol.
+
+Safe to repeat: the upload's staging and protocol rows are deleted at the start of the same transaction, so a task
+killed mid-file and run again gives the same list and protocol; a finished upload is never processed twice.
+Concurrency: an advisory lock per upload (one worker per file), per MO and year (two files of one MO are applied
+one after the other) and, for the short final step, per year (the 602 check and the insert of the new list see every
+other MO's committed list). Progress goes to the ListUpload row through a second, autocommit connection, so the
+page shows it while the main transaction is still open.
+"""
+
+# ruff: noqa: S608 - table names come from model _meta, every value is a query parameter
+from __future__ import annotations
+
+import datetime
+import io
+import logging
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.db import connection, connections, transaction
+from django.utils import timezone
+
+from omsportal.jobs import enqueue
+from participants.models import Organization, OrganizationKind, User
+from participants.workdays import add_working_days
+from screening.codes import ERROR, FILE
+from screening.eligibility import current_rules
+from screening.formats.lists import FileRejected, ListReader, open_list_file
+from screening.formats.validation import ERROR_COLUMNS, STAGING_COLUMNS, RecordValidator
+from screening.models import ListKind, ListStaging, ListUpload, ProtocolError, UploadStatus
+from screening.services import identification as ident
+
+logger = logging.getLogger(__name__)
+
+# R II.6: the MO corrects within five working days of the protocol.
+CORRECTION_WORKING_DAYS = 5
+# Rows per COPY batch while streaming (progress is reported between batches).
+COPY_BATCH = 20_000
+PROGRESS_INTERVAL_SECONDS = 0.5
+
+# Advisory lock namespaces (first int4 of the two-key form); the second key is the id/year.
+LOCK_UPLOAD = 0x5C01
+LOCK_MO_YEAR = 0x5C02_0000  # + year; second key: the MO id
+LOCK_YEAR = 0x5C03
+
+FINISHED = (UploadStatus.DONE, UploadStatus.REJECTED)
+
+
+# --- Creating an upload --------------------------------------------------------------------------------------
+
+
+def list_upload_create(
+    *,
+    mo: Organization,
+    file: File,
+    original_name: str,
+    uploaded_by: User,
+    kind: str = ListKind.YEARLY,
+    year: int | None = None,
+    run_async: bool = True,
+) -> ListUpload:
+    """Store an uploaded list file as a pending job and start its processing (inline with run_async=False)."""
+    if mo.kind != OrganizationKind.MO:
+        raise ValidationError("Списки загружает медицинская организация.")
+    if kind not in ListKind.values:
+        raise ValidationError(f"Неизвестный вид списка: {kind}.")
+    if getattr(file, "size", None) == 0:
+        raise ValidationError("Файл пуст.")
+    with transaction.atomic():
+        upload = ListUpload(
+            mo=mo,
+            kind=kind,
+            year=year,
+            original_name=os.path.basename(original_name)[:255] or "list",
+            uploaded_by=uploaded_by,
+        )
+        upload.file.save(_storage_name(mo, original_name), file, save=False)
+        upload.save()
+        if run_async:
+            from screening.tasks import list_upload_task
+
+            enqueue(list_upload_task, upload.pk)
+    if not run_async:
+        if list_upload_claim(upload_id=upload.pk):
+            list_upload_process(upload_id=upload.pk)
+        upload.refresh_from_db()
+    return upload
+
+
+def _storage_name(mo: Organization, original_name: str) -> str:
+    extension = os.path.splitext(original_name)[1].lower()
+    if extension not in (".xml", ".zip", ".csv", ".xlsx"):
+        extension = ".bin"
+    return f"{mo.code}_{timezone.now():%Y%m%d_%H%M%S}{extension}"
+
+
+# --- Claiming the job --------------------------------------------------------------------------------------------
+
+
+def list_upload_claim(*, upload_id: int) -> bool:
+    """Claim the job for this worker: PENDING→RUNNING, or take over a RUNNING job whose worker is gone.
+
+    A worker holds the upload's advisory lock for its whole processing transaction; PostgreSQL releases it when the
+    worker's connection dies. So a RUNNING job whose lock is free has no live worker, and a re-delivered task
+    (acks_late) may take it over. A second delivery while the first worker lives gets False and does nothing.
+    """
+    now = timezone.now()
+    if ListUpload.objects.filter(pk=upload_id, status=UploadStatus.PENDING).update(
+        status=UploadStatus.RUNNING, started_at=now
+    ):
+        return True
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [LOCK_UPLOAD, upload_id])
+            free = cursor.fetchone()[0]
+        if not free:
+            return False
+        return bool(
+            ListUpload.objects.filter(pk=upload_id, status__in=[UploadStatus.RUNNING, UploadStatus.FAILED]).update(
+                status=UploadStatus.RUNNING, started_at=now, message=""
+            )
+        )
+
+
+# --- Progress on a second connection ------------------------------------------------------------------------------
+
+
+class ProgressWriter:
+    """Writes progress counters of the job row through its own autocommit connection.
+
+    The main transaction never locks the job row while progress is written (it updates the row only at the very
+    end, after :meth:`close`), and the update skips a locked row rather than wait, so progress can never block
+    the job. Progress is best effort: a failure here is logged and ignored.
+    """
+
+    def __init__(self, upload_id: int):
+        self.upload_id = upload_id
+        self._conn = None
+        self._last = 0.0
+        self._broken = False
+
+    def update(self, *, force: bool = False, **values: int) -> None:
+        if self._broken or not values:
+            return
+        now = time.monotonic()
+        if not force and now - self._last < PROGRESS_INTERVAL_SECONDS:
+            return
+        self._last = now
+        table = ListUpload._meta.db_table
+        assignments = ", ".join(f"{name} = %s" for name in values)
+        try:
+            if self._conn is None:
+                self._conn = connections["default"].copy()
+            with self._conn.cursor() as cursor:
+                cursor.execute("SET statement_timeout = 5000")
+                cursor.execute(
+                    f"UPDATE {table} SET {assignments} WHERE id = "
+                    f"(SELECT id FROM {table} WHERE id = %s FOR NO KEY UPDATE SKIP LOCKED)",
+                    [*values.values(), self.upload_id],
+                )
+        except Exception:
+            logger.warning("Progress of list upload %s could not be written", self.upload_id, exc_info=True)
+            self._broken = True
+
+    def close(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            finally:
+                self._conn = None
+
+
+# --- Processing ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    """What a processed file produced, written to the job row at the end of the transaction."""
+
+    file_format: str = ""
+    header_filename: str = ""
+    year: int | None = None
+    measures: list[str] = field(default_factory=list)
+    total: int = 0
+    accepted: int = 0
+    written: int = 0
+    warnings: int = 0
+    counts_by_code: dict[str, int] = field(default_factory=dict)
+
+
+# Tests set this to a callable run right after the file is staged (inside the transaction).
+_after_staging_hook = None
+
+
+def list_upload_process(*, upload_id: int) -> ListUpload:
+    """Process a claimed upload: staging, identification, protocol, list replacement — all or nothing."""
+    day = timezone.localdate()
+    progress = ProgressWriter(upload_id)
+    try:
+        with transaction.atomic():
+            _lock(LOCK_UPLOAD, upload_id)
+            upload = ListUpload.objects.select_related("mo").get(pk=upload_id)
+            if upload.status in FINISHED:
+                return upload  # a repeated delivery after the job finished: nothing to do
+            outcome = _process(upload, day, progress)
+            progress.close()
+            _finish(upload, outcome, day)
+    except FileRejected as exc:
+        progress.close()
+        _reject(upload_id, exc, day)
+    except BaseException as exc:
+        progress.close()
+        _fail(upload_id, exc)
+        raise
+    return ListUpload.objects.get(pk=upload_id)
+
+
+def _lock(namespace: int, key: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [namespace, key])
+
+
+def _process(upload: ListUpload, day: datetime.date, progress: ProgressWriter) -> Outcome:
+    outcome = Outcome()
+    with upload.file.open("rb") as stored, open_list_file(stored) as reader:
+        outcome.file_format = reader.format
+        header = reader.header()
+        outcome.header_filename = header.filename or os.path.splitext(upload.original_name)[0][:100]
+        outcome.year = _check_header(upload, header.code_mo, header.year, day)
+        # One MO's files for one year are applied one after the other.
+        _lock(LOCK_MO_YEAR + outcome.year, upload.mo_id)
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {ProtocolError._meta.db_table} WHERE upload_id = %s", [upload.pk])
+            cursor.execute(f"DELETE FROM {ListStaging._meta.db_table} WHERE upload_id = %s", [upload.pk])
+            outcome.total = _stage(cursor, upload, reader, day, progress)
+    if _after_staging_hook is not None:
+        _after_staging_hook(upload)
+    progress.update(force=True, records_total=outcome.total, records_read=outcome.total)
+
+    batch = ident.Batch(
+        upload_id=upload.pk,
+        mo_id=upload.mo_id,
+        mo_code=upload.mo.code,
+        year=outcome.year,
+        day=day,
+        region=settings.OMS_REGION_CODE,
+        rules=current_rules(),
+    )
+    with connection.cursor() as cursor:
+        ident.prepare(cursor)
+        ident.identify(cursor, batch)
+        ident.identification_errors(cursor, batch)
+        ident.register_errors(cursor, batch)
+        cursor.execute(
+            f"SELECT DISTINCT measure FROM {ListStaging._meta.db_table} WHERE upload_id = %s AND measure <> ''",
+            [upload.pk],
+        )
+        outcome.measures = sorted(row[0] for row in cursor.fetchall())
+        progress.update(force=True, records_checked=outcome.total)
+        # The final step sees every other MO's committed list of the year: 602 and the insert cannot race.
+        _lock(LOCK_YEAR, outcome.year)
+        ident.other_mo_errors(cursor, batch)
+        outcome.accepted = ident.accept(cursor, batch)
+        ident.write_errors(cursor, batch)
+        outcome.written = ident.replace_entries(cursor, batch, outcome.measures) if outcome.measures else 0
+        outcome.warnings = ident.plan_warnings(cursor, batch, outcome.measures) if outcome.measures else 0
+        ident.cleanup(cursor)
+        cursor.execute(
+            f"SELECT code, count(*) FROM {ProtocolError._meta.db_table} WHERE upload_id = %s GROUP BY code",
+            [upload.pk],
+        )
+        outcome.counts_by_code = {str(code): count for code, count in sorted(cursor.fetchall())}
+        # Staging is a work area of this transaction; the protocol and the list carry the result.
+        cursor.execute(f"DELETE FROM {ListStaging._meta.db_table} WHERE upload_id = %s", [upload.pk])
+    progress.update(force=True, records_written=outcome.written)
+    return outcome
+
+
+def _check_header(upload: ListUpload, code_mo: str, year_text: str, day: datetime.date) -> int:
+    """902 unless the header names the uploader's MO and the current or next year [R II.2: lists for next year]."""
+    code_mo = code_mo or upload.mo.code
+    if code_mo != upload.mo.code:
+        raise FileRejected(
+            902, f"CODE_MO {code_mo[:10]} в заголовке не совпадает с кодом вашей МО {upload.mo.code}.", field="CODE_MO"
+        )
+    if not year_text:
+        if upload.year is None:
+            raise FileRejected(901, "Не указан год списка: столбец YEAR или поле «Год» при загрузке.", field="YEAR")
+        year_text = str(upload.year)
+    if not year_text.isdigit() or int(year_text) not in (day.year, day.year + 1):
+        raise FileRejected(
+            902,
+            f"Год списка YEAR «{year_text[:10]}» недопустим: принимаются списки на {day.year} и {day.year + 1} годы.",
+            field="YEAR",
+        )
+    year = int(year_text)
+    if upload.year is not None and upload.year != year:
+        raise FileRejected(
+            902, f"Год в файле ({year}) не совпадает с годом, указанным при загрузке ({upload.year}).", field="YEAR"
+        )
+    return year
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _text(value: str) -> str:
+    return value.translate(_COPY_ESCAPES)
+
+
+_NULL = "\\N"
+
+
+def _staging_line(row: tuple) -> str:
+    """One row in COPY text format (tab-separated, \\N for NULL); numbers and codes need no escaping."""
+    (uid, n_zap, measure, month, quarter, doctor, enp, snils, fam, im, ot, key, sex, birth, uch, tel, ok, _, _) = row
+    null = _NULL
+    return (
+        f"{uid}\t{n_zap}\t{measure}\t{null if month is None else month}\t{null if quarter is None else quarter}\t"
+        f"{doctor}\t{enp}\t{snils}\t{_text(fam)}\t{_text(im)}\t{_text(ot)}\t{_text(key)}\t"
+        f"{null if sex is None else sex}\t{null if birth is None else birth.isoformat()}\t"
+        f"{_text(uch)}\t{_text(tel)}\t{'t' if ok else 'f'}\t\tf\n"
+    )
+
+
+def _error_line(upload_id: int, n_zap: int | None, error, label: str) -> str:
+    return (
+        f"{upload_id}\t{n_zap or _NULL}\t{error.code}\t{ERROR}\t{error.field}\t{error.base_element}\t"
+        f"{_text(error.comment[:500])}\t{error.measure}\t{_text(label)}\n"
+    )
+
+
+def _stage(cursor, upload: ListUpload, reader: ListReader, day: datetime.date, progress: ProgressWriter) -> int:
+    """Stream the records into ListStaging with COPY, and their format errors (1xx) into the protocol."""
+    validator = RecordValidator(upload_id=upload.pk, today=day)
+    staging_sql = f"COPY {ListStaging._meta.db_table} ({', '.join(STAGING_COLUMNS)}) FROM STDIN"
+    errors_sql = f"COPY {ProtocolError._meta.db_table} ({', '.join(ERROR_COLUMNS)}) FROM STDIN"
+    raw = cursor.cursor  # psycopg2 cursor under Django's wrapper
+    lines: list[str] = []
+    total = 0
+    with tempfile.TemporaryFile(mode="w+", encoding="utf-8") as error_buffer:
+        for record in reader.records():
+            row, errors = validator.validate(record)
+            lines.append(_staging_line(row))
+            if errors:
+                label = validator.person_label(record)
+                n_zap = row[1]
+                for error in errors:
+                    if not n_zap and not error.comment.startswith("Запись"):
+                        error.comment = f"Запись № {total + 1} (строка {record.line}): {error.comment}"
+                    error_buffer.write(_error_line(upload.pk, n_zap, error, label))
+            total += 1
+            if len(lines) >= COPY_BATCH:
+                raw.copy_expert(staging_sql, io.StringIO("".join(lines)))
+                lines.clear()
+                progress.update(records_read=total, records_total=_estimate_total(reader, total))
+        if lines:
+            raw.copy_expert(staging_sql, io.StringIO("".join(lines)))
+        error_buffer.seek(0)
+        raw.copy_expert(errors_sql, error_buffer)
+    return total
+
+
+def _estimate_total(reader: ListReader, read: int) -> int:
+    """Records expected in the whole file, from the share of bytes read so far (exact once the file is read)."""
+    done, size = reader.bytes_read, reader.bytes_total
+    if not done or not size or done >= size:
+        return read
+    return max(read, int(read * size / done))
+
+
+def _finish(upload: ListUpload, outcome: Outcome, day: datetime.date) -> None:
+    now = timezone.now()
+    upload.status = UploadStatus.DONE
+    upload.file_format = outcome.file_format
+    upload.header_filename = outcome.header_filename
+    upload.year = outcome.year
+    upload.measures = outcome.measures
+    upload.processing_date = day
+    upload.records_total = upload.records_read = upload.records_checked = outcome.total
+    upload.records_written = outcome.written
+    upload.records_accepted = outcome.accepted
+    upload.records_rejected = outcome.total - outcome.accepted
+    upload.warnings = outcome.warnings
+    upload.counts_by_code = outcome.counts_by_code
+    upload.file_error_code = None
+    upload.message = ""
+    upload.finished_at = now
+    _issue_protocol(upload, now)
+    upload.is_current = bool(outcome.measures)
+    upload.save()
+    _refresh_current_flags(upload)
+
+
+def _issue_protocol(upload: ListUpload, now: datetime.datetime) -> None:
+    """The protocol is issued now; the MO has five working days to correct [R II.6]."""
+    upload.protocol_issued_at = now
+    upload.correction_due = add_working_days(timezone.localdate(now), CORRECTION_WORKING_DAYS)
+
+
+def _refresh_current_flags(upload: ListUpload) -> None:
+    """An earlier upload stays current only for measures no later processed upload of the MO and year replaced."""
+    uploads = list(
+        ListUpload.objects.filter(mo_id=upload.mo_id, year=upload.year, status=UploadStatus.DONE)
+        .filter(is_current=True)
+        .order_by("-finished_at", "-id")
+        .only("id", "measures", "is_current")
+    )
+    covered: set[str] = set(upload.measures)
+    stale = []
+    for other in uploads:
+        if other.pk == upload.pk:
+            continue
+        if set(other.measures) - covered:
+            covered |= set(other.measures)
+        else:
+            stale.append(other.pk)
+    if stale:
+        ListUpload.objects.filter(pk__in=stale).update(is_current=False)
+
+
+def _reject(upload_id: int, exc: FileRejected, day: datetime.date) -> None:
+    """The whole file is rejected: nothing of it is kept but a one-line protocol (901/902)."""
+    now = timezone.now()
+    with transaction.atomic():
+        _lock(LOCK_UPLOAD, upload_id)
+        upload = ListUpload.objects.get(pk=upload_id)
+        if upload.status in FINISHED:
+            return
+        ProtocolError.objects.filter(upload_id=upload_id).delete()
+        ListStaging.objects.filter(upload_id=upload_id).delete()
+        message = exc.message if exc.line is None or "трок" in exc.message else f"{exc.message} (строка {exc.line})"
+        ProtocolError.objects.create(
+            upload_id=upload_id,
+            n_zap=None,
+            code=exc.code,
+            severity=FILE,
+            field=exc.field[:30],
+            base_element="ZGLV" if exc.code == 902 else "ZL_LIST",
+            comment=message[:500],
+        )
+        upload.status = UploadStatus.REJECTED
+        upload.file_error_code = exc.code
+        upload.message = message
+        upload.counts_by_code = {str(exc.code): 1}
+        upload.processing_date = day
+        upload.records_total = upload.records_read = upload.records_checked = upload.records_written = 0
+        upload.records_accepted = upload.records_rejected = upload.warnings = 0
+        upload.measures = []
+        upload.is_current = False
+        upload.finished_at = now
+        _issue_protocol(upload, now)
+        upload.save()
+
+
+def _fail(upload_id: int, exc: BaseException) -> None:
+    """An unexpected error: the transaction rolled back; the job row says so (no personal data in the message)."""
+    try:
+        ListUpload.objects.filter(pk=upload_id, status__in=[UploadStatus.PENDING, UploadStatus.RUNNING]).update(
+            status=UploadStatus.FAILED,
+            message=f"Ошибка обработки ({type(exc).__name__}). Загрузите файл повторно или обратитесь в ТФОМС.",
+            finished_at=timezone.now(),
+        )
+    except Exception:
+        logger.exception("List upload %s: could not record the failure", upload_id)
+    logger.error("List upload %s failed: %s", upload_id, type(exc).__name__)
