@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import tempfile
+from urllib.parse import unquote
 
 import xlsxwriter
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -69,6 +70,7 @@ class AuditLogView(FundOnlyMixin, TemplateView):
             entry.ids_shown = entry.person_ids[:IDS_SHOWN]
             entry.ids_more = max(0, entry.person_count - len(entry.ids_shown))
             entry.query_text = _query_text(entry.query)
+            entry.path_display = unquote(entry.path)
         context.update(
             filter=filterset,
             page_obj=page_obj,

@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import include, path
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.generic import TemplateView
@@ -21,6 +22,9 @@ from participants.scoping import can_see_persons, today
 from participants.selectors import attachment_on, insurer_on, person_card, person_search_page_queryset
 
 PAGE_SIZE = 50
+# Counting every match of a two-letter surname prefix in a region of millions costs seconds; past this many
+# the page says "more than N, refine the search" and offers the first N only.
+COUNT_CAP = 1000
 
 # What the search covers for each role, said on the page so an empty result is not a surprise [domain §2].
 SCOPE_NOTES = {
@@ -30,6 +34,26 @@ SCOPE_NOTES = {
     Role.SMO_L3: _("Поиск среди застрахованных вашей СМО по текущему регистру."),
     Role.FUND: _("Поиск по всему региону."),
 }
+
+
+class CappedPaginator(Paginator):
+    """Counts at most ``cap`` + 1 rows (``SELECT count(*) FROM (... LIMIT cap + 1)``) and pages within ``cap``."""
+
+    def __init__(self, object_list, per_page, *, cap: int | None = None, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.cap = COUNT_CAP if cap is None else cap
+
+    @cached_property
+    def _counted(self) -> int:
+        return self.object_list.order_by()[: self.cap + 1].count()
+
+    @cached_property
+    def count(self) -> int:
+        return min(self._counted, self.cap)
+
+    @property
+    def is_capped(self) -> bool:
+        return self._counted > self.cap
 
 
 def _age(birth: datetime.date, on: datetime.date) -> int:
@@ -61,7 +85,8 @@ class PersonSearchView(PersonPagesMixin, TemplateView):
             return context
         sort = form.cleaned_data["sort"]
         queryset = person_search_page_queryset(user=self.request.user, criteria=criteria, sort=sort)
-        page_obj = Paginator(queryset, PAGE_SIZE).get_page(self.request.GET.get("page"))
+        paginator = CappedPaginator(queryset, PAGE_SIZE)
+        page_obj = paginator.get_page(self.request.GET.get("page"))
         persons = list(page_obj.object_list)
         for person in persons:
             person.snils_display = snils_format(person.snils or "")
@@ -73,7 +98,8 @@ class PersonSearchView(PersonPagesMixin, TemplateView):
                 **criteria.as_audit_query(),
                 "sort": sort,
                 "page": page_obj.number,
-                "total": page_obj.paginator.count,
+                "total": paginator.count,
+                **({"total_capped": True} if paginator.is_capped else {}),
             },
             request=self.request,
         )

@@ -209,6 +209,17 @@ class TestSearch:
         assert len(second.context["persons"]) == 5
         assert not {p.pk for p in first.context["persons"]} & {p.pk for p in second.context["persons"]}
 
+    def test_huge_result_is_counted_only_up_to_the_cap(self, client, region, monkeypatch):
+        monkeypatch.setattr("participants.views.persons.COUNT_CAP", 3)
+        for n in range(5):
+            insured_person(smo=region.smo1, mo=region.mo1, last_name="Кузнецова", first_name=f"Имя{n}")
+        response = search(client, region.fund_user, q="Кузнецова")
+        assert response.context["page_obj"].paginator.count == 3
+        assert len(response.context["persons"]) == 3
+        assert "Найдено больше 3" in response.content.decode()
+        entry = AuditLog.objects.get(action=AuditAction.SEARCH)
+        assert entry.query["total"] == 3 and entry.query["total_capped"] is True
+
     def test_sort_by_surname_and_by_birth_date(self, client, region):
         def person(last_name, year):
             return insured_person(
