@@ -244,9 +244,9 @@ def _process(upload: ListUpload, day: datetime.date, progress: ProgressWriter) -
             cursor.execute(f"DELETE FROM {ProtocolError._meta.db_table} WHERE upload_id = %s", [upload.pk])
             cursor.execute(f"DELETE FROM {ListStaging._meta.db_table} WHERE upload_id = %s", [upload.pk])
             outcome.total = _stage(cursor, upload, reader, day, progress)
+    progress.update(force=True, records_total=outcome.total, records_read=outcome.total)
     if _after_staging_hook is not None:
         _after_staging_hook(upload)
-    progress.update(force=True, records_total=outcome.total, records_read=outcome.total)
 
     batch = ident.Batch(
         upload_id=upload.pk,
