@@ -9,4 +9,5 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("participants.api.urls")),
+    path("", include("screening.api.urls")),
 ]

@@ -184,6 +184,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "OrganizationKindEnum": "participants.models.OrganizationKind",
         "DistrictKindEnum": "participants.models.DistrictKind",
+        "ListKindEnum": "screening.models.ListKind",
     },
 }
 
