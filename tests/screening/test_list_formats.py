@@ -256,3 +256,14 @@ def test_a_regional_variant_is_a_small_separate_reader(region):
     finally:
         lists.READERS[:] = saved
     assert u.status == UploadStatus.DONE and u.records_accepted == 1
+
+
+def test_a_correct_file_validates_against_the_documented_xsd(region):
+    from pathlib import Path
+
+    from django.conf import settings
+
+    schema = etree.XMLSchema(etree.parse(str(Path(settings.BASE_DIR) / "docs" / "formats" / "zl_list.xsd")))
+    good = zl_list_xml(mixed_records(region)[:2], encoding="windows-1251")
+    assert schema.validate(etree.fromstring(good)), schema.error_log
+    assert not schema.validate(etree.fromstring(zl_list_xml([rec(region.p1, 1, W="3")])))
