@@ -24,6 +24,23 @@ class Measure(models.TextChoices):
 # --- Plans -------------------------------------------------------------------------------------------
 
 
+def plan_read_scope(user, *, mo_fields: tuple[str, ...] = ("mo",)) -> Q | None:
+    """Who reads plans, schedules and routing [R II.1, II.2, II.24]: the Fund, the Ministry and the region's SMOs
+    all of them; MO staff the rows of their MO (``mo_fields``: the FKs naming an MO); nobody else."""
+    from participants.models import Role
+
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    if user.role in (Role.FUND, Role.MINISTRY, Role.SMO_L1, Role.SMO_L2, Role.SMO_L3):
+        return Q()
+    if user.role == Role.MO_STAFF and user.organization_id:
+        scope = Q(**{f"{mo_fields[0]}_id": user.organization_id})
+        for field in mo_fields[1:]:
+            scope |= Q(**{f"{field}_id": user.organization_id})
+        return scope
+    return None
+
+
 class PlanStatus(models.TextChoices):
     DRAFT = "DRAFT", _("проект")
     APPROVED = "APPROVED", _("утверждён")
@@ -49,6 +66,11 @@ class YearPlan(models.Model):
     def __str__(self) -> str:
         return f"{self.year} ({self.get_status_display()})"
 
+    @staticmethod
+    def scope_for_user(user) -> Q | None:
+        """Every plan reader sees the plan header; its lines are scoped per MO."""
+        return None if plan_read_scope(user) is None else Q()
+
 
 class YearPlanLine(models.Model):
     """One cell of the yearly plan: MO × measure × month → number of persons."""
@@ -70,6 +92,10 @@ class YearPlanLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.mo_id} {self.measure} {self.month}: {self.quantity}"
+
+    @staticmethod
+    def scope_for_user(user) -> Q | None:
+        return plan_read_scope(user)
 
 
 class DistrictPlan(models.Model):
@@ -95,6 +121,10 @@ class DistrictPlan(models.Model):
     def __str__(self) -> str:
         return f"{self.mo_id}/{self.district_id} {self.year} {self.measure} {self.month}: {self.quantity}"
 
+    @staticmethod
+    def scope_for_user(user) -> Q | None:
+        return plan_read_scope(user)
+
 
 class BrigadeTrip(models.Model):
     """A planned trip of a mobile brigade, or a transport delivery of residents of remote areas [R II.2]."""
@@ -119,6 +149,10 @@ class BrigadeTrip(models.Model):
     def __str__(self) -> str:
         return f"{self.settlement} {self.date_from}"
 
+    @staticmethod
+    def scope_for_user(user) -> Q | None:
+        return plan_read_scope(user)
+
 
 class SpecialDay(models.Model):
     """A day set aside for check-ups or particular examinations [R II.2]."""
@@ -136,6 +170,10 @@ class SpecialDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.description}"
+
+    @staticmethod
+    def scope_for_user(user) -> Q | None:
+        return plan_read_scope(user)
 
 
 class RoutingRule(models.Model):
@@ -164,6 +202,11 @@ class RoutingRule(models.Model):
     def __str__(self) -> str:
         return self.examination
 
+    @staticmethod
+    def scope_for_user(user) -> Q | None:
+        """An MO also reads the rules that route other MOs' patients to it by contract."""
+        return plan_read_scope(user, mo_fields=("mo", "performer"))
+
 
 class PreventionSchedule(models.Model):
     """The MO's schedule of preventive work and the responsible person's phone, for SMOs [R II.24]."""
@@ -182,6 +225,10 @@ class PreventionSchedule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.mo_id} {self.year}"
+
+    @staticmethod
+    def scope_for_user(user) -> Q | None:
+        return plan_read_scope(user)
 
 
 class PlanChange(models.Model):
@@ -202,6 +249,16 @@ class PlanChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d} {self.object_type} {self.action}"
+
+    @staticmethod
+    def scope_for_user(user) -> Q | None:
+        """MO staff read the history of their MO and of the plan as a whole (approval); other readers all."""
+        from participants.models import Role
+
+        scope = plan_read_scope(user)
+        if scope is not None and user.role == Role.MO_STAFF:
+            scope |= Q(mo__isnull=True, object_type="YearPlan")
+        return scope
 
 
 # --- Lists and protocols ------------------------------------------------------------------------------

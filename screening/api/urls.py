@@ -4,6 +4,14 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from .views_events import EventBatchViewSet, StageEventViewSet
+from .views_plans import (
+    BrigadeTripList,
+    DistrictPlanList,
+    PreventionScheduleList,
+    RoutingRuleList,
+    SpecialDayList,
+    YearPlanAPIView,
+)
 from .views_uploads import ListUploadViewSet
 
 app_name = "screening_api"
@@ -25,5 +33,12 @@ urlpatterns = [
         ListUploadViewSet.as_view({"get": "protocol_xlsx"}),
         name="upload-protocol-xlsx",
     ),
+    # Plans (read-only) [R II.1, II.2, II.24]
+    path("plans/<int:year>/", YearPlanAPIView.as_view(), name="plan-year"),
+    path("plans/<int:year>/districts/", DistrictPlanList.as_view(), name="plan-districts"),
+    path("plans/<int:year>/brigades/", BrigadeTripList.as_view(), name="plan-brigades"),
+    path("plans/<int:year>/special-days/", SpecialDayList.as_view(), name="plan-special-days"),
+    path("plans/<int:year>/routing/", RoutingRuleList.as_view(), name="plan-routing"),
+    path("plans/<int:year>/schedules/", PreventionScheduleList.as_view(), name="plan-schedules"),
     *router.urls,
 ]
