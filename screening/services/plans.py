@@ -397,17 +397,21 @@ def year_plan_upload_xlsx(*, user: User, year: int, file: IO[bytes], original_na
         plan = _plan_for_update(year)
         _require_draft(plan)
         diffs = _write_plan_cells(plan, values_by_mo)
-        mos = Organization.objects.in_bulk(list(diffs))
-        for mo_id, cells in diffs.items():
-            _log(
-                user=user,
-                mo=mos[mo_id],
-                object_type="YearPlanLine",
-                object_id=plan.pk,
-                action="upload",
-                year=year,
-                changes={"file": original_name, "cells": cells},
-            )
+        # One history row per MO whose cells changed, written in one statement (300 MOs: 1 INSERT, not 300).
+        PlanChange.objects.bulk_create(
+            [
+                PlanChange(
+                    user=user,
+                    mo_id=mo_id,
+                    object_type="YearPlanLine",
+                    object_id=plan.pk,
+                    action="upload",
+                    changes={"year": year, "file": original_name, "cells": cells},
+                )
+                for mo_id, cells in diffs.items()
+            ],
+            batch_size=500,
+        )
         changed = sum(len(cells) for cells in diffs.values())
         _log(
             user=user,
