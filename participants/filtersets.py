@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import datetime
+
 import django_filters
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .forms import DATE_INPUT_FORMATS, DateInput
 from .models import AuditAction, AuditLog, Organization, User
 from .scoping import persons_visible_to
+
+# Entries listed for one person; a card viewed more often than this is cut (the CSV has the same cut).
+MAX_PERSON_ENTRIES = 100_000
+
+
+def _day_start(day: datetime.date) -> datetime.datetime:
+    """Midnight of ``day`` in the portal's time zone."""
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
 class AuditLogFilter(django_filters.FilterSet):
@@ -32,15 +43,13 @@ class AuditLogFilter(django_filters.FilterSet):
     )
     date_from = django_filters.DateFilter(
         label=_("С даты"),
-        field_name="at",
-        lookup_expr="date__gte",
+        method="filter_date_from",
         input_formats=DATE_INPUT_FORMATS,
         widget=DateInput(),
     )
     date_to = django_filters.DateFilter(
         label=_("По дату"),
-        field_name="at",
-        lookup_expr="date__lte",
+        method="filter_date_to",
         input_formats=DATE_INPUT_FORMATS,
         widget=DateInput(),
     )
@@ -55,13 +64,26 @@ class AuditLogFilter(django_filters.FilterSet):
         model = AuditLog
         fields = ["user", "organization", "action", "date_from", "date_to", "enp"]
 
+    # Local days become bounds on ``at`` itself: ``at__date`` would wrap the column in a time-zone cast
+    # that the index on ``at`` cannot serve.
+    def filter_date_from(self, queryset, name, value):
+        return queryset.filter(at__gte=_day_start(value))
+
+    def filter_date_to(self, queryset, name, value):
+        return queryset.filter(at__lt=_day_start(value + datetime.timedelta(days=1)))
+
     def filter_enp(self, queryset, name, value):
         """Entries that name the person with this ENP in ``person_ids``; an unknown ENP matches nothing."""
         enp = value.strip()
         person_id = persons_visible_to(self.request.user).filter(enp=enp).values_list("pk", flat=True).first()
         if person_id is None:
             return queryset.none()
-        return queryset.filter(person_ids__contains=[person_id])
+        # The ids come first, through the GIN index, in their own query: inside the page query the planner
+        # expects 0.5 % of the log to match and walks the whole log newest-first instead (1M rows: 1.5 s vs ms).
+        entry_ids = list(
+            AuditLog.objects.filter(person_ids__contains=[person_id]).values_list("pk", flat=True)[:MAX_PERSON_ENTRIES]
+        )
+        return queryset.filter(pk__in=entry_ids)
 
     def audit_query(self) -> dict:
         """The applied filters in a JSON-friendly form, for the EXPORT entry of a download."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -363,6 +364,8 @@ class AuditLog(models.Model):
         indexes = [
             models.Index(fields=["user", "at"], name="audit_user_at"),
             models.Index(fields=["organization", "at"], name="audit_org_at"),
+            # "Who read this person's data": person_ids @> ARRAY[id] on the Fund's audit page (1M rows: 1.5 s seq scan).
+            GinIndex(fields=["person_ids"], name="audit_person_ids_gin"),
         ]
 
     def __str__(self) -> str:

@@ -108,6 +108,25 @@ class TestList:
         old = shown(client.get(LOG, {"date_to": (today - datetime.timedelta(days=30)).strftime("%d.%m.%Y")}))
         assert old == [entries["mo_view_p1"].pk]
 
+    def test_date_range_follows_local_days(self, client, region):
+        """A late-evening entry belongs to its local day, not to the UTC one (Asia/Vladivostok is UTC+10)."""
+        entry = audit_record(user=region.mo1_user, action=AuditAction.VIEW, person_ids=[region.p1.pk])
+        late = timezone.make_aware(datetime.datetime(2025, 3, 10, 23, 30))
+        AuditLog.objects.filter(pk=entry.pk).update(at=late)
+        client.force_login(region.fund_user)
+        assert shown(client.get(LOG, {"date_from": "2025-03-10", "date_to": "2025-03-10"})) == [entry.pk]
+        assert shown(client.get(LOG, {"date_from": "2025-03-11"})) == []
+        assert shown(client.get(LOG, {"date_to": "2025-03-09"})) == []
+
+    def test_count_is_capped_on_a_huge_log(self, client, region, monkeypatch):
+        monkeypatch.setattr("participants.views.audit.COUNT_CAP", 4)
+        for _ in range(6):
+            audit_record(user=region.mo1_user, action=AuditAction.VIEW, person_ids=[region.p1.pk])
+        client.force_login(region.fund_user)
+        response = client.get(LOG)
+        assert response.context["page_obj"].paginator.count == 4
+        assert "Записей больше 4" in response.content.decode()
+
     def test_filter_by_person_enp(self, client, region, entries):
         client.force_login(region.fund_user)
         assert set(shown(client.get(LOG, {"enp": region.p2.enp}))) == {
