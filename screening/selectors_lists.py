@@ -179,12 +179,13 @@ def _entry_scope(user: User, *, persons: bool) -> Q | None:
     return None
 
 
-def _scoped_entries(user: User, *, persons: bool) -> QuerySet[ListEntry]:
+def _scoped_entries(user: User, *, persons: bool, register: bool = True) -> QuerySet[ListEntry]:
+    """Entries in the role's scope; ``register=False`` skips the current-register check (only for years, no data)."""
     scope = _entry_scope(user, persons=persons)
     if scope is None:
         return ListEntry.objects.none()
     queryset = ListEntry.objects.filter(scope)
-    if user.role in (Role.SMO_L2, Role.SMO_L3):
+    if register and user.role in (Role.SMO_L2, Role.SMO_L3):
         # An SMO follows the register: a person who moved to another insurer leaves its view [R I.6, FAQ].
         queryset = queryset.filter(person__in=persons_visible_to(user))
     return queryset
@@ -221,55 +222,59 @@ def list_entries_for_user(*, user: User, ordering: tuple[str, ...] = ("id",), **
     return queryset.select_related("person", "mo", "smo").order_by(*ordering)
 
 
-def list_counts_by_mo_month(*, user: User, year: int, measure: str | None = None) -> list[dict]:
-    """Counts of accepted entries per MO and month (the Ministry included: numbers, no persons)."""
-    queryset = _apply_filters(_scoped_entries(user, persons=False), year=year, measure=measure)
-    cells = queryset.values("mo_id", "month").annotate(n=Count("id")).order_by()
+def list_overview(*, user: User, year: int, measure: str | None = None) -> dict:
+    """Counts of accepted entries for a year: per MO × month, by state and by measure (the Ministry included).
+
+    One grouped query (MO × month × measure × state) feeds all three tables: with an SMO's register check every
+    scan of its entries costs a lookup per entry, so the page pays for it once.
+    """
+    cells = list(
+        _scoped_entries(user, persons=False)
+        .filter(year=year)
+        .values_list("mo_id", "month", "measure", "state")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    by_measure: dict[str, int] = {}
+    by_state: dict[str, int] = {}
     by_mo: dict[int, dict[int | None, int]] = {}
-    for cell in cells:
-        by_mo.setdefault(cell["mo_id"], {})[cell["month"]] = cell["n"]
+    for mo_id, month, cell_measure, state, n in cells:
+        by_measure[cell_measure] = by_measure.get(cell_measure, 0) + n
+        if measure and cell_measure != measure:
+            continue
+        by_state[state] = by_state.get(state, 0) + n
+        months = by_mo.setdefault(mo_id, {})
+        months[month] = months.get(month, 0) + n
     mos = Organization.objects.in_bulk(list(by_mo))
-    rows = []
-    for mo_id, months in by_mo.items():
-        rows.append(
-            {
-                "mo": mos[mo_id],
-                "months": [months.get(month, 0) for month in range(1, 13)],
-                "no_month": months.get(None, 0),
-                "total": sum(months.values()),
-            }
-        )
+    rows = [
+        {
+            "mo": mos[mo_id],
+            "months": [months.get(month, 0) for month in range(1, 13)],
+            "no_month": months.get(None, 0),
+            "total": sum(months.values()),
+        }
+        for mo_id, months in by_mo.items()
+    ]
     rows.sort(key=lambda row: row["mo"].code)
-    return rows
-
-
-def list_state_counts(*, user: User, **filters) -> list[dict]:
-    """Counts of accepted entries by state (listed, started, finished …) in the user's scope."""
-    queryset = _apply_filters(_scoped_entries(user, persons=False), **filters)
-    counts = dict(queryset.values_list("state").annotate(n=Count("id")).order_by())
-    return [{"state": state, "label": label, "n": counts.get(state, 0)} for state, label in EntryState.choices]
-
-
-def list_measure_counts(*, user: User, year: int) -> list[dict]:
-    """Counts of accepted entries by measure for a year in the user's scope."""
-    queryset = _scoped_entries(user, persons=False).filter(year=year)
-    counts = dict(queryset.values_list("measure").annotate(n=Count("id")).order_by())
-    return [{"measure": measure, "label": label, "n": counts.get(measure, 0)} for measure, label in Measure.choices]
+    return {
+        "rows": rows,
+        "states": [{"state": st, "label": label, "n": by_state.get(st, 0)} for st, label in EntryState.choices],
+        "measures": [{"measure": m, "label": label, "n": by_measure.get(m, 0)} for m, label in Measure.choices],
+    }
 
 
 def list_years_for_user(*, user: User) -> list[int]:
     """Years that have accepted entries in the user's scope, newest first, always with the current and next year."""
     this_year = timezone.localdate().year
-    years = set(_scoped_entries(user, persons=False).order_by().values_list("year", flat=True).distinct()) | {
-        this_year,
-        this_year + 1,
-    }
+    entries = _scoped_entries(user, persons=False, register=False)
+    years = set(entries.order_by().values_list("year", flat=True).distinct()) | {this_year, this_year + 1}
     return sorted(years, reverse=True)
 
 
 def default_list_year(*, user: User) -> int:
     """The year a list page opens with: the latest year with entries, else the current year."""
-    years = _scoped_entries(user, persons=False).order_by("-year").values_list("year", flat=True)[:1]
+    entries = _scoped_entries(user, persons=False, register=False)
+    years = entries.order_by("-year").values_list("year", flat=True)[:1]
     return years[0] if years else timezone.localdate().year
 
 

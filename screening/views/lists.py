@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.paginator import Paginator
+from django.db import connection, transaction
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import path, re_path
@@ -30,10 +32,8 @@ from screening.selectors_lists import (
     can_see_list_counts,
     can_see_list_persons,
     default_list_year,
-    list_counts_by_mo_month,
     list_entries_for_user,
-    list_measure_counts,
-    list_state_counts,
+    list_overview,
     list_years_for_user,
     mos_without_current_list,
 )
@@ -84,20 +84,21 @@ class ListsOverviewView(ListCountsMixin, View):
         filters = form.filters()
         year = filters.get("year") or default_list_year(user=user)
         measure = filters.get("measure") or ""
-        rows = list_counts_by_mo_month(user=user, year=year, measure=measure or None)
+        overview = list_overview(user=user, year=year, measure=measure or None)
+        rows = overview["rows"]
         month_totals = [sum(row["months"][index] for row in rows) for index in range(12)]
         context = {
             "form": form,
             "year": year,
             "years": list_years_for_user(user=user),
             "measure": measure,
-            "measures": list_measure_counts(user=user, year=year),
+            "measures": overview["measures"],
             "rows": rows,
             "month_labels": [label for _number, label in MONTH_CHOICES],
             "month_totals": month_totals,
             "no_month_total": sum(row["no_month"] for row in rows),
             "grand_total": sum(row["total"] for row in rows),
-            "states": list_state_counts(user=user, year=year, measure=measure or None),
+            "states": overview["states"],
             "can_drill": can_see_list_persons(user),
             "is_mo": user.role == Role.MO_STAFF,
             "is_smo": user.role in (Role.SMO_L2, Role.SMO_L3),
@@ -148,45 +149,73 @@ class ListEntriesView(ListPersonsMixin, View):
         return render(request, self.template_name, context)
 
 
+# Columns of the export: the list's own tag names [formats.md] plus the state; T = free text, D = date.
 EXPORT_FIELDS = (
-    ("mo__code", "CODE_MO"),
-    ("year", "YEAR"),
-    ("measure", "DISP"),
-    ("month", "MONTH"),
-    ("quarter", "KV"),
-    ("n_zap", "N_ZAP"),
-    ("person__enp", "ENP"),
-    ("person__snils", "SNILS"),
-    ("person__last_name", "FAM"),
-    ("person__first_name", "IM"),
-    ("person__patronymic", "OT"),
-    ("person__sex", "W"),
-    ("person__birth_date", "DR"),
-    ("district", "UCH"),
-    ("phone", "TEL"),
-    ("smo_code", "SMO"),
-    ("state", "STATE"),
-    ("state_date", "STATE_DATE"),
-    ("health_group", "HEALTH_GROUP"),
+    ("mo__code", "CODE_MO", ""),
+    ("year", "YEAR", ""),
+    ("measure", "DISP", ""),
+    ("month", "MONTH", ""),
+    ("quarter", "KV", ""),
+    ("n_zap", "N_ZAP", ""),
+    ("person__enp", "ENP", ""),
+    ("person__snils", "SNILS", ""),
+    ("person__last_name", "FAM", "T"),
+    ("person__first_name", "IM", "T"),
+    ("person__patronymic", "OT", "T"),
+    ("person__sex", "W", ""),
+    ("person__birth_date", "DR", "D"),
+    ("district", "UCH", "T"),
+    ("phone", "TEL", "T"),
+    ("smo_code", "SMO", ""),
+    ("state", "STATE", ""),
+    ("state_date", "STATE_DATE", "D"),
+    ("health_group", "HEALTH_GROUP", ""),
 )
+EXPORT_HEADERS = [header for _field, header, _kind in EXPORT_FIELDS]
+CSV_BATCH_ROWS = 2000
+# A spreadsheet runs a cell starting like this as a formula (CSV injection); phones keep their '+'.
+FORMULA_STARTS = ("=", "@", "\t", "\r")
 
 
-class _Echo:
-    """A file-like object whose write returns the line, for streaming csv.writer output."""
+def _export_row(row: tuple) -> list:
+    values = []
+    for value, (_field, _header, kind) in zip(row, EXPORT_FIELDS, strict=True):
+        if value is None:
+            values.append("")
+        elif kind == "D":
+            values.append(value.isoformat())
+        elif kind == "T" and value[:1] in FORMULA_STARTS:
+            values.append("'" + value)
+        else:
+            values.append(value)
+    return values
 
-    def write(self, value: str) -> str:
-        return value
+
+def _stream_rows(queryset) -> Iterator[tuple]:
+    """Rows through a server-side cursor planned for reading everything.
+
+    A cursor is planned for its first 10 % by default (cursor_tuple_fraction), which for a sorted list picks
+    an index walk over every person: measured 6.6 s instead of 0.3 s for an MO's 26 thousand entries.
+    """
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL cursor_tuple_fraction = 1.0")
+        yield from queryset.iterator(chunk_size=5000)
 
 
-def _export_value(value) -> str | int:
-    if value is None:
-        return ""
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if isinstance(value, str) and value[:1] in ("=", "@", "\t", "\r"):
-        # A spreadsheet would run a cell starting like this as a formula (CSV injection); phones keep their '+'.
-        return "'" + value
-    return value
+def _csv_chunks(rows) -> Iterator[str]:
+    """The CSV in chunks of a few thousand lines (one write per chunk, not per line)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";")
+    buffer.write("\ufeff")  # a BOM, so Excel opens the UTF-8 Cyrillic correctly
+    writer.writerow(EXPORT_HEADERS)
+    for count, row in enumerate(rows, start=1):
+        writer.writerow(_export_row(row))
+        if count % CSV_BATCH_ROWS == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
 
 
 class ListExportView(ListPersonsMixin, View):
@@ -197,9 +226,10 @@ class ListExportView(ListPersonsMixin, View):
         filters = self.filters(form)
         sort = form.sort_key()
         queryset = list_entries_for_user(user=request.user, ordering=LIST_SORTS[sort], **filters)
-        person_ids = list(queryset.values_list("person_id", flat=True))
+        person_ids = list(queryset.order_by().values_list("person_id", flat=True))
         if fmt == "xlsx" and len(person_ids) > XLSX_MAX_ROWS:
             fmt = "csv"
+        # Written before the first byte leaves: an export that breaks off midway is still on record.
         audit_record(
             user=request.user,
             action=AuditAction.EXPORT,
@@ -208,36 +238,27 @@ class ListExportView(ListPersonsMixin, View):
             request=request,
             object_type="list_entry",
         )
-        rows = queryset.values_list(*(field for field, _header in EXPORT_FIELDS)).iterator(chunk_size=5000)
-        headers = [header for _field, header in EXPORT_FIELDS]
+        rows = _stream_rows(queryset.values_list(*(field for field, _header, _kind in EXPORT_FIELDS)))
         stamp = timezone.localdate().strftime("%Y%m%d")
         filename = f"list_{filters.get('year')}_{filters.get('measure', 'ALL')}_{stamp}.{fmt}"
         if fmt == "csv":
-            writer = csv.writer(_Echo(), delimiter=";")
-
-            def lines():
-                yield "\ufeff"  # a BOM, so Excel opens the UTF-8 Cyrillic correctly
-                yield writer.writerow(headers)
-                for row in rows:
-                    yield writer.writerow([_export_value(value) for value in row])
-
-            response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+            response = StreamingHttpResponse(_csv_chunks(rows), content_type="text/csv; charset=utf-8")
         else:
-            response = HttpResponse(_xlsx_bytes(headers, rows, title=_("Список")), content_type=XLSX_CONTENT_TYPE)
+            response = HttpResponse(_xlsx_bytes(rows, title=_("Список")), content_type=XLSX_CONTENT_TYPE)
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
 
 
-def _xlsx_bytes(headers: list[str], rows, *, title: str) -> bytes:
+def _xlsx_bytes(rows, *, title: str) -> bytes:
     import xlsxwriter
 
     buffer = io.BytesIO()
     workbook = xlsxwriter.Workbook(buffer, {"constant_memory": True, "in_memory": False})
     sheet = workbook.add_worksheet(str(title)[:31])
     bold = workbook.add_format({"bold": True})
-    sheet.write_row(0, 0, headers, bold)
+    sheet.write_row(0, 0, EXPORT_HEADERS, bold)
     for index, row in enumerate(rows, start=1):
-        sheet.write_row(index, 0, [_export_value(value) for value in row])
+        sheet.write_row(index, 0, _export_row(row))
     sheet.freeze_panes(1, 0)
     workbook.close()
     return buffer.getvalue()

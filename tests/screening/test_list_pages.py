@@ -234,6 +234,16 @@ class TestExport:
         assert values[1][6] == lists.p4.enp  # ENP stays text, not a number
         assert AuditLog.objects.get().action == AuditAction.EXPORT
 
+    def test_csv_cells_cannot_become_spreadsheet_formulas(self, client, lists):
+        person = insured_person(smo=lists.smo1, mo=lists.mo1, last_name='=HYPERLINK("http://x")')
+        add_entry(lists.up1, person, smo=lists.smo1, n_zap=9)
+        client.force_login(lists.mo1_user)
+        response = client.get(reverse("screening:list_export", args=["csv"]), {"year": YEAR})
+        rows = list(
+            csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig")), delimiter=";")
+        )
+        assert '\'=HYPERLINK("http://x")' in [row["FAM"] for row in rows]
+
     def test_export_is_scoped_like_the_page(self, client, lists):
         r = lists
         url = reverse("screening:list_export", args=["csv"]) + f"?year={YEAR}"
