@@ -8,6 +8,7 @@ import importlib
 # One line per bench; each module exposes ``add_arguments(parser)`` (optional) and ``run(args)``.
 MODULES = [
     "bench.register",
+    "bench.lists",
 ]
 
 

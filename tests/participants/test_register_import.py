@@ -496,3 +496,64 @@ def test_the_fast_check_digits_agree_with_participants_identifiers():
         assert enp_check_ok(number) == (enp_check_digit(number[:15]) == int(number[15]))
         snils_number = f"{rng.randrange(10**11):011d}" if rng.random() < 0.9 else f"00100{rng.randrange(10**6):06d}"
         assert snils_check_ok(snils_number) == snils_is_valid(snils_number)
+
+
+def test_the_documented_schema_accepts_a_good_file():
+    from pathlib import Path
+
+    from lxml import etree
+
+    schema = etree.XMLSchema(etree.parse(str(Path(__file__).parents[2] / "docs" / "formats" / "register.xsd")))
+    document = etree.fromstring(register_xml([pers(1), pers(2, SNILS=None, OT=None, D_END="2020-01-01")]))
+    assert schema.validate(document), schema.error_log
+    broken = etree.fromstring(register_xml([pers(1, W="3")]))
+    assert not schema.validate(broken)
+
+
+def index_definitions() -> list[str]:
+    with connections["default"].cursor() as cur:
+        cur.execute(
+            "SELECT indexdef FROM pg_indexes WHERE tablename IN "
+            "('participants_person', 'participants_policyperiod', 'participants_attachmentperiod') ORDER BY indexname"
+        )
+        return [row[0] for row in cur.fetchall()]
+
+
+@pytest.mark.django_db
+def test_a_load_that_doubles_the_tables_rebuilds_the_same_indexes(region, monkeypatch):
+    monkeypatch.setattr(service, "BULK_MIN_ROWS", 1)
+    dropped: list[str] = []
+    original = service._drop_indexes_for_bulk
+
+    def spy(cur, table, new_rows):
+        ddls = original(cur, table, new_rows)
+        dropped.extend(ddls)
+        return ddls
+
+    monkeypatch.setattr(service, "_drop_indexes_for_bulk", spy)
+    before = index_definitions()
+    job = load(register_xml([pers(n) for n in range(1, 6)]))
+    assert job.status == JobStatus.DONE and job.records_created == 5
+    assert any("person_name_key_dr" in ddl for ddl in dropped)
+    assert any("policy_one_open" in ddl for ddl in dropped) and any("attach_one_open" in ddl for ddl in dropped)
+    assert index_definitions() == before
+    assert Person.objects.get(enp=enp(3)).policies.get().smo_id == region.smo1.id
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_busy_table_is_loaded_with_its_indexes_in_place(region, monkeypatch):
+    """A reader holding the person table: the bulk drop gives up after the lock timeout instead of blocking it."""
+    monkeypatch.setattr(service, "BULK_MIN_ROWS", 1)
+    monkeypatch.setattr(service, "BULK_LOCK_TIMEOUT", "200ms")
+    reader = type(connections["default"])(dict(connections["default"].settings_dict), alias="default")
+    reader.set_autocommit(False)
+    try:
+        with reader.cursor() as cur:
+            cur.execute("LOCK TABLE participants_person IN ACCESS SHARE MODE")
+        before = index_definitions()
+        job = load(register_xml([pers(n) for n in range(1, 6)]))
+    finally:
+        reader.rollback()
+        reader.close()
+    assert job.status == JobStatus.DONE and job.records_created == 5
+    assert index_definitions() == before
