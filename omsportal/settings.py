@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI / Redoc served from our static files, never a CDN
     "django_filters",
     "guardian",
     "django_htmx",
@@ -179,6 +180,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Портал профилактических мероприятий ОМС: API v1",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",  # operation ids and tags from the path after /api/v1/
     # Choice sets sharing a field name ("kind", "status") need explicit component names; add yours here.
     "ENUM_NAME_OVERRIDES": {

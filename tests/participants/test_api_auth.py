@@ -183,8 +183,12 @@ class TestSchema:
         assert token_post.get("security", []) in ([], [{}])  # obtaining a token needs no credentials
         assert "tokenAuth" in schema["components"]["securitySchemes"]
 
-    def test_docs_page_is_served(self, client, region):
-        assert client.get(reverse("api-docs")).status_code == 200
+    def test_docs_page_is_served_from_our_own_static_files(self, client, region):
+        response = client.get(reverse("api-docs"))
+        assert response.status_code == 200
+        page = response.content.decode()
+        assert "swagger-ui" in page
+        assert not re.search(r"""(src|href)=["']?(https?:)?//""", page), "the docs page must not load from a CDN"
 
     def test_schema_validates_without_warnings(self, tmp_path):
         # Raises on any warning or on an invalid OpenAPI document.
