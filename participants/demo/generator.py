@@ -17,7 +17,6 @@ dates. The same ``seed``, counts and ``as_of`` give byte-identical output.
 from __future__ import annotations
 
 import datetime
-import math
 import random
 from bisect import bisect
 from collections.abc import Iterator
@@ -216,11 +215,15 @@ _POSITIONS = {
     "GP": "врач общей практики (семейный врач)",
     "FELD": "заведующий фельдшерско-акушерским пунктом — фельдшер",
 }
-# SNILS of persons are an affine permutation of [_SNILS_LOW, _SNILS_LOW + _SNILS_SPAN) (unique while
+# ENP and SNILS grow with the record number by a random gap below the step: unique, random-looking, and
+# inserted in key order, which keeps the btree inserts of a 1M-row COPY local (measured 2x faster than
+# random keys on the seeded register). SNILS of persons stay in [_SNILS_LOW, _SNILS_LOW + _SNILS_SPAN)
 # persons < span); doctors have a band of their own below it (see _worker_snils).
 _SNILS_LOW = 2_000_000
-_SNILS_SPAN = 997_000_000  # 997 · 2^6 · 5^6
-_ENP_SPAN = 10**13
+_SNILS_SPAN = 997_000_000
+_SNILS_STEP = 97
+_ENP_STEP = 7919
+MAX_PERSONS = (_SNILS_SPAN - 10**7) // _SNILS_STEP  # ~10 million: larger than any region (domain §11)
 
 
 def default_region_code() -> str:
@@ -234,13 +237,6 @@ def default_region_code() -> str:
         return settings.OMS_REGION_CODE
     except (ImproperlyConfigured, AttributeError):  # the generator also runs without Django settings
         return "27"
-
-
-def _coprime_multiplier(rng: random.Random, modulus: int) -> int:
-    while True:
-        a = rng.randrange(modulus // 3, modulus)
-        if math.gcd(a, modulus) == 1:
-            return a
 
 
 def _landline(rng: random.Random, area: str) -> str:
@@ -302,8 +298,8 @@ def _districts(rng: random.Random, profile: str, worker_index: Iterator[int]) ->
 
 
 def _worker_snils(k: int) -> str:
-    # Persons fill [_SNILS_LOW, _SNILS_LOW + _SNILS_SPAN) through a permutation, so doctors get their own
-    # band below it (and above 001-001-998, which carries no check number).
+    # Persons fill [_SNILS_LOW, _SNILS_LOW + _SNILS_SPAN), so doctors get their own band below it (and
+    # above 001-001-998, which carries no check number).
     return snils_with_check(f"{1_500_000 + k:09d}")
 
 
@@ -531,13 +527,15 @@ def iter_persons(
 ) -> Iterator[DemoPerson]:
     """Yield ``persons`` synthetic insured persons of ``spec``'s region, deterministic for (spec, as_of).
 
-    ENP and SNILS are unique (affine permutations of the record number) with valid check digits; the age
+    ENP and SNILS are unique (increasing with the record number) with valid check digits; the age
     pyramid is Russia's; names agree with sex; some persons are deceased (policy and attachment closed on
     the date of death), insured in another region (no Organization), opted out of informing, or changed
     SMO or MO in the past (a closed period followed by an open one).
     """
     if seed is not None and seed != spec.seed:
         raise ValueError("seed differs from the seed of the region spec")
+    if not 0 <= persons <= MAX_PERSONS:
+        raise ValueError(f"persons must be between 0 and {MAX_PERSONS}")
     as_of = as_of or datetime.date.today()
     rng = random.Random(spec.persons_seed)
     rand = rng.random
@@ -546,8 +544,8 @@ def iter_persons(
     enp_start, attach_start = ENP_START.toordinal(), ATTACH_START.toordinal()
     fromordinal = datetime.date.fromordinal
 
-    enp_a, enp_b = _coprime_multiplier(rng, _ENP_SPAN), rng.randrange(_ENP_SPAN)
-    snils_a, snils_b = _coprime_multiplier(rng, _SNILS_SPAN), rng.randrange(_SNILS_SPAN)
+    enp_base = rng.randrange(10**11, 10**12)
+    snils_base = _SNILS_LOW + rng.randrange(10**7)
 
     pick_group = _Picker(AGE_PYRAMID, [g[2] for g in AGE_PYRAMID])
     surnames = _Picker(N.SURNAMES, [1 / (rank + 8) for rank in range(len(N.SURNAMES))])
@@ -594,12 +592,9 @@ def iter_persons(
             last, first, patronymic = female_form[surname], female_by_era[era](rand())[0], father[2]
         if rand() < SHARE_NO_PATRONYMIC:
             patronymic = ""
-        enp = enp_with_check(f"{region}{(enp_a * i + enp_b) % _ENP_SPAN:013d}")
-        snils = (
-            ""
-            if rand() < (0.25 if age_days < 365 else 0.02)
-            else snils_with_check(f"{_SNILS_LOW + (snils_a * i + snils_b) % _SNILS_SPAN:09d}")
-        )
+        enp = enp_with_check(f"{region}{enp_base + i * _ENP_STEP + below(_ENP_STEP):013d}")
+        snils_number = snils_base + i * _SNILS_STEP + below(_SNILS_STEP)
+        snils = "" if rand() < (0.25 if age_days < 365 else 0.02) else snils_with_check(f"{snils_number:09d}")
 
         # --- attachment (the MO also decides where the person lives)
         mo_i = pick_mo(rand())

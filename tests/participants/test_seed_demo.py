@@ -14,6 +14,7 @@ from lxml import etree
 from participants.demo import names as N
 from participants.demo.generator import (
     AGE_PYRAMID,
+    MAX_PERSONS,
     demo_users,
     iter_persons,
     region_spec,
@@ -100,6 +101,12 @@ class TestPersons:
         first = [p.as_dict() for p in _persons(500)]
         assert first == [p.as_dict() for p in _persons(500)]
         assert [p["enp"] for p in first] != [p.enp for p in _persons(500, seed=2)]
+
+    def test_it_refuses_more_persons_than_identifiers_allow(self):
+        spec = region_spec(seed=1, region_code="27")
+        with pytest.raises(ValueError, match="persons"):
+            next(iter_persons(spec=spec, persons=MAX_PERSONS + 1, as_of=AS_OF))
+        assert MAX_PERSONS > 8_000_000  # the largest regions (domain §11)
 
     def test_check_digits_hold_and_identifiers_are_unique(self, sample):
         assert all(enp_is_valid(p.enp) and p.enp.startswith("27") for p in sample)
