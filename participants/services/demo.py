@@ -7,7 +7,10 @@ to the server, so Python and PostgreSQL work at the same time. Nothing is droppe
 "one open policy / one open attachment" constraints are checked as rows arrive. The whole seed is one
 transaction: a failure leaves the database as it was.
 
-Measured on a 2-core machine shared with other jobs: see the report in the seed_demo command help.
+Measured (2 cores shared with other jobs, PostgreSQL 15 with default settings, all 7 person indexes and
+the deferred foreign keys in place): 1,000,000 persons + 1.13M policy and 1.15M attachment periods in
+115 s, of which ~80 s streaming and ~35 s commit (deferred FK checks) and ANALYZE; 290 MB client memory.
+Random-order ENP/SNILS/names took 570 s under similar load: keep keys in order (see _chunks).
 """
 
 from __future__ import annotations
