@@ -48,6 +48,11 @@ def add_arguments(parser) -> None:
     group.add_argument("--register-file", help="load this REGISTER file instead of generating one")
     group.add_argument("--regenerate", action="store_true", help="regenerate the file even if bench/out has it")
     group.add_argument(
+        "--register-reload",
+        action="store_true",
+        help="then load the same file again (every person exists, nothing changes): the monthly-merge path",
+    )
+    group.add_argument(
         "--no-flat-check", action="store_true", help="skip the N/10 load that shows memory does not grow with N"
     )
 
@@ -166,6 +171,17 @@ def run(args) -> None:
             f"  same, file of {small['records_read']:,} persons",
             f"{small['peak_rss_mb']:.0f} MB (flat: independent of N)",
         )
+
+    if args.register_reload:
+        again = _import_in_child(path, url)
+        rate_again = again["records_loaded"] / again["seconds"] if again["seconds"] else 0
+        line(
+            "same file again (all persons exist)",
+            f"{again['records_loaded']:,} persons in {again['seconds']:.1f} s = {rate_again:,.0f} persons/s",
+        )
+        for phase, phase_seconds in again["phases"].items():
+            line(f"  {phase}", f"{phase_seconds:.1f} s")
+        line("  peak RSS", f"{again['peak_rss_mb']:.0f} MB")
 
     rows, seconds = _copy_floor(loaded)
     floor_rate = rows / seconds if seconds else 0
