@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from participants.formats.xmlsafe import CountingReader, XmlFileError, XmlSource, check_prolog, iter_records
 
-from .lists import FileRejected, ListHeader, ListRecord, Sniffed, register_reader
+from .lists import PERSON_FIELDS, FileRejected, ListHeader, ListRecord, Sniffed, register_reader
 
 
 class ZlListXmlReader:
@@ -23,6 +23,7 @@ class ZlListXmlReader:
     TAG_HEADER = "ZGLV"
     TAG_RECORD = "SV_PR_MER"
     TAG_MEASURE = "SV_PL_MER"
+    PERSON_TAGS = PERSON_FIELDS  # N_ZAP, ENP, SNILS, FAM, IM, OT, W, DR, UCH, TEL: the ListRecord order
 
     def __init__(self, sniffed: Sniffed):
         try:
@@ -79,6 +80,7 @@ class ZlListXmlReader:
     def records(self) -> Iterator[ListRecord]:
         self.header()
         tag_record, tag_measure = self.TAG_RECORD, self.TAG_MEASURE
+        person_index = {tag: position for position, tag in enumerate(self.PERSON_TAGS)}.get
         group = 0
         while (element := self._next_element()) is not None:
             if element.tag != tag_record:
@@ -86,27 +88,18 @@ class ZlListXmlReader:
                     901, f"Повторный заголовок <{element.tag}> в строке {element.sourceline}.", line=element.sourceline
                 )
             group += 1
-            person: dict[str, str] = {}
+            values = [""] * 10  # PERSON_TAGS order
             measures: list[dict[str, str]] = []
             for child in element:
                 tag = child.tag
-                if tag == tag_measure:
+                position = person_index(tag)
+                if position is not None:
+                    text = child.text
+                    if text:
+                        values[position] = text.strip()
+                elif tag == tag_measure:
                     measures.append({m.tag: (m.text or "").strip() for m in child if isinstance(m.tag, str)})
-                elif isinstance(tag, str):
-                    person[tag] = (child.text or "").strip()
-            get = person.get
-            base = (
-                get("N_ZAP", ""),
-                get("ENP", ""),
-                get("SNILS", ""),
-                get("FAM", ""),
-                get("IM", ""),
-                get("OT", ""),
-                get("W", ""),
-                get("DR", ""),
-                get("UCH", ""),
-                get("TEL", ""),
-            )
+            base = tuple(values)
             line = element.sourceline
             if not measures:
                 yield ListRecord(group, line, *base, has_measure=False)

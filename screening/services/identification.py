@@ -70,9 +70,13 @@ class Batch:
 
 def prepare(cursor) -> None:
     """(Re)create the temporary work tables; dropped again by :func:`cleanup` (also safe inside savepoints)."""
+    # Hash joins of a region-sized batch against the register fit in memory instead of spilling to disk
+    # (the server default of 4 MB is meant for many small queries); local to the processing transaction.
+    cursor.execute("SET LOCAL work_mem = '64MB'")
     cursor.execute(
         "DROP TABLE IF EXISTS scr_ident, scr_chk, scr_err, scr_acc;"
-        "CREATE TEMP TABLE scr_ident (sid bigint PRIMARY KEY, person_id bigint, method smallint, matches int);"
+        "CREATE TEMP TABLE scr_ident (sid bigint PRIMARY KEY, person_id bigint, method smallint, matches int,"
+        " name_key varchar(310), birth_date date, death_date date);"
         "CREATE TEMP TABLE scr_err (sid bigint NOT NULL, code smallint NOT NULL, field varchar(30) NOT NULL,"
         " base_element varchar(30) NOT NULL, comment text NOT NULL, per_person boolean NOT NULL);"
     )
@@ -87,17 +91,20 @@ def identify(cursor, batch: Batch) -> None:
     p = batch.params
     cursor.execute(
         f"""
-        INSERT INTO scr_ident (sid, person_id, method, matches)
-        SELECT s.id, p.id, 1, 1
+        INSERT INTO scr_ident (sid, person_id, method, matches, name_key, birth_date, death_date)
+        SELECT s.id, p.id, 1, 1, p.name_key, p.birth_date, p.death_date
           FROM {T_STAGING} s JOIN {T_PERSON} p ON p.enp = s.enp
          WHERE s.upload_id = %(u)s AND s.format_ok AND s.enp <> ''
         """,
         p,
     )
+    # With statistics the planner sees that few rows are left for SNILS and name+DR and probes their indexes
+    # instead of scanning the whole register again.
+    cursor.execute("ANALYZE scr_ident")
     cursor.execute(
         f"""
-        INSERT INTO scr_ident (sid, person_id, method, matches)
-        SELECT s.id, min(p.id), 2, count(*)
+        INSERT INTO scr_ident (sid, person_id, method, matches, name_key, birth_date, death_date)
+        SELECT s.id, min(p.id), 2, count(*), min(p.name_key), min(p.birth_date), min(p.death_date)
           FROM {T_STAGING} s JOIN {T_PERSON} p ON p.snils = s.snils
          WHERE s.upload_id = %(u)s AND s.format_ok AND s.snils <> ''
            AND NOT EXISTS (SELECT 1 FROM scr_ident i WHERE i.sid = s.id)
@@ -107,8 +114,8 @@ def identify(cursor, batch: Batch) -> None:
     )
     cursor.execute(
         f"""
-        INSERT INTO scr_ident (sid, person_id, method, matches)
-        SELECT s.id, min(p.id), 3, count(*)
+        INSERT INTO scr_ident (sid, person_id, method, matches, name_key, birth_date, death_date)
+        SELECT s.id, min(p.id), 3, count(*), min(p.name_key), min(p.birth_date), min(p.death_date)
           FROM {T_STAGING} s JOIN {T_PERSON} p ON p.name_key = s.name_key AND p.birth_date = s.birth_date
          WHERE s.upload_id = %(u)s AND s.format_ok
            AND NOT EXISTS (SELECT 1 FROM scr_ident i WHERE i.sid = s.id)
@@ -137,36 +144,35 @@ def identification_errors(cursor, batch: Batch) -> None:
           FROM scr_ident i
          WHERE i.matches > 1
         UNION ALL
-        SELECT i.sid, 203,
+        SELECT p.sid, 203,
                CASE WHEN split_part(p.name_key, '|', 1) <> split_part(s.name_key, '|', 1) THEN 'FAM'
                     WHEN split_part(p.name_key, '|', 2) <> split_part(s.name_key, '|', 2) THEN 'IM'
                     ELSE 'DR' END,
                'SV_PR_MER',
-               'Лицо найдено по ' || CASE i.method WHEN 1 THEN 'ЕНП' ELSE 'СНИЛС' END || ', но не совпадает: '
+               'Лицо найдено по ' || CASE p.method WHEN 1 THEN 'ЕНП' ELSE 'СНИЛС' END || ', но не совпадает: '
                || concat_ws(', ',
                     CASE WHEN split_part(p.name_key, '|', 1) <> split_part(s.name_key, '|', 1) THEN 'фамилия' END,
                     CASE WHEN split_part(p.name_key, '|', 2) <> split_part(s.name_key, '|', 2) THEN 'имя' END,
                     CASE WHEN p.birth_date <> s.birth_date THEN 'дата рождения' END),
                true
-          FROM scr_ident i
-          JOIN {T_STAGING} s ON s.id = i.sid
-          JOIN {T_PERSON} p ON p.id = i.person_id
-         WHERE i.method IN (1, 2) AND i.matches = 1
+          FROM scr_ident p
+          JOIN {T_STAGING} s ON s.id = p.sid
+         WHERE p.method IN (1, 2) AND p.matches = 1
            AND (split_part(p.name_key, '|', 1) <> split_part(s.name_key, '|', 1)
                 OR split_part(p.name_key, '|', 2) <> split_part(s.name_key, '|', 2)
                 OR p.birth_date <> s.birth_date)
         """,
         batch.params,
     )
+    cursor.execute("ANALYZE scr_err")
     # The identified persons with the register facts on the processing date.
     cursor.execute(
         f"""
         CREATE TEMP TABLE scr_chk AS
         SELECT DISTINCT ON (i.sid)
-               i.sid, i.person_id, p.birth_date, p.death_date,
+               i.sid, i.person_id, i.birth_date, i.death_date,
                pol.smo_id, pol.smo_code, att.mo_code AS att_mo_code
           FROM scr_ident i
-          JOIN {T_PERSON} p ON p.id = i.person_id
           LEFT JOIN {T_POLICY} pol
                  ON pol.person_id = i.person_id AND pol.date_from <= %(day)s
                 AND (pol.date_to IS NULL OR pol.date_to >= %(day)s)
@@ -180,6 +186,7 @@ def identification_errors(cursor, batch: Batch) -> None:
         batch.params,
     )
     cursor.execute("ANALYZE scr_chk")
+    cursor.execute("CREATE INDEX ON scr_chk (sid)")
 
 
 def register_errors(cursor, batch: Batch) -> None:
@@ -231,7 +238,9 @@ def register_errors(cursor, batch: Batch) -> None:
           JOIN (SELECT n_zap FROM {T_STAGING}
                  WHERE upload_id = %(u)s AND format_ok
                  GROUP BY n_zap
-                HAVING count(DISTINCT (enp, snils, name_key, birth_date)) > 1) dup ON dup.n_zap = s.n_zap
+                HAVING count(*) > 1
+                   AND (min(enp) <> max(enp) OR min(snils) <> max(snils) OR min(name_key) <> max(name_key)
+                        OR min(birth_date) <> max(birth_date))) dup ON dup.n_zap = s.n_zap
          WHERE s.upload_id = %(u)s AND s.format_ok
         UNION ALL
         SELECT s.id, 102, 'IDDOKT', 'SV_PL_MER',
@@ -264,6 +273,7 @@ def other_mo_errors(cursor, batch: Batch) -> None:
 
 def accept(cursor, batch: Batch) -> int:
     """Collect the accepted rows (identified, no error) into scr_acc; returns how many."""
+    cursor.execute("ANALYZE scr_err")
     cursor.execute(
         f"""
         CREATE TEMP TABLE scr_acc AS
@@ -274,7 +284,10 @@ def accept(cursor, batch: Batch) -> int:
         """,
         batch.params,
     )
-    return cursor.rowcount
+    accepted = cursor.rowcount
+    # Temporary tables are never auto-analyzed: without statistics the planner loops over them.
+    cursor.execute("CREATE INDEX ON scr_acc (person_id, measure); ANALYZE scr_acc")
+    return accepted
 
 
 def write_errors(cursor, batch: Batch) -> None:
@@ -315,6 +328,7 @@ def replace_entries(cursor, batch: Batch, measures: list[str]) -> int:
         SELECT %(u)s, %(mo)s, %(year)s, a.measure, a.month, a.quarter, a.doctor_snils, a.person_id, a.smo_id,
                a.smo_code, a.district, a.phone, a.n_zap, 'LISTED', NULL, '', now()
           FROM scr_acc a
+         ORDER BY a.measure, a.person_id  -- index order of the unique key: inserts touch pages in sequence
         ON CONFLICT (year, measure, person_id) DO UPDATE
            SET upload_id = EXCLUDED.upload_id, month = EXCLUDED.month, quarter = EXCLUDED.quarter,
                doctor_snils = EXCLUDED.doctor_snils, smo_id = EXCLUDED.smo_id, smo_code = EXCLUDED.smo_code,

@@ -17,11 +17,14 @@ page shows it while the main transaction is still open.
 # ruff: noqa: S608 - table names come from model _meta, every value is a query parameter
 from __future__ import annotations
 
+import contextlib
 import datetime
 import io
 import logging
 import os
-import tempfile
+import queue
+import re
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -241,9 +244,15 @@ def _process(upload: ListUpload, day: datetime.date, progress: ProgressWriter) -
         # One MO's files for one year are applied one after the other.
         _lock(LOCK_MO_YEAR + outcome.year, upload.mo_id)
         with connection.cursor() as cursor:
+            # Foreign keys checked at the end of each statement, not queued to the commit: the queue of a
+            # region-sized file would hold millions of pending checks in the server's memory.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute(f"DELETE FROM {ProtocolError._meta.db_table} WHERE upload_id = %s", [upload.pk])
             cursor.execute(f"DELETE FROM {ListStaging._meta.db_table} WHERE upload_id = %s", [upload.pk])
             outcome.total = _stage(cursor, upload, reader, day, progress)
+            if outcome.total >= 10_000:
+                # Fresh statistics (they count this transaction's rows), so the joins below are planned as hashes.
+                cursor.execute(f"ANALYZE {ListStaging._meta.db_table}")
     progress.update(force=True, records_total=outcome.total, records_read=outcome.total)
     if _after_staging_hook is not None:
         _after_staging_hook(upload)
@@ -313,24 +322,25 @@ def _check_header(upload: ListUpload, code_mo: str, year_text: str, day: datetim
 
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
+_NULL = "\\N"
 
 
 def _text(value: str) -> str:
     return value.translate(_COPY_ESCAPES)
 
 
-_NULL = "\\N"
-
-
 def _staging_line(row: tuple) -> str:
     """One row in COPY text format (tab-separated, \\N for NULL); numbers and codes need no escaping."""
     (uid, n_zap, measure, month, quarter, doctor, enp, snils, fam, im, ot, key, sex, birth, uch, tel, ok, _, _) = row
     null = _NULL
+    if _COPY_SPECIAL.search(f"{fam}{im}{ot}{key}{uch}{tel}"):  # rare: one search instead of six escapes
+        fam, im, ot, key, uch, tel = _text(fam), _text(im), _text(ot), _text(key), _text(uch), _text(tel)
     return (
         f"{uid}\t{n_zap}\t{measure}\t{null if month is None else month}\t{null if quarter is None else quarter}\t"
-        f"{doctor}\t{enp}\t{snils}\t{_text(fam)}\t{_text(im)}\t{_text(ot)}\t{_text(key)}\t"
+        f"{doctor}\t{enp}\t{snils}\t{fam}\t{im}\t{ot}\t{key}\t"
         f"{null if sex is None else sex}\t{null if birth is None else birth.isoformat()}\t"
-        f"{_text(uch)}\t{_text(tel)}\t{'t' if ok else 'f'}\t\tf\n"
+        f"{uch}\t{tel}\t{'t' if ok else 'f'}\t\tf\n"
     )
 
 
@@ -341,34 +351,80 @@ def _error_line(upload_id: int, n_zap: int | None, error, label: str) -> str:
     )
 
 
-def _stage(cursor, upload: ListUpload, reader: ListReader, day: datetime.date, progress: ProgressWriter) -> int:
-    """Stream the records into ListStaging with COPY, and their format errors (1xx) into the protocol."""
-    validator = RecordValidator(upload_id=upload.pk, today=day)
-    staging_sql = f"COPY {ListStaging._meta.db_table} ({', '.join(STAGING_COLUMNS)}) FROM STDIN"
-    errors_sql = f"COPY {ProtocolError._meta.db_table} ({', '.join(ERROR_COLUMNS)}) FROM STDIN"
-    raw = cursor.cursor  # psycopg2 cursor under Django's wrapper
-    lines: list[str] = []
-    total = 0
-    with tempfile.TemporaryFile(mode="w+", encoding="utf-8") as error_buffer:
+@dataclass
+class _Chunk:
+    """COPY text of a batch of records and of their format errors, with the count read so far."""
+
+    staging: str
+    errors: str
+    read: int
+    expected: int
+
+
+def _produce(upload_id: int, reader: ListReader, day: datetime.date, out: queue.Queue, stop: threading.Event):
+    """Producer thread: read, validate and format records as COPY text, a batch at a time.
+
+    Runs beside the thread that feeds COPY, so Python parses the next batch while PostgreSQL stores the previous
+    one (the COPY call waits on the socket without holding the GIL). Touches no database connection.
+    """
+    try:
+        validator = RecordValidator(upload_id=upload_id, today=day)
+        lines: list[str] = []
+        errors_out: list[str] = []
+        total = 0
         for record in reader.records():
             row, errors = validator.validate(record)
             lines.append(_staging_line(row))
+            total += 1
             if errors:
                 label = validator.person_label(record)
                 n_zap = row[1]
                 for error in errors:
-                    if not n_zap and not error.comment.startswith("Запись"):
-                        error.comment = f"Запись № {total + 1} (строка {record.line}): {error.comment}"
-                    error_buffer.write(_error_line(upload.pk, n_zap, error, label))
-            total += 1
+                    if not n_zap:
+                        error.comment = f"Запись № {total} (строка {record.line}): {error.comment}"
+                    errors_out.append(_error_line(upload_id, n_zap, error, label))
             if len(lines) >= COPY_BATCH:
-                raw.copy_expert(staging_sql, io.StringIO("".join(lines)))
-                lines.clear()
-                progress.update(records_read=total, records_total=_estimate_total(reader, total))
-        if lines:
-            raw.copy_expert(staging_sql, io.StringIO("".join(lines)))
-        error_buffer.seek(0)
-        raw.copy_expert(errors_sql, error_buffer)
+                out.put(_Chunk("".join(lines), "".join(errors_out), total, _estimate_total(reader, total)))
+                lines, errors_out = [], []
+                if stop.is_set():
+                    return
+        out.put(_Chunk("".join(lines), "".join(errors_out), total, total))
+        out.put(None)
+    except BaseException as exc:  # handed to the consumer, which re-raises it (FileRejected included)
+        out.put(exc)
+
+
+def _stage(cursor, upload: ListUpload, reader: ListReader, day: datetime.date, progress: ProgressWriter) -> int:
+    """Stream the records into ListStaging with COPY, and their format errors (1xx) into the protocol."""
+    staging_sql = f"COPY {ListStaging._meta.db_table} ({', '.join(STAGING_COLUMNS)}) FROM STDIN"
+    errors_sql = f"COPY {ProtocolError._meta.db_table} ({', '.join(ERROR_COLUMNS)}) FROM STDIN"
+    raw = cursor.cursor  # psycopg2 cursor under Django's wrapper
+    chunks: queue.Queue = queue.Queue(maxsize=2)  # bounded: memory stays flat whatever the file size
+    stop = threading.Event()
+    producer = threading.Thread(
+        target=_produce, args=(upload.pk, reader, day, chunks, stop), name=f"list-upload-{upload.pk}", daemon=True
+    )
+    producer.start()
+    total = 0
+    try:
+        while True:
+            item = chunks.get()
+            if item is None:
+                break
+            if isinstance(item, BaseException):
+                raise item
+            if item.staging:
+                raw.copy_expert(staging_sql, io.StringIO(item.staging))
+            if item.errors:
+                raw.copy_expert(errors_sql, io.StringIO(item.errors))
+            total = item.read
+            progress.update(records_read=total, records_total=item.expected)
+    finally:
+        stop.set()
+        while producer.is_alive():  # unblock a producer waiting on a full queue, then let it finish
+            with contextlib.suppress(queue.Empty):
+                chunks.get(timeout=0.1)
+        producer.join()
     return total
 
 

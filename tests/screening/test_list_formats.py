@@ -267,3 +267,29 @@ def test_a_correct_file_validates_against_the_documented_xsd(region):
     good = zl_list_xml(mixed_records(region)[:2], encoding="windows-1251")
     assert schema.validate(etree.fromstring(good)), schema.error_log
     assert not schema.validate(etree.fromstring(zl_list_xml([rec(region.p1, 1, W="3")])))
+
+
+@pytest.mark.parametrize(
+    "parts",
+    [("Семёнова", "Анна-Мария", ""), (" ив ан ", "ёЁ", "о.в"), ("a|b", "c", "d"), ("", "", ""),
+     ("Д'Артаньян", "Шарль—Ог", "`x")],
+)  # fmt: skip
+def test_the_fast_name_key_of_the_reader_equals_the_register_name_key(parts):
+    from participants.identifiers import name_key
+    from screening.formats.validation import fast_name_key
+
+    assert fast_name_key(*parts) == name_key(*parts)
+
+
+def test_the_inlined_check_digits_agree_with_participants_identifiers():
+    import random
+
+    from participants.identifiers import enp_is_valid, snils_is_valid
+    from screening.formats.validation import enp_check_ok, snils_check_ok
+
+    rng = random.Random(7)
+    for _ in range(20000):
+        snils = "".join(rng.choice("0123456789") for _ in range(11))
+        enp = "".join(rng.choice("0123456789") for _ in range(16))
+        assert snils_check_ok(snils) == snils_is_valid(snils), snils
+        assert enp_check_ok(enp) == enp_is_valid(enp), enp

@@ -1,0 +1,405 @@
+"""Bench: an MO list of 150,000 records (--big: 1,000,000) against a 1,000,000-person register, upload to protocol.
+
+What it prints:
+- records per second from upload to protocol: ``list_upload_create(run_async=False)`` (store the file, stream and
+  validate it, COPY into staging, set-based identification, protocol rows, replacement of the MO's list, one
+  transaction) plus writing the FLK_P protocol, with the time of each phase; then the same file uploaded again
+  (the replacement path: the list exists and is replaced);
+- the peak RSS of the worker process (a child process, so the high-water mark is its own);
+- the floor, timed in the same run: a plain PostgreSQL ``COPY`` of the same records into a table plus one SQL join
+  against the register on ENP; and the ratio of the whole processing to it.
+
+The register is seeded with ``manage.py seed_demo`` (participants.services.demo, generator
+participants.demo.generator) into its own database, DATABASE_URL's name + ``_bench_lists``, kept between runs when it
+already holds the requested number of persons (``--reseed`` forces a new one). The list is built from the register:
+adults of the biggest MO, DVN when due else PMO, every 10th a DN line, with a realistic sprinkle of problems
+(typos → 203, missing ENP → found by SNILS, missing ENP and SNILS → found by name, bad SNILS → 103, repeats → 601,
+deceased → 302); ``--big`` takes adults of the whole region, so most of them get 401.
+
+Run: ``python -m bench.lists [--persons N] [--list-records N] [--big] [--reseed]`` or ``python -m bench --only lists``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+from xml.sax.saxutils import escape
+
+from bench import OUT, ROOT, Timer, base_database_url, child_env, line, manage, setup_django
+
+SUFFIX = "_bench_lists"
+PLAIN_TABLE = """
+    CREATE TABLE bench_lists_plain (
+        n_zap integer, enp text, snils text, fam text, im text, ot text, w smallint, dr date, disp text, month smallint
+    )
+"""
+
+
+def add_arguments(parser) -> None:
+    group = parser.add_argument_group("lists")
+    group.add_argument("--list-records", type=int, default=150_000, help="records in the list (150000)")
+    group.add_argument("--big", action="store_true", help="a list of 1,000,000 records")
+    group.add_argument("--reseed", action="store_true", help="re-create the register even if the database has it")
+    group.add_argument("--no-reupload", action="store_true", help="skip the second upload (replacement path)")
+
+
+def lists_database_url() -> str:
+    parts = urlsplit(base_database_url())
+    name = (parts.path.lstrip("/") or "omsportal").removesuffix("_bench")
+    return urlunsplit(parts._replace(path="/" + name + SUFFIX))
+
+
+def _maintenance(url: str):
+    import psycopg2
+
+    conn = psycopg2.connect(urlunsplit(urlsplit(url)._replace(path="/postgres")))
+    conn.autocommit = True
+    return conn
+
+
+def _register_persons(url: str) -> int | None:
+    """Persons in the bench database, None when the database does not exist or is not migrated."""
+    import psycopg2
+
+    name = urlsplit(url).path.lstrip("/")
+    conn = _maintenance(url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+            if cur.fetchone() is None:
+                return None
+    finally:
+        conn.close()
+    try:
+        conn = psycopg2.connect(url)
+    except psycopg2.Error:
+        return None
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT to_regclass('participants_person') IS NOT NULL")
+            if not cur.fetchone()[0]:
+                return None
+            cur.execute("SELECT count(*) FROM participants_person")
+            return cur.fetchone()[0]
+    finally:
+        conn.close()
+
+
+def _seed(url: str, persons: int, seed: int, reseed: bool) -> None:
+    have = _register_persons(url)
+    if have == persons and not reseed:
+        line("register", f"{persons:,} persons (reused)")
+        return
+    name = urlsplit(url).path.lstrip("/")
+    if not name.endswith(SUFFIX):
+        raise SystemExit(f"refusing to recreate a database not named *{SUFFIX}: {name}")
+    conn = _maintenance(url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            cur.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        conn.close()
+    manage(["migrate", "--noinput", "--verbosity", "0"], database_url=url)
+    with Timer() as t:
+        manage(["seed_demo", "--persons", str(persons), "--seed", str(seed)], database_url=url)
+    line("register", f"{persons:,} persons seeded with seed_demo in {t.seconds:.0f} s")
+    import psycopg2
+
+    conn = psycopg2.connect(url)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute("VACUUM ANALYZE")
+    finally:
+        conn.close()
+
+
+# --- The list file ------------------------------------------------------------------------------------------------
+
+
+def _build_list(records: int, big: bool, year: int) -> tuple[Path, Path, str, dict]:
+    """Write the ZL_LIST XML and the floor's TSV of the same records; returns (xml, tsv, mo_code, mix)."""
+    from django.db import connection, transaction
+
+    from screening.eligibility import current_rules, is_due_dvn
+
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT mo_code, count(*) FROM participants_attachmentperiod WHERE date_to IS NULL "
+            "GROUP BY mo_code ORDER BY 2 DESC LIMIT 1"
+        )
+        mo_code, _ = cur.fetchone()
+        cur.execute(
+            "SELECT w.snils FROM participants_medicalworker w JOIN participants_organization o ON o.id = w.mo_id "
+            "WHERE o.code = %s ORDER BY w.id",
+            [mo_code],
+        )
+        doctors = [row[0] for row in cur.fetchall()] or ["12345678964"]
+    OUT.mkdir(parents=True, exist_ok=True)
+    # Named after the database: several people may run the benches on one machine at once.
+    prefix = f"{connection.settings_dict['NAME']}_zl_list_{records}"
+    xml_path, tsv_path = OUT / f"{prefix}.xml", OUT / f"{prefix}.tsv"
+    mix = {"DVN": 0, "PMO": 0, "DN": 0, "typo": 0, "no_enp": 0, "no_ids": 0, "bad_snils": 0, "repeat": 0}
+    # Adults of the MO first (then of the region, for --big), oldest id first: a deterministic choice.
+    query = (
+        "SELECT p.enp, coalesce(p.snils, ''), p.last_name, p.first_name, p.patronymic, p.sex, p.birth_date "
+        "FROM participants_person p JOIN participants_attachmentperiod a ON a.person_id = p.id AND a.date_to IS NULL "
+        "WHERE p.birth_date <= %s {extra} ORDER BY (a.mo_code = %s) DESC, p.id LIMIT %s"
+    ).format(extra="" if big else "AND a.mo_code = %s")
+    params = [datetime.date(year - 18, 12, 31)] + ([] if big else [mo_code]) + [mo_code, records]
+    rules = current_rules()
+    n = 0
+
+    def write(enp, snils, fam, im, ot, sex, birth, disp, xml, tsv) -> None:
+        mix[disp] += 1
+        w_enp, w_fam = enp, fam
+        w_snils = f"{snils[:3]}-{snils[3:6]}-{snils[6:9]} {snils[9:]}" if snils else ""
+        if n % 100 == 50:
+            w_fam, mix["typo"] = fam + "а", mix["typo"] + 1
+        elif n % 200 == 70:
+            w_enp, mix["no_enp"] = "", mix["no_enp"] + 1
+        elif n % 300 == 110:
+            w_enp, w_snils, mix["no_ids"] = "", "", mix["no_ids"] + 1
+        elif n % 500 == 130 and snils:
+            w_snils, mix["bad_snils"] = snils[:9] + f"{(int(snils[9:]) + 1) % 100:02d}", mix["bad_snils"] + 1
+        month = (n % 12) + 1
+        measure = (
+            f"<DISP>ДН</DISP><KV>{(month - 1) // 3 + 1}</KV><IDDOKT>{doctors[n % len(doctors)]}</IDDOKT>"
+            if disp == "DN"
+            else f"<DISP>{'ДВН' if disp == 'DVN' else 'ПМО'}</DISP><MONTH>{month}</MONTH>"
+        )
+        xml.write(
+            f"<SV_PR_MER><N_ZAP>{n}</N_ZAP>"
+            + (f"<ENP>{w_enp}</ENP>" if w_enp else "")
+            + (f"<SNILS>{w_snils}</SNILS>" if w_snils else "")
+            + f"<FAM>{escape(w_fam)}</FAM><IM>{escape(im)}</IM>"
+            + (f"<OT>{escape(ot)}</OT>" if ot else "")
+            + f"<W>{sex}</W><DR>{birth.isoformat()}</DR><SV_PL_MER>{measure}</SV_PL_MER></SV_PR_MER>\n"
+        )
+        tsv.write(f"{n}\t{w_enp}\t{w_snils}\t{w_fam}\t{im}\t{ot}\t{sex}\t{birth.isoformat()}\t{disp}\t{month}\n")
+
+    with (
+        transaction.atomic(),
+        connection.chunked_cursor() as cur,
+        xml_path.open("w", encoding="utf-8") as xml,
+        tsv_path.open("w", encoding="utf-8") as tsv,
+    ):
+        cur.execute(query, params)
+        xml.write(
+            '<?xml version="1.0" encoding="UTF-8"?>\n<ZL_LIST>\n<ZGLV><VERSION>1.0</VERSION>'
+            f"<DATA>{datetime.date.today().isoformat()}</DATA><FILENAME>PROF_M{mo_code}_BENCH</FILENAME>"
+            f"<CODE_MO>{mo_code}</CODE_MO><YEAR>{year}</YEAR></ZGLV>\n"
+        )
+        for enp, snils, fam, im, ot, sex, birth in cur:
+            if n >= records:
+                break
+            n += 1
+            disp = "DN" if n % 10 == 0 else ("DVN" if is_due_dvn(year - birth.year, rules) else "PMO")
+            write(enp, snils, fam, im, ot, sex, birth, disp, xml, tsv)
+            if n % 1000 == 999 and n < records:  # the same person again for the same measure: 601
+                n += 1
+                mix["repeat"] += 1
+                write(enp, snils, fam, im, ot, sex, birth, disp, xml, tsv)
+        xml.write("</ZL_LIST>\n")
+    mix["records"] = n
+    return xml_path, tsv_path, mo_code, mix
+
+
+# --- The floor -----------------------------------------------------------------------------------------------------
+
+
+def _floor(tsv_path: Path) -> tuple[int, int, float]:
+    """COPY of the same records into a plain table plus one join against the register on ENP, timed together."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS bench_lists_plain, bench_lists_joined")
+    with Timer() as t, connection.cursor() as cur, tsv_path.open("r", encoding="utf-8") as data:
+        cur.execute(PLAIN_TABLE)
+        cur.copy_expert("COPY bench_lists_plain FROM STDIN", data)
+        cur.execute(
+            "CREATE TABLE bench_lists_joined AS SELECT l.n_zap, p.id AS person_id "
+            "FROM bench_lists_plain l JOIN participants_person p ON p.enp = l.enp"
+        )
+    with connection.cursor() as cur:
+        cur.execute("SELECT (SELECT count(*) FROM bench_lists_plain), (SELECT count(*) FROM bench_lists_joined)")
+        rows, joined = cur.fetchone()
+        cur.execute("DROP TABLE IF EXISTS bench_lists_plain, bench_lists_joined")
+    return rows, joined, t.seconds
+
+
+# --- The worker process --------------------------------------------------------------------------------------------
+
+
+def _process_in_child(path: Path, url: str, mo_code: str, uploads: int) -> dict:
+    with tempfile.TemporaryDirectory(prefix="bench_media_") as media:
+        done = subprocess.run(
+            [sys.executable, "-m", "bench.lists", "--child", str(path), mo_code, str(uploads)],
+            env=child_env(url, MEDIA_ROOT=media, LOG_LEVEL="WARNING"),
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
+    if done.returncode != 0:
+        sys.stderr.write(done.stdout + done.stderr)
+        raise SystemExit("the list processing failed")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def run(args) -> None:
+    url = lists_database_url()
+    line("database", urlsplit(url).path.lstrip("/"))
+    _seed(url, args.persons, args.seed, args.reseed)
+    setup_django(url)
+    from django.db import connection
+
+    year = datetime.date.today().year + 1
+    records = 1_000_000 if args.big else args.list_records
+    with Timer() as t:
+        xml_path, tsv_path, mo_code, mix = _build_list(records, args.big, year)
+    line(
+        "list file",
+        f"{mix['records']:,} records, {xml_path.stat().st_size / 2**20:.0f} MB, MO {mo_code} ({t.seconds:.0f} s)",
+    )
+    line("  mix", ", ".join(f"{k} {v:,}" for k, v in mix.items() if k != "records"))
+    # A clean start for the MO's lists of the year (earlier bench runs), in SQL: the ORM would load every row.
+    with connection.cursor() as cur:
+        cur.execute(
+            "DELETE FROM screening_protocolerror e USING screening_listupload u "
+            "WHERE u.id = e.upload_id AND u.year = %s",
+            [year],
+        )
+        cur.execute("DELETE FROM screening_listentry WHERE year = %s", [year])
+        cur.execute("DELETE FROM screening_listupload WHERE year = %s", [year])
+        cur.execute("VACUUM ANALYZE screening_listentry")
+    connection.close()
+
+    uploads = 1 if args.no_reupload else 2
+    result = _process_in_child(xml_path, url, mo_code, uploads)
+    first = result["runs"][0]
+    n = mix["records"]
+    total = first["upload_seconds"] + first["protocol_seconds"]
+    line("upload to protocol", f"{n:,} records in {total:.1f} s = {n / total:,.0f} records/s")
+    line("  list_upload_create (store + process)", f"{first['upload_seconds']:.1f} s")
+    for phase, seconds in first["phases"].items():
+        line(f"    {phase}", f"{seconds:.2f} s")
+    line("  FLK_P protocol XML", f"{first['protocol_seconds']:.2f} s ({first['protocol_kb']:,} KB)")
+    line("  counts", f"accepted {first['accepted']:,}, rejected {first['rejected']:,}, warnings {first['warnings']}")
+    line("  by code", ", ".join(f"{code}: {count:,}" for code, count in first["counts_by_code"].items()))
+    if len(result["runs"]) > 1:
+        again = result["runs"][1]
+        seconds = again["upload_seconds"] + again["protocol_seconds"]
+        line("re-upload of the same file (replaces the list)", f"{seconds:.1f} s = {n / seconds:,.0f} records/s")
+    line("peak RSS of the worker process", f"{result['peak_rss_mb']:.0f} MB")
+
+    rows, joined, floor_seconds = _floor(tsv_path)
+    line("floor: COPY + one join on ENP", f"{rows:,} rows ({joined:,} joined) in {floor_seconds:.2f} s")
+    line("upload to protocol / floor", f"{total / floor_seconds:.1f}x")
+    target = "met" if total < 10 and total / floor_seconds <= 3 else "NOT met"
+    if not args.big:
+        line("target (< 10 s, <= 3x floor)", target)
+    connection.close()
+
+
+def _peak_rss_mb() -> float:
+    """VmHWM of this process. Not ru_maxrss: Linux carries the parent's high-water mark over fork+exec."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for row in status:
+            if row.startswith("VmHWM:"):
+                return int(row.split()[1]) / 1024
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _child(path: str, mo_code: str, uploads: int) -> None:
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "omsportal.settings")
+    import django
+
+    django.setup()
+    from django.core.files import File
+
+    from participants.models import Organization, Role, User
+    from screening.formats.flk import protocol_xml_bytes
+    from screening.services import identification as ident
+    from screening.services import list_upload as service
+
+    phases: dict[str, float] = {}
+
+    def timed(name, func):
+        def wrapper(*a, **kw):
+            start = time.perf_counter()
+            try:
+                return func(*a, **kw)
+            finally:
+                phases[name] = phases.get(name, 0.0) + time.perf_counter() - start
+
+        return wrapper
+
+    # Measurement only: the phases of the service, wrapped without changing what they do.
+    for module, name, label in (
+        (service, "_stage", "read, validate, COPY to staging"),
+        (ident, "identify", "identify (ENP, SNILS, name+DR)"),
+        (ident, "identification_errors", "201-203, register facts on the date"),
+        (ident, "register_errors", "301-303, 401, 501, 601, 102"),
+        (ident, "other_mo_errors", "602"),
+        (ident, "accept", "accepted rows"),
+        (ident, "write_errors", "protocol rows"),
+        (ident, "replace_entries", "replace the MO's list"),
+        (ident, "plan_warnings", "701"),
+        (service, "_finish", "job row, current flags, commit"),
+    ):
+        setattr(module, name, timed(label, getattr(module, name)))
+
+    # A worker that has issued a protocol before: the production calendar (holidays package) is loaded once per
+    # process, not per list.
+    from participants.workdays import add_working_days
+
+    add_working_days(datetime.date.today(), 5)
+    mo = Organization.objects.get(kind="MO", code=mo_code)
+    user = User.objects.filter(organization=mo, role=Role.MO_STAFF).first() or User.objects.filter(role="ADMIN").first()
+    runs = []
+    for _ in range(uploads):
+        phases.clear()
+        with open(path, "rb") as handle, Timer() as t:
+            upload = service.list_upload_create(
+                mo=mo, file=File(handle, name=os.path.basename(path)), original_name=os.path.basename(path),
+                uploaded_by=user, run_async=False,
+            )  # fmt: skip
+        if upload.status != "DONE":
+            raise SystemExit(f"upload {upload.pk}: {upload.status} {upload.message}")
+        with Timer() as p:
+            protocol = protocol_xml_bytes(upload)
+        phases["store the file, claim, the rest"] = max(0.0, t.seconds - sum(phases.values()))
+        runs.append(
+            {
+                "upload_seconds": t.seconds,
+                "protocol_seconds": p.seconds,
+                "protocol_kb": len(protocol) // 1024,
+                "phases": dict(phases),
+                "accepted": upload.records_accepted,
+                "rejected": upload.records_rejected,
+                "warnings": upload.warnings,
+                "counts_by_code": upload.counts_by_code,
+                "peak_rss_mb": _peak_rss_mb(),
+            }
+        )
+    print(json.dumps({"runs": runs, "peak_rss_mb": _peak_rss_mb()}))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 5 and sys.argv[1] == "--child":
+        _child(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    else:
+        from bench.__main__ import main
+
+        main(["--only", "lists", *sys.argv[1:]])
