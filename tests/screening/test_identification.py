@@ -348,3 +348,23 @@ def test_protocol_counts_and_correction_clock(region):
     assert u.processing_date == timezone.localdate()
     label = errors(u, 401)[0].person_label
     assert label.startswith("Петров Пётр Ильич")
+
+
+def test_protocol_selectors_are_scoped_to_the_user(region):
+    from django.http import Http404
+
+    from screening.selectors import protocol_errors, protocol_summary
+
+    u = run(region, rec(region.p1, 1), rec(region.p2, 2))
+    summary = protocol_summary(user=region.mo1_user, upload_id=u.pk)
+    assert summary["codes"] == [
+        {"code": 401, "severity": "E", "meaning": "Прикреплён к другой медицинской организации", "count": 1}
+    ]
+    assert (summary["records_total"], summary["records_accepted"]) == (2, 1)
+    assert [e.n_zap for e in protocol_errors(user=region.fund_user, upload_id=u.pk, code=401)] == [2]
+    assert not protocol_errors(user=region.mo1_user, upload_id=u.pk, n_zap=1).exists()
+    for outsider in (region.mo2_user, region.smo1_l2, region.admin_user):
+        with pytest.raises(Http404):
+            protocol_summary(user=outsider, upload_id=u.pk)
+        with pytest.raises(Http404):
+            protocol_errors(user=outsider, upload_id=u.pk)
