@@ -55,9 +55,11 @@ def real_celery_worker(transactional_db, settings):
     except redis.RedisError as exc:
         pytest.fail(f"Redis at {redis_url} is not reachable: {exc}")
 
+    # Read before changing the Django settings: app.conf reads them lazily, so afterwards it would say "not eager"
+    # and the restore below would leave every later test with eager Celery off.
+    previous = {key: app.conf[key] for key in ("broker_url", "task_always_eager")}
     settings.CELERY_TASK_ALWAYS_EAGER = False
     settings.OMS_INPROCESS_JOBS = False
-    previous = {key: app.conf[key] for key in ("broker_url", "task_always_eager")}
     app.conf.update(broker_url=redis_url, task_always_eager=False)
     _reset_broker_pools(app)
     try:
@@ -70,7 +72,10 @@ def real_celery_worker(transactional_db, settings):
 
 def _reset_broker_pools(app) -> None:
     """Drop cached broker connections so the next publish uses the current broker_url."""
+    from kombu import pools
+
     if app._pool is not None:
         app._pool.force_close_all()
         app._pool = None
     app.amqp._producer_pool = None
+    pools.reset()  # kombu keeps its own registry of pools per broker URL; a closed one would be handed out again

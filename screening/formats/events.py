@@ -50,6 +50,7 @@ ALLOWED_RESULTS: dict[tuple[str, str], dict[int, str]] = {
     (Measure.DVN, EventType.END2): DVN_FINISHED,  # R II.22
     (Measure.PMO, EventType.END1): PMO_FINISHED,
 }
+EVENT_CODES = frozenset(EventType.values)  # computed once: TextChoices.values builds a new list on every access
 RESULT_EVENTS = frozenset({EventType.END1, EventType.END2})
 PMO_EVENTS = frozenset({EventType.START1, EventType.END1, EventType.REFUSED})  # PMO has one stage
 
@@ -167,7 +168,7 @@ def validate_event(
     event = raw.event.strip().upper()
     if not event:
         err("EVENT", "Не указано событие")
-    elif event not in EventType.values:
+    elif event not in EVENT_CODES:
         err(
             "EVENT",
             f"Недопустимое событие «{_shown(raw.event.strip())}»: ожидается START1, END1, TO_STAGE2, END2 или REFUSED",

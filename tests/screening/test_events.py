@@ -520,3 +520,24 @@ def test_a_celery_worker_finds_the_task_by_autodiscovery():
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=settings.BASE_DIR, timeout=120
     )
     assert result.stdout.strip().endswith("True"), result.stderr[-2000:]
+
+
+@pytest.mark.celery_worker
+def test_a_file_batch_runs_on_a_real_worker_through_redis(real_celery_worker, region, settings, tmp_path):
+    import time
+
+    settings.MEDIA_ROOT = tmp_path
+    entry = put_on_list(region.p1, region.mo1, user=region.mo1_user, smo=region.smo1)
+    data = sample_xml([{"enp": region.p1.enp, "disp": "ДВН", "event": "START1", "date": day(3)}])
+    batch = event_batch_create_from_file(
+        mo=region.mo1, file=ContentFile(data, name="ev.xml"), original_name="ev.xml", posted_by=region.mo1_user
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        batch.refresh_from_db()
+        if batch.status == JobStatus.DONE:
+            break
+        time.sleep(0.2)
+    assert batch.status == JobStatus.DONE, batch.message
+    entry.refresh_from_db()
+    assert entry.state == EntryState.STARTED
