@@ -53,12 +53,14 @@ def active_on(day: datetime.date) -> Q:
     return Q(date_from__lte=day) & (Q(date_to__isnull=True) | Q(date_to__gte=day))
 
 
-def insured_by(smo_id: int, day: datetime.date) -> Exists:
-    return Exists(PolicyPeriod.objects.filter(active_on(day), person=OuterRef("pk"), smo_id=smo_id))
+def insured_by(smo_id: int, day: datetime.date) -> Q:
+    # "pk IN (...)" rather than a correlated EXISTS: OR-ed with other clauses, PostgreSQL turns an EXISTS into
+    # a per-person check over the whole register (5–10 s for an SMO at 1M), the IN list into one hashed subplan.
+    return Q(pk__in=PolicyPeriod.objects.filter(active_on(day), smo_id=smo_id).values("person_id"))
 
 
-def attached_to(mo_id: int, day: datetime.date) -> Exists:
-    return Exists(AttachmentPeriod.objects.filter(active_on(day), person=OuterRef("pk"), mo_id=mo_id))
+def attached_to(mo_id: int, day: datetime.date) -> Q:
+    return Q(pk__in=AttachmentPeriod.objects.filter(active_on(day), mo_id=mo_id).values("person_id"))
 
 
 def person_scope_q(user: User, *, day: datetime.date | None = None) -> Q | None:
@@ -71,9 +73,9 @@ def person_scope_q(user: User, *, day: datetime.date | None = None) -> Q | None:
         return Q()
     clauses: list[Q] = []
     if role in (Role.SMO_L2, Role.SMO_L3) and user.organization_id:
-        clauses.append(Q(insured_by(user.organization_id, day)))
+        clauses.append(insured_by(user.organization_id, day))
     elif role == Role.MO_STAFF and user.organization_id:
-        clauses.append(Q(attached_to(user.organization_id, day)))
+        clauses.append(attached_to(user.organization_id, day))
     for hook in _person_scope_hooks:
         extra = hook(user, day)
         if extra is not None:
