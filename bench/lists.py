@@ -95,6 +95,7 @@ def _register_persons(url: str) -> int | None:
 def _seed(url: str, persons: int, seed: int, reseed: bool) -> None:
     have = _register_persons(url)
     if have == persons and not reseed:
+        manage(["migrate", "--noinput", "--verbosity", "0"], database_url=url)  # the code may be newer
         line("register", f"{persons:,} persons (reused)")
         return
     name = urlsplit(url).path.lstrip("/")

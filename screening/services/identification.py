@@ -21,13 +21,14 @@ from dataclasses import dataclass
 
 from participants.models import AttachmentPeriod, MedicalWorker, Organization, Person, PolicyPeriod
 from screening.eligibility import RuleSet, sql_ineligibility_reason
-from screening.models import ListEntry, ListStaging, ProtocolError, YearPlan, YearPlanLine
+from screening.models import ListEntry, ListStaging, ProtocolError, StageEvent, YearPlan, YearPlanLine
 
 T_STAGING = ListStaging._meta.db_table
 T_PERSON = Person._meta.db_table
 T_POLICY = PolicyPeriod._meta.db_table
 T_ATTACH = AttachmentPeriod._meta.db_table
 T_ENTRY = ListEntry._meta.db_table
+T_EVENT = StageEvent._meta.db_table
 T_ERROR = ProtocolError._meta.db_table
 T_WORKER = MedicalWorker._meta.db_table
 T_ORG = Organization._meta.db_table
@@ -94,7 +95,7 @@ def identify(cursor, batch: Batch) -> None:
         INSERT INTO scr_ident (sid, person_id, method, matches, name_key, birth_date, death_date)
         SELECT s.id, p.id, 1, 1, p.name_key, p.birth_date, p.death_date
           FROM {T_STAGING} s JOIN {T_PERSON} p ON p.enp = s.enp
-         WHERE s.upload_id = %(u)s AND s.format_ok AND s.enp <> ''
+         WHERE s.upload_id = %(u)s AND s.format_ok AND s.enp IS NOT NULL
         """,
         p,
     )
@@ -106,7 +107,7 @@ def identify(cursor, batch: Batch) -> None:
         INSERT INTO scr_ident (sid, person_id, method, matches, name_key, birth_date, death_date)
         SELECT s.id, min(p.id), 2, count(*), min(p.name_key), min(p.birth_date), min(p.death_date)
           FROM {T_STAGING} s JOIN {T_PERSON} p ON p.snils = s.snils
-         WHERE s.upload_id = %(u)s AND s.format_ok AND s.snils <> ''
+         WHERE s.upload_id = %(u)s AND s.format_ok AND s.snils IS NOT NULL
            AND NOT EXISTS (SELECT 1 FROM scr_ident i WHERE i.sid = s.id)
          GROUP BY s.id
         """,
@@ -239,7 +240,8 @@ def register_errors(cursor, batch: Batch) -> None:
                  WHERE upload_id = %(u)s AND format_ok
                  GROUP BY n_zap
                 HAVING count(*) > 1
-                   AND (min(enp) <> max(enp) OR min(snils) <> max(snils) OR min(name_key) <> max(name_key)
+                   AND (min(coalesce(enp, '')) <> max(coalesce(enp, ''))
+                        OR min(coalesce(snils, '')) <> max(coalesce(snils, '')) OR min(name_key) <> max(name_key)
                         OR min(birth_date) <> max(birth_date))) dup ON dup.n_zap = s.n_zap
          WHERE s.upload_id = %(u)s AND s.format_ok
         UNION ALL
@@ -306,21 +308,29 @@ def write_errors(cursor, batch: Batch) -> None:
 
 
 def replace_entries(cursor, batch: Batch, measures: list[str]) -> int:
-    """Make the accepted rows the MO's list for the year and each measure of the file; returns rows written.
+    """Make the accepted rows the MO's list for the year and each measure of the file; returns the rows on it.
 
     Persons who stay on the list keep their entry (and with it the stage events already posted against it); the
     rest of the old list is deleted and newcomers are inserted. The result is exactly the new file's accepted
     records, in the same transaction as the protocol, so a reader never sees a mix of two files.
     """
     p = dict(batch.params, measures=measures)
+    # Entries of persons who left the list go; their stage events stay, detached (on_delete=SET_NULL).
     cursor.execute(
         f"""
-        DELETE FROM {T_ENTRY} e
+        CREATE TEMP TABLE scr_gone ON COMMIT DROP AS
+        SELECT e.id FROM {T_ENTRY} e
          WHERE e.mo_id = %(mo)s AND e.year = %(year)s AND e.measure = ANY(%(measures)s)
            AND NOT EXISTS (SELECT 1 FROM scr_acc a WHERE a.person_id = e.person_id AND a.measure = e.measure)
         """,
         p,
     )
+    if cursor.rowcount:
+        cursor.execute(
+            f"UPDATE {T_EVENT} se SET entry_id = NULL FROM scr_gone g WHERE se.entry_id = g.id;"
+            f"DELETE FROM {T_ENTRY} e USING scr_gone g WHERE e.id = g.id"
+        )
+    cursor.execute("DROP TABLE scr_gone")
     cursor.execute(
         f"""
         INSERT INTO {T_ENTRY} (upload_id, mo_id, year, measure, month, quarter, doctor_snils, person_id, smo_id,
@@ -334,10 +344,17 @@ def replace_entries(cursor, batch: Batch, measures: list[str]) -> int:
                doctor_snils = EXCLUDED.doctor_snils, smo_id = EXCLUDED.smo_id, smo_code = EXCLUDED.smo_code,
                district = EXCLUDED.district, phone = EXCLUDED.phone, n_zap = EXCLUDED.n_zap
          WHERE {T_ENTRY}.mo_id = EXCLUDED.mo_id
+           -- an unchanged entry is not rewritten: a re-upload of the same list writes nothing
+           AND ({T_ENTRY}.month, {T_ENTRY}.quarter, {T_ENTRY}.doctor_snils, {T_ENTRY}.smo_id, {T_ENTRY}.smo_code,
+                {T_ENTRY}.district, {T_ENTRY}.phone, {T_ENTRY}.n_zap)
+               IS DISTINCT FROM (EXCLUDED.month, EXCLUDED.quarter, EXCLUDED.doctor_snils, EXCLUDED.smo_id,
+                                 EXCLUDED.smo_code, EXCLUDED.district, EXCLUDED.phone, EXCLUDED.n_zap)
         """,
         p,
     )
-    return cursor.rowcount
+    # Every accepted row is now on the MO's list: 602 (under the year lock) left no row of another MO's list.
+    cursor.execute("SELECT count(*) FROM scr_acc")
+    return cursor.fetchone()[0]
 
 
 def plan_warnings(cursor, batch: Batch, measures: list[str]) -> int:

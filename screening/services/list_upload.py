@@ -251,8 +251,12 @@ def _process(upload: ListUpload, day: datetime.date, progress: ProgressWriter) -
             cursor.execute(f"DELETE FROM {ListStaging._meta.db_table} WHERE upload_id = %s", [upload.pk])
             outcome.total = _stage(cursor, upload, reader, day, progress)
             if outcome.total >= 10_000:
-                # Fresh statistics (they count this transaction's rows), so the joins below are planned as hashes.
-                cursor.execute(f"ANALYZE {ListStaging._meta.db_table}")
+                # Fresh statistics (they count this transaction's rows), so the joins below are planned as hashes;
+                # only of the columns the joins and filters use.
+                cursor.execute(
+                    f"ANALYZE {ListStaging._meta.db_table} "
+                    "(upload_id, format_ok, n_zap, measure, enp, snils, name_key, birth_date)"
+                )
     progress.update(force=True, records_total=outcome.total, records_read=outcome.total)
     if _after_staging_hook is not None:
         _after_staging_hook(upload)
@@ -338,7 +342,7 @@ def _staging_line(row: tuple) -> str:
         fam, im, ot, key, uch, tel = _text(fam), _text(im), _text(ot), _text(key), _text(uch), _text(tel)
     return (
         f"{uid}\t{n_zap}\t{measure}\t{null if month is None else month}\t{null if quarter is None else quarter}\t"
-        f"{doctor}\t{enp}\t{snils}\t{fam}\t{im}\t{ot}\t{key}\t"
+        f"{doctor}\t{enp or null}\t{snils or null}\t{fam}\t{im}\t{ot}\t{key}\t"
         f"{null if sex is None else sex}\t{null if birth is None else birth.isoformat()}\t"
         f"{uch}\t{tel}\t{'t' if ok else 'f'}\t\tf\n"
     )

@@ -5,8 +5,18 @@ import threading
 
 import pytest
 from django.db import connection, connections
+from django.utils import timezone
 
-from screening.models import EntryState, ListEntry, ListStaging, ListUpload, ProtocolError, UploadStatus
+from screening.models import (
+    EntryState,
+    EventBatch,
+    ListEntry,
+    ListStaging,
+    ListUpload,
+    ProtocolError,
+    StageEvent,
+    UploadStatus,
+)
 from screening.services import list_upload as service
 from screening.services.list_upload import (
     LOCK_UPLOAD,
@@ -61,6 +71,42 @@ def test_a_reupload_replaces_the_list_and_keeps_the_history(region, people):
     assert not first.is_current and second.is_current
     assert codes_of(first) == {(3, 401)} and codes_of(second) == set()  # history with protocols stays
     assert ListUpload.objects.filter(mo=region.mo1).count() == 2
+
+
+@pytest.mark.django_db
+def test_a_reupload_that_drops_a_person_with_stage_events_keeps_the_events(region, people):
+    first = upload(region, zl_list_xml([rec(people[0], 1), rec(people[1], 2)]))
+    dropped = ListEntry.objects.get(person=people[0])
+    batch = EventBatch.objects.create(mo=region.mo1, posted_by=region.mo1_user)
+    event = StageEvent.objects.create(
+        batch=batch, mo=region.mo1, person=people[0], entry=dropped, measure="DVN", event="START1",
+        date=timezone.localdate(),
+    )  # fmt: skip
+    kept = ListEntry.objects.get(person=people[1])
+    second = upload(region, zl_list_xml([rec(people[1], 1)]))
+    assert second.status == UploadStatus.DONE, second.message
+    assert set(ListEntry.objects.values_list("person_id", flat=True)) == {people[1].pk}
+    event.refresh_from_db()
+    assert event.entry_id is None  # the history of the person stays, detached from the list they left
+    # The entry that stays is the same row (its events stay attached), now confirmed by the second upload.
+    assert ListEntry.objects.get(person=people[1]).pk == kept.pk
+    assert first.pk != second.pk
+
+
+@pytest.mark.django_db
+def test_a_reupload_of_an_unchanged_list_rewrites_no_entry(region, people):
+    content = zl_list_xml([rec(people[0], 1), rec(people[1], 2, month=4)])
+    upload(region, content)
+    before = {row[0]: row for row in ListEntry.objects.values_list("id", "month", "upload_id")}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT xmin::text FROM screening_listentry ORDER BY id")
+        versions = cursor.fetchall()
+    again = upload(region, content)
+    assert again.status == UploadStatus.DONE and again.records_written == 2  # both stay on the list
+    assert {row[0]: row for row in ListEntry.objects.values_list("id", "month", "upload_id")} == before
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT xmin::text FROM screening_listentry ORDER BY id")
+        assert cursor.fetchall() == versions  # no new row versions: nothing was rewritten
 
 
 @pytest.mark.django_db
