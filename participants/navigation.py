@@ -26,10 +26,12 @@ class MenuItem:
 MENU: list[MenuItem] = [
     MenuItem(_("Главная"), "home", ALL, "house"),
     MenuItem(_("Застрахованные лица"), "persons:search", PERSON_ROLES, "people"),
-    MenuItem(_("Планы"), "screening:plans", ALL - {Role.SMO_L1, Role.ADMIN}, "calendar3"),
+    # Plans, schedules and routing are read by every SMO level [R II.24]: a level-1 operator tells people where to go.
+    MenuItem(_("Планы"), "screening:plans", ALL - {Role.ADMIN}, "calendar3"),
     MenuItem(_("Списки и протоколы"), "screening:uploads", MO_FUND, "file-earmark-arrow-up"),
     MenuItem(_("Списки по МО"), "screening:lists", LIST_READERS, "list-check"),
     MenuItem(_("События этапов"), "screening:events", MO_FUND, "activity"),
+    MenuItem(_("Ход осмотров"), "screening:events_progress", LIST_READERS - {Role.FUND}, "bar-chart-steps"),
     MenuItem(_("Загрузка регистра"), "register:imports", frozenset({Role.FUND}), "database-up"),
     MenuItem(_("Журнал доступа"), "audit:log", frozenset({Role.FUND}), "shield-lock"),
     MenuItem(_("Организации"), "organizations", ALL, "building"),

@@ -339,7 +339,11 @@ class ProtocolError(models.Model):
         ERROR = "E", _("ошибка")
         WARNING = "W", _("предупреждение")
 
-    upload = models.ForeignKey(ListUpload, on_delete=models.CASCADE, related_name="protocol_errors")
+    # Written in bulk by the list pipeline for the upload it is processing (a million-record list may have as many
+    # problems): no trigger re-checks the upload per row, and the (upload, code) index serves lookups by upload.
+    upload = models.ForeignKey(
+        ListUpload, on_delete=models.CASCADE, related_name="protocol_errors", db_index=False, db_constraint=False
+    )
     n_zap = models.PositiveIntegerField(_("N_ZAP"), null=True, blank=True)
     code = models.PositiveSmallIntegerField(_("код"))
     severity = models.CharField(_("вид"), max_length=1, choices=Severity.choices, default=Severity.ERROR)
@@ -437,7 +441,12 @@ class ListEntry(models.Model):
         Person, on_delete=models.CASCADE, related_name="list_entries", db_index=False, db_constraint=False
     )
     smo = models.ForeignKey(
-        Organization, on_delete=models.PROTECT, null=True, related_name="+", verbose_name=_("СМО"), db_index=False,
+        Organization,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        verbose_name=_("СМО"),
+        db_index=False,
         db_constraint=False,
     )  # R II.5 / domain §4.4: the insurer responsible, recorded at identification
     smo_code = models.CharField(_("код СМО"), max_length=5)

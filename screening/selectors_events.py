@@ -102,6 +102,12 @@ def person_stage_history(*, user: User, person: Person) -> StageHistory | None:
     return StageHistory(entries=entry_list, events=event_list)
 
 
+def person_stage_section(*, user: User, person: Person) -> tuple[str, dict] | None:
+    """The person card's section of lists and stage events (participants.cards), None for roles without it."""
+    stage = person_stage_history(user=user, person=person)
+    return None if stage is None else ("screening/_person_stage.html", {"stage": stage})
+
+
 # --- Progress by month -------------------------------------------------------------------------------------------
 
 

@@ -15,6 +15,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from participants.audit import audit_record
+from participants.cards import person_card_sections
 from participants.forms import OnDateForm, PersonSearchForm
 from participants.identifiers import snils_format
 from participants.models import AuditAction, Role
@@ -136,6 +137,7 @@ class PersonDetailView(PersonPagesMixin, View):
             "on_form": form,
             "on_date": on_date,
             "today": now,
+            "sections": person_card_sections(request=request, person=person),
         }
         context["current_policy"] = next((p for p in context["policies"] if p.date_to is None), None)
         context["current_attachment"] = next((a for a in context["attachments"] if a.date_to is None), None)

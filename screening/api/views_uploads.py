@@ -23,7 +23,7 @@ from participants.api.base import ScopedAPIMixin
 from participants.api.permissions import ReadOnlyOrRole
 from participants.audit import audit_record
 from participants.models import AuditAction, Role
-from screening.formats.flk import protocol_xlsx_bytes, protocol_xml_bytes
+from screening.formats.flk import protocol_temp_file
 from screening.models import ListUpload, ProtocolError, UploadStatus
 from screening.selectors import protocol_errors
 from screening.selectors_lists import can_work_with_uploads, correction_clocks
@@ -147,7 +147,7 @@ class ListUploadViewSet(ScopedAPIMixin, mixins.CreateModelMixin, viewsets.ReadOn
         tags=["uploads"],
     )
     def protocol_xml(self, request, pk=None):
-        return self._download(protocol_xml_bytes, "xml", XML_CONTENT_TYPE)
+        return self._download("xml", XML_CONTENT_TYPE)
 
     @extend_schema(
         summary=_("Протокол (XLSX)"),
@@ -156,11 +156,11 @@ class ListUploadViewSet(ScopedAPIMixin, mixins.CreateModelMixin, viewsets.ReadOn
         tags=["uploads"],
     )
     def protocol_xlsx(self, request, pk=None):
-        return self._download(protocol_xlsx_bytes, "xlsx", XLSX_CONTENT_TYPE)
+        return self._download("xlsx", XLSX_CONTENT_TYPE)
 
-    def _download(self, render_bytes, extension: str, content_type: str):
+    def _download(self, extension: str, content_type: str):
         upload = self.protocol_upload()
-        content = render_bytes(upload)
+        content = protocol_temp_file(upload, extension)
         audit_record(
             user=self.request.user,
             action=AuditAction.EXPORT,

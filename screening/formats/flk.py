@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import io
 import os
+import tempfile
+from typing import IO
 
 from lxml import etree
 
@@ -42,8 +44,36 @@ def _comment(code: int, comment: str, measure: str) -> str:
 
 
 def protocol_xml_bytes(upload: ListUpload, *, encoding: str = "windows-1251") -> bytes:
-    """The FLK_P protocol of an upload: one PR per problem (OSHIB, IM_POL, BAS_EL, N_ZAP, COMMENT)."""
+    """The FLK_P protocol as bytes (small protocols, tests); downloads use :func:`write_protocol_xml`."""
     output = io.BytesIO()
+    write_protocol_xml(upload, output, encoding=encoding)
+    return output.getvalue()
+
+
+def protocol_xlsx_bytes(upload: ListUpload) -> bytes:
+    output = io.BytesIO()
+    write_protocol_xlsx(upload, output)
+    return output.getvalue()
+
+
+def protocol_temp_file(upload: ListUpload, fmt: str) -> IO[bytes]:
+    """The protocol written to an anonymous temporary file, rewound: a region-sized protocol (100 MB of XML for a
+    million records) is streamed to the client from disk instead of being held in the worker's memory."""
+    target = tempfile.TemporaryFile(prefix="flk_p_")  # noqa: SIM115 - returned open, closed by the response
+    try:
+        if fmt == "xml":
+            write_protocol_xml(upload, target)
+        else:
+            write_protocol_xlsx(upload, target)
+        target.seek(0)
+    except BaseException:
+        target.close()
+        raise
+    return target
+
+
+def write_protocol_xml(upload: ListUpload, output: IO[bytes], *, encoding: str = "windows-1251") -> None:
+    """The FLK_P protocol of an upload: one PR per problem (OSHIB, IM_POL, BAS_EL, N_ZAP, COMMENT)."""
     fname_i = protocol_file_name(upload)
     with etree.xmlfile(output, encoding=encoding) as xf:
         xf.write_declaration()
@@ -65,14 +95,12 @@ def protocol_xml_bytes(upload: ListUpload, *, encoding: str = "windows-1251") ->
                 if text:
                     etree.SubElement(pr, "COMMENT").text = text
                 xf.write(pr)
-    return output.getvalue()
 
 
-def protocol_xlsx_bytes(upload: ListUpload) -> bytes:
+def write_protocol_xlsx(upload: ListUpload, output: IO[bytes]) -> None:
     """The protocol as a workbook: a summary sheet (file, counts by code) and one row per problem."""
     import xlsxwriter
 
-    output = io.BytesIO()
     workbook = xlsxwriter.Workbook(output, {"constant_memory": True})
     bold = workbook.add_format({"bold": True})
     date_format = workbook.add_format({"num_format": "dd.mm.yyyy hh:mm"})
@@ -136,4 +164,3 @@ def protocol_xlsx_bytes(upload: ListUpload) -> bytes:
         sheet.write_string(row, 7, comment)
         sheet.write_string(row, 8, label)
     workbook.close()
-    return output.getvalue()

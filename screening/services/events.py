@@ -5,8 +5,9 @@ How a batch loads (one transaction per batch, serialized per MO with an advisory
 1. records are read and their fields checked in Python (``screening.formats.events.validate_event``); the valid
    ones are streamed with ``COPY`` into a temporary table, the invalid ones become errors;
 2. one ``UPDATE`` of the staged rows (person by ENP joined to the list entry by its unique key) resolves every
-   record to the person and the posting MO's list entry for the measure in the event's year; unresolved records
-   are rejected ("not on your list");
+   record to the person and the posting MO's list entry for the measure in the event's year (an END2 or a
+   refusal of stage 2 early next year goes to the previous year's entry of a person sent to stage 2);
+   unresolved records are rejected ("not on your list");
 3. one ``INSERT … ON CONFLICT (person, measure, event, date)`` writes StageEvent rows — re-posting the same
    event changes nothing, a re-posted event with a corrected result updates it;
 4. one ``UPDATE … FROM`` recomputes state, state date and health group of every touched list entry from all of
@@ -35,6 +36,7 @@ from django.utils import timezone
 from omsportal.jobs import enqueue
 from participants.models import JobStatus, Organization, User
 from screening.formats.events import (
+    DVN_TO_STAGE2,
     EventError,
     EventsFileError,
     EventsHeader,
@@ -237,14 +239,33 @@ def _load(batch: EventBatch, raws: Iterator[RawEvent], *, require_n_zap: bool | 
             """
             UPDATE tmp_stage_events t
                SET (person_id, entry_id) = (
-                   SELECT p.id, CASE WHEN e.mo_id = %s THEN e.id END
+                   SELECT p.id, CASE WHEN e.mo_id = %(mo)s THEN e.id END
                      FROM participants_person p
                      LEFT JOIN screening_listentry e
                        ON e.person_id = p.id AND e.year = t.year AND e.measure = t.measure
                     WHERE p.enp = t.enp
                )
             """,
-            [batch.mo_id],
+            {"mo": batch.mo_id},
+        )
+        # Stage 2 begun in one year may end (or be refused) in the next: such an END2 / REFUSED belongs to the
+        # previous year's DVN entry of the MO when that person was sent to stage 2 (already, or in this batch).
+        cursor.execute(
+            """
+            UPDATE tmp_stage_events t
+               SET entry_id = e.id
+              FROM screening_listentry e
+             WHERE t.entry_id IS NULL AND t.person_id IS NOT NULL AND t.measure = 'DVN'
+               AND t.event IN ('END2', 'REFUSED')
+               AND e.person_id = t.person_id AND e.year = t.year - 1 AND e.measure = 'DVN' AND e.mo_id = %(mo)s
+               AND NOT EXISTS (SELECT 1 FROM screening_listentry cur
+                                WHERE cur.person_id = t.person_id AND cur.year = t.year AND cur.measure = 'DVN')
+               AND (e.state IN ('STAGE2_SENT', 'STAGE2_DONE')
+                    OR EXISTS (SELECT 1 FROM tmp_stage_events s
+                                WHERE s.person_id = t.person_id AND s.measure = 'DVN' AND s.year = t.year - 1
+                                  AND (s.event = 'TO_STAGE2' OR (s.event = 'END1' AND s.result IN %(to_stage2)s))))
+            """,
+            {"mo": batch.mo_id, "to_stage2": tuple(DVN_TO_STAGE2)},
         )
         cursor.execute("SELECT idx, n_zap, measure, year FROM tmp_stage_events WHERE entry_id IS NULL ORDER BY idx")
         for idx, n_zap, measure, year in cursor.fetchall():
@@ -352,8 +373,8 @@ def _copy_events(cursor, events: Iterable[ValidEvent]) -> int:
 def _refresh_sql(touched_select: str) -> str:
     """One UPDATE … FROM: each touched entry takes the state of its latest event and the latest health group.
 
-    Events belong to an entry by person, measure and the entry's year (not by the entry's id), so the state
-    survives a list re-upload that recreates the entry.
+    Events belong to an entry by person, measure and the entry's year (not only by the entry's id), so the state
+    survives a list re-upload that recreates the entry; an END2 of early next year belongs by its entry id.
     """
     rank = EVENT_RANK_SQL.format(col="se.event")
     # Only module constants and a fixed subquery are interpolated here; values go as parameters.
@@ -364,7 +385,8 @@ def _refresh_sql(touched_select: str) -> str:
             FROM touched
             JOIN screening_listentry e ON e.id = touched.id
             JOIN screening_stageevent se ON se.person_id = e.person_id AND se.measure = e.measure
-                 AND se.date >= make_date(e.year, 1, 1) AND se.date < make_date(e.year + 1, 1, 1)
+                 AND ((se.date >= make_date(e.year, 1, 1) AND se.date < make_date(e.year + 1, 1, 1))
+                      OR se.entry_id = e.id)  -- stage 2 ended early next year
         ),
         latest AS (
             -- One pass, no self-join: the window carries the latest non-empty health group onto every row.

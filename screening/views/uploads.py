@@ -6,11 +6,13 @@ gets 404, the same answer as "does not exist" [domain §2].
 
 from __future__ import annotations
 
+from typing import IO
+
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, re_path
 from django.utils.translation import gettext as _
@@ -19,7 +21,7 @@ from django.views import View
 from participants.audit import audit_record
 from participants.models import AuditAction
 from screening.codes import meaning_of
-from screening.formats.flk import protocol_file_name, protocol_xlsx_bytes, protocol_xml_bytes
+from screening.formats.flk import protocol_file_name, protocol_temp_file
 from screening.formats.templates import LIST_COLUMNS, list_template_csv_bytes, list_template_xlsx_bytes
 from screening.forms import ListUploadForm, ProtocolFilterForm, UploadHistoryFilterForm
 from screening.models import ListUpload, Measure, ProtocolError, UploadStatus
@@ -47,8 +49,12 @@ CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
 MEASURE_LABELS = dict(Measure.choices)
 
 
-def attachment(content: bytes, *, filename: str, content_type: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=content_type)
+def attachment(content: bytes | IO[bytes], *, filename: str, content_type: str) -> HttpResponse:
+    """A download: bytes, or an open binary file streamed in blocks (and closed) by FileResponse."""
+    if isinstance(content, bytes):
+        response = HttpResponse(content, content_type=content_type)
+    else:
+        response = FileResponse(content, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["X-Content-Type-Options"] = "nosniff"
     return response
@@ -216,10 +222,8 @@ class ProtocolDownloadView(UploadPagesMixin, View):
         upload = self.get_upload()
         if upload.status not in (UploadStatus.DONE, UploadStatus.REJECTED):
             raise Http404("The protocol is not ready")
-        if fmt == "xml":
-            content, content_type = protocol_xml_bytes(upload), XML_CONTENT_TYPE
-        else:
-            content, content_type = protocol_xlsx_bytes(upload), XLSX_CONTENT_TYPE
+        content = protocol_temp_file(upload, fmt)
+        content_type = XML_CONTENT_TYPE if fmt == "xml" else XLSX_CONTENT_TYPE
         audit_record(
             user=request.user,
             action=AuditAction.EXPORT,

@@ -146,14 +146,17 @@ class TestProtocol:
         api.force_authenticate(uploads.mo1_user)
         response = api.get(f"{BASE}{uploads.own.pk}/protocol.xml")
         assert response["Content-Type"] == "application/xml"
-        assert b"<FLK_P>" in response.content and b"<N_ZAP>3</N_ZAP>" in response.content
+        assert response.streaming  # from a temporary file, not built in memory
+        content = b"".join(response.streaming_content)
+        assert b"<FLK_P>" in content and b"<N_ZAP>3</N_ZAP>" in content
         assert AuditLog.objects.get().action == AuditAction.EXPORT
 
     def test_protocol_xlsx_content_type(self, api, uploads):
         api.force_authenticate(uploads.mo1_user)
         response = api.get(f"{BASE}{uploads.own.pk}/protocol.xlsx")
         assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        assert openpyxl.load_workbook(io.BytesIO(response.content)).active.max_row >= 4
+        content = b"".join(response.streaming_content)
+        assert openpyxl.load_workbook(io.BytesIO(content)).active.max_row >= 4
 
 
 @pytest.mark.django_db(transaction=True)

@@ -259,3 +259,17 @@ def test_the_partial_renders_the_entries_and_events(lists):
     assert 'data-testid="person-stage-events"' in html
     assert "352" in html
     assert render_to_string("screening/_person_stage.html", {"stage": None}).strip() == ""
+
+
+@pytest.mark.django_db
+def test_the_person_card_shows_the_lists_and_stage_events_to_those_who_see_them(client, lists):
+    card = reverse("persons:detail", args=[lists.p1.pk])
+    for user in (lists.mo1_user, lists.smo1_l3, lists.fund_user):
+        client.force_login(user)
+        html = client.get(card).content.decode()
+        assert 'data-testid="person-stage-entries"' in html, user.username
+        assert 'data-testid="person-stage-events"' in html, user.username
+    client.force_login(lists.smo1_l1)  # level 1 works call lists, not stage data; p1 is not on one of theirs: 404
+    assert client.get(card).status_code == 404
+    client.force_login(lists.smo2_l2)
+    assert client.get(card).status_code == 404

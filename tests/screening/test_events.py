@@ -541,3 +541,47 @@ def test_a_file_batch_runs_on_a_real_worker_through_redis(real_celery_worker, re
     assert batch.status == JobStatus.DONE, batch.message
     entry.refresh_from_db()
     assert entry.state == EntryState.STARTED
+
+
+# --- Stage 2 across the new year -----------------------------------------------------------------------------------
+
+# A day of this year's January that is not in the future.
+NEXT_JANUARY = min(datetime.date(YEAR + 1, 1, 20), TODAY).isoformat()
+
+
+@pytest.mark.django_db
+def test_stage2_sent_in_december_may_end_in_january_on_the_previous_years_entry(listed):
+    post(listed, [ev(listed.p1, "START1", day(12, 1)), ev(listed.p1, "END1", day(12, 20), rslt=357)])
+    listed.e1.refresh_from_db()
+    assert listed.e1.state == EntryState.STAGE2_SENT
+    batch = post(listed, [ev(listed.p1, "END2", NEXT_JANUARY, rslt=356, ds=["I10"])])
+    assert batch.records_rejected == 0, batch.errors
+    listed.e1.refresh_from_db()
+    assert (listed.e1.state, listed.e1.health_group) == (EntryState.STAGE2_DONE, "IIIb")
+    assert listed.e1.state_date.isoformat() == NEXT_JANUARY
+    assert StageEvent.objects.get(event="END2").entry_id == listed.e1.pk
+
+
+@pytest.mark.django_db
+def test_stage2_sent_and_ended_across_the_new_year_in_one_batch(listed):
+    batch = post(
+        listed,
+        [ev(listed.p1, "END1", day(12, 20), rslt=352), ev(listed.p1, "END2", NEXT_JANUARY, rslt=317)],
+    )
+    assert batch.records_rejected == 0, batch.errors
+    listed.e1.refresh_from_db()
+    assert listed.e1.state == EntryState.STAGE2_DONE
+
+
+@pytest.mark.django_db
+def test_only_a_stage2_ending_crosses_the_new_year(listed):
+    post(listed, [ev(listed.p1, "END1", day(12, 20), rslt=317)])  # finished at stage 1: nothing to end in January
+    january = [
+        ev(listed.p1, "END2", NEXT_JANUARY, rslt=356),
+        ev(listed.p1, "START1", NEXT_JANUARY),
+    ]
+    batch = post(listed, january)
+    assert batch.records_rejected == 2
+    assert all(f"на {YEAR + 1} год" in error["message"] for error in batch.errors)
+    listed.e1.refresh_from_db()
+    assert listed.e1.state == EntryState.STAGE1_DONE

@@ -361,14 +361,15 @@ class TestDownloads:
         assert response.status_code == 200
         assert response["Content-Type"] == "application/xml"
         assert 'filename="VPROF_M270001_2701.xml"' in response["Content-Disposition"]
-        assert b"<FLK_P>" in response.content and b"<OSHIB>401</OSHIB>" in response.content
+        content = b"".join(response.streaming_content)
+        assert b"<FLK_P>" in content and b"<OSHIB>401</OSHIB>" in content
         assert AuditLog.objects.get().action == AuditAction.EXPORT
 
     def test_protocol_xlsx(self, client, uploads):
         client.force_login(uploads.fund_user)
         response = client.get(reverse("screening:protocol_download", args=[uploads.own.pk, "xlsx"]))
         assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        workbook = openpyxl.load_workbook(io.BytesIO(response.content))
+        workbook = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
         text = " ".join(str(cell) for sheet in workbook for row in sheet.iter_rows(values_only=True) for cell in row)
         assert "401" in text and "Прикреплён к МО 270002" in text
 

@@ -25,7 +25,7 @@ class Command(BaseCommand):
         parser.add_argument("--user", help="логин загружающего (по умолчанию — сотрудник МО или администратор)")
 
     def handle(self, *args, **options):
-        from screening.formats.flk import protocol_xlsx_bytes, protocol_xml_bytes
+        from screening.formats.flk import write_protocol_xlsx, write_protocol_xml
         from screening.services.list_upload import list_upload_create
 
         path = options["file"]
@@ -62,9 +62,11 @@ class Command(BaseCommand):
             self.stdout.write(f"Срок исправления: {upload.correction_due:%d.%m.%Y}")
         if options.get("protocol"):
             out = options["protocol"]
-            content = protocol_xlsx_bytes(upload) if out.lower().endswith(".xlsx") else protocol_xml_bytes(upload)
             with open(out, "wb") as target:
-                target.write(content)
+                if out.lower().endswith(".xlsx"):
+                    write_protocol_xlsx(upload, target)
+                else:
+                    write_protocol_xml(upload, target)
             self.stdout.write(f"Протокол записан: {out}")
 
     def _user(self, username: str | None, mo: Organization) -> User:
