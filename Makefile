@@ -25,6 +25,7 @@ demo: migrate
 run: demo
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py demo_logins
+	$(BIN)/python manage.py resume_jobs
 	DEBUG=1 $(BIN)/python manage.py runserver $(HOST)
 
 test: $(STAMP)

@@ -120,7 +120,11 @@ CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 3 * 3600)
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 3 * 3600 - 60)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 4 * 3600}
 CELERY_TIMEZONE = "Europe/Moscow"
-CELERY_BEAT_SCHEDULE: dict = {}
+# Jobs whose task was lost (broker or web process gone before dispatch, worker killed) are picked up again.
+CELERY_BEAT_SCHEDULE: dict = {
+    "resume-stalled-register-imports": {"task": "participants.resume_stalled_jobs", "schedule": 300.0},
+    "resume-stalled-screening-jobs": {"task": "screening.resume_stalled_jobs", "schedule": 300.0},
+}
 
 # --- Auth -------------------------------------------------------------------
 AUTH_USER_MODEL = "participants.User"

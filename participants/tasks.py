@@ -23,3 +23,11 @@ def register_import_task(import_id: int) -> str:
     if not register_import_claim(import_id):
         return "skipped"
     return register_import_run(import_id=import_id).status
+
+
+@shared_task(name="participants.resume_stalled_jobs")
+def resume_stalled_jobs_task() -> dict:
+    """Beat: enqueue register imports that never started, close those whose worker is gone."""
+    from participants.services.stalled import resume_stalled_register_imports
+
+    return resume_stalled_register_imports()

@@ -171,7 +171,9 @@ def _entry_scope(user: User, *, persons: bool) -> Q | None:
     if role == Role.MO_STAFF and user.organization_id:
         return Q(mo_id=user.organization_id)
     if role in (Role.SMO_L2, Role.SMO_L3) and user.organization_id:
-        return Q(smo_id=user.organization_id)
+        # Whoever insures the person today, not the insurer recorded when the list was accepted: the SMO's view
+        # follows the register (the register check is in _scoped_entries) [R I.6, FAQ].
+        return Q()
     if role == Role.FUND:
         return Q()
     if role == Role.MINISTRY and not persons:

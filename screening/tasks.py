@@ -18,3 +18,11 @@ def list_upload_task(upload_id: int) -> None:
 
     if list_upload_claim(upload_id=upload_id):
         list_upload_process(upload_id=upload_id)
+
+
+@shared_task(name="screening.resume_stalled_jobs")
+def resume_stalled_jobs_task() -> dict:
+    """Beat: enqueue list uploads and event batches that stopped, close batches whose worker is gone."""
+    from screening.services.stalled import resume_stalled_screening_jobs
+
+    return resume_stalled_screening_jobs()

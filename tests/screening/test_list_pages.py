@@ -102,6 +102,14 @@ class TestOverview:
         # p4 was listed with SMO1 but moved to SMO2: SMO1 no longer sees them [R I.6].
         assert [(row["mo"].code, row["total"]) for row in rows] == [("270001", 1)]
 
+    def test_the_new_insurer_sees_the_person_who_moved_to_it(self, client, lists):
+        client.force_login(lists.smo2_l2)
+        rows = client.get(reverse("screening:lists"), {"year": YEAR}).context["rows"]
+        # p3 and p4 (listed with SMO1, insured by SMO2 since February) on MO1's list, p2 on MO2's [R I.6, FAQ].
+        assert [(row["mo"].code, row["total"]) for row in rows] == [("270001", 2), ("270002", 1)]
+        response = client.get(entries_url(mo="270001"))
+        assert names_on(response) == {"Сидоров", "Алексеева"}
+
     def test_fund_sees_every_mo_and_those_without_a_list(self, client, lists):
         client.force_login(lists.fund_user)
         response = client.get(reverse("screening:lists"), {"year": YEAR})
@@ -162,8 +170,8 @@ class TestEntries:
         client.force_login(lists.smo1_l2)
         assert names_on(client.get(entries_url())) == {"Иванова"}
         client.force_login(lists.smo2_l2)
-        # p3 (SMO2 on MO1's list) and p2; p4 now insured by SMO2 but listed under SMO1 stays with the entry's SMO.
-        assert names_on(client.get(entries_url())) == {"Сидоров", "Петров"}
+        # p3 (SMO2 on MO1's list), p2, and p4: listed under SMO1 but insured by SMO2 today [R I.6, FAQ].
+        assert names_on(client.get(entries_url())) == {"Сидоров", "Петров", "Алексеева"}
 
     def test_fund_sees_everyone(self, client, lists):
         client.force_login(lists.fund_user)
