@@ -14,11 +14,12 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from participants.models import Organization, OrganizationKind, Role, User
 from participants.scoping import persons_visible_to, restrict
-from participants.workdays import add_working_days, working_days_between
-from screening.models import EntryState, ListEntry, ListUpload, Measure, UploadStatus
+from participants.workdays import add_working_days, last_working_day_of_year, working_days_between
+from screening.models import EntryState, ListEntry, ListKind, ListUpload, Measure, UploadStatus
 
 # Roles that see persons on the accepted lists, and roles that see only their counts.
 LIST_PERSON_ROLES = frozenset({Role.MO_STAFF, Role.SMO_L2, Role.SMO_L3, Role.FUND})
@@ -288,3 +289,63 @@ def mos_without_current_list(*, user: User, year: int) -> QuerySet[Organization]
     return (
         Organization.objects.filter(kind=OrganizationKind.MO, is_active=True).filter(~Exists(current)).order_by("code")
     )
+
+
+# --- The MO's list deadlines (O2, O7) -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ListDeadline:
+    """One list the MO owes: what, by when, and whether (and when) a processed upload met it."""
+
+    label: str
+    due: datetime.date
+    done_on: datetime.date | None
+    overdue: bool
+    working_days_left: int | None
+
+    @property
+    def done_late(self) -> bool:
+        return self.done_on is not None and self.done_on > self.due
+
+
+def mo_list_deadlines(*, mo_id: int, today: datetime.date | None = None) -> list[ListDeadline]:
+    """The MO's list deadlines around ``today`` [domain §3]:
+
+    - O2, R II.2: the yearly list for next year, due the last working day of this year; met by a processed yearly
+      upload for next year;
+    - O7, R II.9: the quarterly updates of this year's lists, due the 1st day of the first month of quarters 2–4;
+      the update of a quarter is met by a processed update (or yearly) upload for this year made after the
+      previous quarter began.
+    """
+    today = today or timezone.localdate()
+    year = today.year
+    done = list(
+        ListUpload.objects.filter(mo_id=mo_id, status=UploadStatus.DONE, year__in=[year, year + 1])
+        .values_list("kind", "year", "created_at")
+        .order_by("created_at")
+    )
+
+    def first_done(kinds: tuple[str, ...], list_year: int, since: datetime.date) -> datetime.date | None:
+        for kind, upload_year, created_at in done:
+            day = timezone.localdate(created_at)
+            if kind in kinds and upload_year == list_year and day >= since:
+                return day
+        return None
+
+    deadlines = []
+    for quarter in (2, 3, 4):
+        due = datetime.date(year, 3 * quarter - 2, 1)
+        since = datetime.date(year, 3 * quarter - 5, 1)
+        done_on = first_done((ListKind.UPDATE, ListKind.YEARLY), year, since)
+        deadlines.append(_deadline(_("Актуализация списков на %(n)s квартал") % {"n": quarter}, due, done_on, today))
+    yearly_due = last_working_day_of_year(year)
+    done_on = first_done((ListKind.YEARLY,), year + 1, datetime.date(year, 1, 1))
+    deadlines.append(_deadline(_("Списки на %(year)s год") % {"year": year + 1}, yearly_due, done_on, today))
+    return deadlines
+
+
+def _deadline(label: str, due: datetime.date, done_on: datetime.date | None, today: datetime.date) -> ListDeadline:
+    overdue = done_on is None and today > due
+    left = working_days_between(today, due) if done_on is None and today <= due else None
+    return ListDeadline(str(label), due, done_on, overdue, left)

@@ -32,6 +32,7 @@ from screening.selectors_lists import (
     can_work_with_uploads,
     correction_clock,
     correction_clocks,
+    mo_list_deadlines,
     upload_for_user,
     upload_progress,
     uploads_for_user,
@@ -132,6 +133,9 @@ class UploadsView(UploadPagesMixin, View):
             "uploads": rows,
             "show_mo": not can_upload_lists(request.user),
             "finished_statuses": FINISHED_STATUSES,
+            "deadlines": (
+                mo_list_deadlines(mo_id=request.user.organization_id) if can_upload_lists(request.user) else None
+            ),
         }
         return render(request, self.template_name, context, status=status)
 

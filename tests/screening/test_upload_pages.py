@@ -398,3 +398,48 @@ class TestDownloads:
         xlsx_response = client.get(reverse("screening:upload_template", args=["xlsx"]))
         header = next(openpyxl.load_workbook(io.BytesIO(xlsx_response.content)).active.iter_rows(values_only=True))
         assert "N_ZAP" in header and "DISP" in header
+
+
+# --- The MO's list deadlines (O2, O7) ------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+class TestListDeadlines:
+    def make(self, region, kind, year, created):
+        u = ListUpload.objects.create(
+            mo=region.mo1, kind=kind, year=year, uploaded_by=region.mo1_user, original_name="l.xml",
+            status=UploadStatus.DONE,
+        )  # fmt: skip
+        ListUpload.objects.filter(pk=u.pk).update(created_at=created)
+
+    def test_the_yearly_list_and_the_quarterly_updates_with_their_state(self, region):
+        import datetime as dt
+
+        from django.utils import timezone as tz
+
+        from screening.selectors_lists import mo_list_deadlines
+
+        today = dt.date(2026, 5, 12)
+        aware = lambda d: tz.make_aware(dt.datetime.combine(d, dt.time(12)))  # noqa: E731
+        self.make(region, "UPDATE", 2026, aware(dt.date(2026, 3, 20)))  # Q2 update in time
+        self.make(region, "UPDATE", 2027, aware(dt.date(2026, 4, 2)))  # another year's: does not count
+        deadlines = {d.label: d for d in mo_list_deadlines(mo_id=region.mo1.pk, today=today)}
+        q2, q3 = deadlines["Актуализация списков на 2 квартал"], deadlines["Актуализация списков на 3 квартал"]
+        assert (q2.due, q2.done_on, q2.overdue) == (dt.date(2026, 4, 1), dt.date(2026, 3, 20), False)
+        assert (q3.due, q3.done_on, q3.overdue) == (dt.date(2026, 7, 1), None, False) and q3.working_days_left > 30
+        yearly = deadlines["Списки на 2027 год"]
+        # The last working day of 2026: 31 December is a day off by the 2026 transfer (from Saturday 3 January).
+        assert yearly.due == dt.date(2026, 12, 30) and yearly.done_on is None  # the 2027 upload was an UPDATE
+        late = {d.label: d for d in mo_list_deadlines(mo_id=region.mo1.pk, today=dt.date(2026, 7, 3))}
+        assert late["Актуализация списков на 3 квартал"].overdue
+        self.make(region, "UPDATE", 2026, aware(dt.date(2026, 7, 5)))
+        after = {d.label: d for d in mo_list_deadlines(mo_id=region.mo1.pk, today=dt.date(2026, 7, 6))}
+        q3 = after["Актуализация списков на 3 квартал"]
+        assert q3.done_on == dt.date(2026, 7, 5) and q3.done_late and not q3.overdue
+
+    def test_the_mo_sees_its_deadlines_and_the_fund_does_not(self, client, region):
+        client.force_login(region.mo1_user)
+        page = client.get(reverse("screening:uploads")).content.decode()
+        assert 'data-testid="list-deadlines"' in page and "Актуализация списков на 2 квартал" in page
+        client.force_login(region.fund_user)
+        assert 'data-testid="list-deadlines"' not in client.get(reverse("screening:uploads")).content.decode()
