@@ -32,3 +32,15 @@ def _run_in_thread(task, args) -> None:
         task.apply(args=args)
     finally:
         close_old_connections()
+
+
+# A job row younger than this may still be on its way to a worker (see the resume_stalled_* services).
+DISPATCH_GRACE_SECONDS = 120
+
+
+def redispatch(queryset, task, *, dispatch=enqueue) -> int:
+    """Start ``task`` again for every job row of ``queryset`` (by id, oldest first); returns how many."""
+    ids = list(queryset.order_by("id").values_list("id", flat=True))
+    for pk in ids:
+        dispatch(task, pk)
+    return len(ids)

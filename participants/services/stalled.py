@@ -12,10 +12,10 @@ import datetime
 from django.conf import settings
 from django.utils import timezone
 
-from omsportal.jobs import enqueue
+from omsportal.jobs import DISPATCH_GRACE_SECONDS, enqueue, redispatch
 from participants.models import JobStatus, RegisterImport
 
-GRACE = datetime.timedelta(minutes=2)
+GRACE = datetime.timedelta(seconds=DISPATCH_GRACE_SECONDS)
 INTERRUPTED = "Загрузка прервана: обработчик остановился, в регистре ничего не изменено. Загрузите файл повторно."
 
 
@@ -23,15 +23,13 @@ def resume_stalled_register_imports(*, now: datetime.datetime | None = None, dis
     from participants.tasks import register_import_task
 
     now = now or timezone.now()
-    pending = list(
-        RegisterImport.objects.filter(status=JobStatus.PENDING, created_at__lt=now - GRACE)
-        .order_by("id")
-        .values_list("id", flat=True)
+    pending = redispatch(
+        RegisterImport.objects.filter(status=JobStatus.PENDING, created_at__lt=now - GRACE),
+        register_import_task,
+        dispatch=dispatch,
     )
-    for import_id in pending:
-        dispatch(register_import_task, import_id)
     dead = now - datetime.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT) - GRACE
     closed = RegisterImport.objects.filter(status=JobStatus.RUNNING, started_at__lt=dead).update(
         status=JobStatus.FAILED, message=INTERRUPTED, finished_at=now
     )
-    return {"register_imports": len(pending), "register_imports_closed": closed}
+    return {"register_imports": pending, "register_imports_closed": closed}

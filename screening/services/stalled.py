@@ -15,12 +15,11 @@ import datetime
 from django.conf import settings
 from django.utils import timezone
 
-from omsportal.jobs import enqueue
+from omsportal.jobs import DISPATCH_GRACE_SECONDS, enqueue, redispatch
 from participants.models import JobStatus
 from screening.models import EventBatch, ListUpload, UploadStatus
 
-# A job younger than this may still be on its way to a worker.
-GRACE = datetime.timedelta(minutes=2)
+GRACE = datetime.timedelta(seconds=DISPATCH_GRACE_SECONDS)
 INTERRUPTED = "Обработка прервана: обработчик остановился. Загрузите файл повторно."
 
 
@@ -30,22 +29,19 @@ def resume_stalled_screening_jobs(*, now: datetime.datetime | None = None, dispa
     from screening.tasks_events import event_batch_process_task
 
     now = now or timezone.now()
-    uploads = list(
-        ListUpload.objects.filter(status__in=[UploadStatus.PENDING, UploadStatus.RUNNING], created_at__lt=now - GRACE)
-        .order_by("id")
-        .values_list("id", flat=True)
+    lost = {"created_at__lt": now - GRACE}
+    uploads = redispatch(
+        ListUpload.objects.filter(status__in=[UploadStatus.PENDING, UploadStatus.RUNNING], **lost),
+        list_upload_task,
+        dispatch=dispatch,
     )
-    for upload_id in uploads:
-        dispatch(list_upload_task, upload_id)
-    batches = list(
-        EventBatch.objects.filter(status=JobStatus.PENDING, created_at__lt=now - GRACE, source="FILE")
-        .order_by("id")
-        .values_list("id", flat=True)
+    batches = redispatch(
+        EventBatch.objects.filter(status=JobStatus.PENDING, source="FILE", **lost),
+        event_batch_process_task,
+        dispatch=dispatch,
     )
-    for batch_id in batches:
-        dispatch(event_batch_process_task, batch_id)
     dead = now - datetime.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT) - GRACE
     closed = EventBatch.objects.filter(status=JobStatus.RUNNING, created_at__lt=dead).update(
         status=JobStatus.FAILED, message=INTERRUPTED
     )
-    return {"list_uploads": len(uploads), "event_batches": len(batches), "event_batches_closed": closed}
+    return {"list_uploads": uploads, "event_batches": batches, "event_batches_closed": closed}
