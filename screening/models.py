@@ -363,46 +363,6 @@ class ProtocolError(models.Model):
         return f"{self.n_zap}: {self.code}"
 
 
-class ListStaging(models.Model):
-    """A record of an uploaded file being processed, staged in bulk for set-based identification."""
-
-    # A work area of one processing transaction: written by COPY and emptied before commit, so no foreign-key
-    # checks (150,000 per file) and no WAL (the table is UNLOGGED, migration 0002).
-    upload = models.ForeignKey(
-        ListUpload, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
-    )
-    n_zap = models.PositiveIntegerField()
-    measure = models.CharField(max_length=3, blank=True)
-    month = models.PositiveSmallIntegerField(null=True)
-    quarter = models.PositiveSmallIntegerField(null=True)
-    doctor_snils = models.CharField(max_length=11, blank=True)
-    # NULL, not '', when absent: an empty string would be the most common value of the column, and the planner
-    # would then think hashing the staged rows is expensive and hash the whole register instead.
-    enp = models.CharField(max_length=16, null=True)
-    snils = models.CharField(max_length=11, null=True)
-    last_name = models.CharField(max_length=100, blank=True)
-    first_name = models.CharField(max_length=100, blank=True)
-    patronymic = models.CharField(max_length=100, blank=True)
-    name_key = models.CharField(max_length=310, blank=True)
-    sex = models.PositiveSmallIntegerField(null=True)
-    birth_date = models.DateField(null=True)
-    district = models.CharField(max_length=20, blank=True)
-    phone = models.CharField(max_length=50, blank=True)
-    format_ok = models.BooleanField(default=True)  # false when a 1xx error was found while reading
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, null=True, related_name="+", db_constraint=False)
-    smo = models.ForeignKey(Organization, on_delete=models.CASCADE, null=True, related_name="+", db_constraint=False)
-    smo_code = models.CharField(max_length=5, blank=True)
-    rejected = models.BooleanField(default=False)
-
-    class Meta:
-        verbose_name = _("запись обработки")
-        verbose_name_plural = _("записи обработки")
-        indexes = [models.Index(fields=["upload", "n_zap"], name="liststaging_upload_nzap")]
-
-    def __str__(self) -> str:
-        return f"{self.upload_id}:{self.n_zap}"
-
-
 class EntryState(models.TextChoices):
     LISTED = "LISTED", _("в списке")
     STARTED = "STARTED", _("начал 1 этап")

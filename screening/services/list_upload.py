@@ -1,10 +1,11 @@
 """Uploading a list (ZL_LIST) and turning it into the MO's list plus an identification protocol [R II.2, II.5, II.6].
 
-One file is one transaction. :func:`list_upload_process` streams the file into ListStaging with COPY, identifies
-the whole batch against the register in a few SQL statements (services.identification), writes the protocol with
-INSERT..SELECT and replaces the MO's list for the year and each measure of the file, then commits everything at
-once: a reader sees either the old list or the new one, never a mix, and a file rejected whole (901/902) leaves
-nothing behind but its protocol.
+One file is one transaction. :func:`list_upload_process` streams the file with COPY into a staging table and, batch by
+batch while the next records are being parsed, identifies the staged rows against the register in a few SQL
+statements (services.identification); then it runs the whole-file checks, writes the protocol with INSERT..SELECT
+and replaces the MO's list for the year and each measure of the file, and commits everything at once: a reader
+sees either the old list or the new one, never a mix, and a file rejected whole (901/902) leaves nothing behind
+but its protocol.
 
 Safe to repeat: the upload's staging and protocol rows are deleted at the start of the same transaction, so a task
 killed mid-file and run again gives the same list and protocol; a finished upload is never processed twice.
@@ -41,7 +42,7 @@ from screening.codes import ERROR, FILE
 from screening.eligibility import current_rules
 from screening.formats.lists import FileRejected, ListReader, open_list_file
 from screening.formats.validation import ERROR_COLUMNS, STAGING_COLUMNS, RecordValidator
-from screening.models import ListKind, ListStaging, ListUpload, ProtocolError, UploadStatus
+from screening.models import ListKind, ListUpload, ProtocolError, UploadStatus
 from screening.services import identification as ident
 
 logger = logging.getLogger(__name__)
@@ -50,6 +51,8 @@ logger = logging.getLogger(__name__)
 CORRECTION_WORKING_DAYS = 5
 # Rows per COPY batch while streaming (progress is reported between batches).
 COPY_BATCH = 20_000
+# Staged rows per run of the one-record checks (identification, 2xx–5xx), done while the next rows are parsed.
+CHECK_BATCH = 50_000
 PROGRESS_INTERVAL_SECONDS = 0.5
 
 # Advisory lock namespaces (first int4 of the two-key form); the second key is the id/year.
@@ -243,40 +246,39 @@ def _process(upload: ListUpload, day: datetime.date, progress: ProgressWriter) -
         outcome.year = _check_header(upload, header.code_mo, header.year, day)
         # One MO's files for one year are applied one after the other.
         _lock(LOCK_MO_YEAR + outcome.year, upload.mo_id)
+        batch = ident.Batch(
+            upload_id=upload.pk,
+            mo_id=upload.mo_id,
+            mo_code=upload.mo.code,
+            year=outcome.year,
+            day=day,
+            region=settings.OMS_REGION_CODE,
+            rules=current_rules(),
+        )
         with connection.cursor() as cursor:
             # Foreign keys checked at the end of each statement, not queued to the commit: the queue of a
             # region-sized file would hold millions of pending checks in the server's memory.
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute(f"DELETE FROM {ProtocolError._meta.db_table} WHERE upload_id = %s", [upload.pk])
-            cursor.execute(f"DELETE FROM {ListStaging._meta.db_table} WHERE upload_id = %s", [upload.pk])
-            outcome.total = _stage(cursor, upload, reader, day, progress)
+            ident.create_staging(cursor)
+            ident.prepare(cursor)
+            outcome.total = _stage(cursor, upload, reader, day, progress, batch)
             if outcome.total >= 10_000:
-                # Fresh statistics (they count this transaction's rows), so the joins below are planned as hashes;
-                # only of the columns the joins and filters use.
+                # Fresh statistics (they count this transaction's rows), so the whole-file joins below are planned
+                # as hashes; only of the columns they use.
                 cursor.execute(
-                    f"ANALYZE {ListStaging._meta.db_table} "
+                    f"ANALYZE {ident.T_STAGING} "
                     "(upload_id, format_ok, n_zap, measure, enp, snils, name_key, birth_date)"
                 )
     progress.update(force=True, records_total=outcome.total, records_read=outcome.total)
     if _after_staging_hook is not None:
         _after_staging_hook(upload)
 
-    batch = ident.Batch(
-        upload_id=upload.pk,
-        mo_id=upload.mo_id,
-        mo_code=upload.mo.code,
-        year=outcome.year,
-        day=day,
-        region=settings.OMS_REGION_CODE,
-        rules=current_rules(),
-    )
     with connection.cursor() as cursor:
-        ident.prepare(cursor)
-        ident.identify(cursor, batch)
-        ident.identification_errors(cursor, batch)
-        ident.register_errors(cursor, batch)
+        ident.analyze(cursor)
+        ident.file_errors(cursor, batch)
         cursor.execute(
-            f"SELECT DISTINCT measure FROM {ListStaging._meta.db_table} WHERE upload_id = %s AND measure <> ''",
+            f"SELECT DISTINCT measure FROM {ident.T_STAGING} WHERE upload_id = %s AND measure <> ''",
             [upload.pk],
         )
         outcome.measures = sorted(row[0] for row in cursor.fetchall())
@@ -294,8 +296,6 @@ def _process(upload: ListUpload, day: datetime.date, progress: ProgressWriter) -
             [upload.pk],
         )
         outcome.counts_by_code = {str(code): count for code, count in sorted(cursor.fetchall())}
-        # Staging is a work area of this transaction; the protocol and the list carry the result.
-        cursor.execute(f"DELETE FROM {ListStaging._meta.db_table} WHERE upload_id = %s", [upload.pk])
     progress.update(force=True, records_written=outcome.written)
     return outcome
 
@@ -398,18 +398,35 @@ def _produce(upload_id: int, reader: ListReader, day: datetime.date, out: queue.
         out.put(exc)
 
 
-def _stage(cursor, upload: ListUpload, reader: ListReader, day: datetime.date, progress: ProgressWriter) -> int:
-    """Stream the records into ListStaging with COPY, and their format errors (1xx) into the protocol."""
-    staging_sql = f"COPY {ListStaging._meta.db_table} ({', '.join(STAGING_COLUMNS)}) FROM STDIN"
+def _stage(
+    cursor, upload: ListUpload, reader: ListReader, day: datetime.date, progress: ProgressWriter, batch: ident.Batch
+) -> int:
+    """Stream the records into the staging table with COPY, and their format errors (1xx) into the protocol; every
+    CHECK_BATCH staged rows, run the checks of one record on them while the producer parses the next part."""
+    staging_sql = f"COPY {ident.T_STAGING} ({', '.join(STAGING_COLUMNS)}) FROM STDIN"
     errors_sql = f"COPY {ProtocolError._meta.db_table} ({', '.join(ERROR_COLUMNS)}) FROM STDIN"
     raw = cursor.cursor  # psycopg2 cursor under Django's wrapper
-    chunks: queue.Queue = queue.Queue(maxsize=2)  # bounded: memory stays flat whatever the file size
+    cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [ident.T_STAGING])
+    sequence = cursor.fetchone()[0]
+    # Bounded (memory stays flat whatever the file size), with room for the producer to parse ahead while a batch
+    # of rows is being checked.
+    chunks: queue.Queue = queue.Queue(maxsize=4)
     stop = threading.Event()
     producer = threading.Thread(
         target=_produce, args=(upload.pk, reader, day, chunks, stop), name=f"list-upload-{upload.pk}", daemon=True
     )
     producer.start()
-    total = 0
+    total = unchecked = 0
+    checked_id = 0  # staged rows of this upload with id <= checked_id have been checked
+
+    def check() -> None:
+        nonlocal unchecked, checked_id
+        cursor.execute("SELECT currval(%s)", [sequence])  # the last id this session's COPY took
+        last_id = cursor.fetchone()[0]
+        ident.check_rows(cursor, batch, checked_id, last_id)
+        checked_id, unchecked = last_id, 0
+        progress.update(force=True, records_checked=total)
+
     try:
         while True:
             item = chunks.get()
@@ -421,8 +438,13 @@ def _stage(cursor, upload: ListUpload, reader: ListReader, day: datetime.date, p
                 raw.copy_expert(staging_sql, io.StringIO(item.staging))
             if item.errors:
                 raw.copy_expert(errors_sql, io.StringIO(item.errors))
+            unchecked += item.read - total
             total = item.read
             progress.update(records_read=total, records_total=item.expected)
+            if unchecked >= CHECK_BATCH:
+                check()
+        if unchecked:
+            check()
     finally:
         stop.set()
         while producer.is_alive():  # unblock a producer waiting on a full queue, then let it finish
@@ -499,7 +521,6 @@ def _reject(upload_id: int, exc: FileRejected, day: datetime.date) -> None:
         if upload.status in FINISHED:
             return
         ProtocolError.objects.filter(upload_id=upload_id).delete()
-        ListStaging.objects.filter(upload_id=upload_id).delete()
         message = exc.message if exc.line is None or "трок" in exc.message else f"{exc.message} (строка {exc.line})"
         ProtocolError.objects.create(
             upload_id=upload_id,

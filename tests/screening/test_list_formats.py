@@ -13,7 +13,7 @@ from screening.formats.flk import protocol_xlsx_bytes, protocol_xml_bytes
 from screening.formats.lists import open_list_file, register_reader
 from screening.formats.templates import LIST_COLUMNS, list_template_csv_bytes, list_template_xlsx_bytes
 from screening.formats.zl_list_xml import ZlListXmlReader
-from screening.models import ListEntry, ListStaging, ListUpload, UploadStatus
+from screening.models import ListEntry, ListUpload, UploadStatus
 from tests.factories import insured_person
 from tests.screening.factories import (
     codes_of,
@@ -135,7 +135,6 @@ def test_901_rejects_the_whole_file_and_changes_nothing(region):
         assert u.counts_by_code == {"901": 1} and u.correction_due is not None
         assert u.records_total == 0 and not u.is_current
     assert list(ListEntry.objects.values_list("person_id", "month", "upload_id")) == [(region.p1.pk, 3, kept.pk)]
-    assert not ListStaging.objects.exists()
     kept.refresh_from_db()
     assert kept.is_current
 
@@ -293,3 +292,34 @@ def test_the_inlined_check_digits_agree_with_participants_identifiers():
         enp = "".join(rng.choice("0123456789") for _ in range(16))
         assert snils_check_ok(snils) == snils_is_valid(snils), snils
         assert enp_check_ok(enp) == enp_is_valid(enp), enp
+
+
+def test_checking_batch_by_batch_gives_the_same_protocol_as_one_batch(region, monkeypatch):
+    """The one-record checks run on batches of staged rows while the file is read; the whole-file checks (601 and
+    102 across batches) at the end: a file cut into batches of two records gives the protocol of one batch."""
+    from screening.services import list_upload as service
+
+    records = mixed_records(region)
+    p4 = insured_person(smo=region.smo1, mo=region.mo1, last_name="Дубль")
+    records += [
+        rec(region.p1, 8, month="9"),  # 601 against N_ZAP 1, three batches earlier
+        rec(p4, 9),
+        rec(region.p1, 9, measures=[{"DISP": "ПМО", "MONTH": "4"}]),  # 102: N_ZAP 9 names another person
+        rec(None, 10, ENP=region.p2.enp, FAM="Другая", IM=region.p2.first_name, W="1", DR="1950-01-01"),  # 203
+    ]
+    content = zl_list_xml(records)
+
+    def run() -> tuple:
+        u = upload(region, content)
+        assert u.status == UploadStatus.DONE, u.message
+        protocol = sorted(u.protocol_errors.values_list("n_zap", "code", "field", "comment", "measure"))
+        entries = set(ListEntry.objects.values_list("person_id", "measure", "month", "n_zap"))
+        return protocol, entries, u.records_accepted, u.records_checked
+
+    whole = run()
+    monkeypatch.setattr(service, "COPY_BATCH", 2)
+    monkeypatch.setattr(service, "CHECK_BATCH", 3)
+    batched = run()
+    assert batched == whole
+    codes = {code for _, code, *_ in whole[0]}
+    assert {102, 201, 203, 401, 601} <= codes
