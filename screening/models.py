@@ -424,12 +424,12 @@ class ListEntry(models.Model):
         ordering = ["mo", "year", "measure", "month"]
         constraints = [
             # 602: one person on one MO's list per year and measure, region-wide.
-            models.UniqueConstraint(fields=["year", "measure", "person"], name="listentry_year_measure_person"),
+            # Person first: the same index finds a person's entries (person card, deletion of a person).
+            models.UniqueConstraint(fields=["person", "year", "measure"], name="listentry_person_year_measure"),
         ]
         indexes = [
             models.Index(fields=["mo", "year", "measure", "month"], name="listentry_mo_year"),
-            models.Index(fields=["smo", "year", "measure", "month"], name="listentry_smo_year"),
-            models.Index(fields=["person"], name="listentry_person"),
+            # No index by the recorded SMO: an SMO's view follows the register (the persons it insures today).
         ]
 
     def __str__(self) -> str:

@@ -232,7 +232,7 @@ def _load(batch: EventBatch, raws: Iterator[RawEvent], *, require_n_zap: bool | 
 
         # Resolve persons and list entries with one join: the person must be on the posting MO's list for the
         # measure in the event's year [R II.9]. Written as a correlated lookup per staged row (the person by its
-        # unique ENP, the entry by its unique (year, measure, person)) so the plan stays index lookups whatever
+        # unique ENP, the entry by its unique (person, year, measure)) so the plan stays index lookups whatever
         # the statistics say: right after a list upload they are stale, and a planner trusting them once looped
         # over the whole list for every record (measured: 10 000 records did not finish in 15 minutes).
         cursor.execute(

@@ -393,8 +393,8 @@ def replace_entries(cursor, batch: Batch, measures: list[str]) -> int:
         SELECT %(u)s, %(mo)s, %(year)s, a.measure, a.month, a.quarter, a.doctor_snils, a.person_id, a.smo_id,
                a.smo_code, a.district, a.phone, a.n_zap, 'LISTED', NULL, '', now()
           FROM scr_acc a
-         ORDER BY a.measure, a.person_id  -- index order of the unique key: inserts touch pages in sequence
-        ON CONFLICT (year, measure, person_id) DO UPDATE
+         ORDER BY a.person_id, a.measure  -- index order of the unique key: inserts touch pages in sequence
+        ON CONFLICT (person_id, year, measure) DO UPDATE
            SET upload_id = EXCLUDED.upload_id, month = EXCLUDED.month, quarter = EXCLUDED.quarter,
                doctor_snils = EXCLUDED.doctor_snils, smo_id = EXCLUDED.smo_id, smo_code = EXCLUDED.smo_code,
                district = EXCLUDED.district, phone = EXCLUDED.phone, n_zap = EXCLUDED.n_zap

@@ -52,7 +52,7 @@ CORRECTION_WORKING_DAYS = 5
 # Rows per COPY batch while streaming (progress is reported between batches).
 COPY_BATCH = 20_000
 # Staged rows per run of the one-record checks (identification, 2xx–5xx), done while the next rows are parsed.
-CHECK_BATCH = 50_000
+CHECK_BATCH = 20_000
 PROGRESS_INTERVAL_SECONDS = 0.5
 
 # Advisory lock namespaces (first int4 of the two-key form); the second key is the id/year.
