@@ -9,6 +9,7 @@ import importlib
 MODULES = [
     "bench.register",
     "bench.lists",
+    "bench.scoping",
 ]
 
 

@@ -517,6 +517,5 @@ class StageEvent(models.Model):
         if user.role == Role.MO_STAFF and user.organization_id:
             return Q(mo_id=user.organization_id)
         if user.role in (Role.SMO_L2, Role.SMO_L3) and user.organization_id:
-            persons = person_scope_q(user)
-            return None if persons is None else Q(person__in=Person.objects.filter(persons).values("pk"))
+            return person_scope_q(user, field="person_id")
         return None

@@ -8,7 +8,7 @@ from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
 from participants.models import Organization, OrganizationKind, Person, Role, User
-from participants.scoping import persons_visible_to, restrict
+from participants.scoping import person_scope_q, persons_visible_to, restrict
 from screening.formats.events import HEALTH_GROUP_LABELS
 from screening.models import EntryState, EventBatch, ListEntry, Measure, StageEvent
 
@@ -42,7 +42,7 @@ def list_entry_scope(user: User) -> Q | None:
     if user.role == Role.MO_STAFF and user.organization_id:
         return Q(mo_id=user.organization_id)
     if user.role in (Role.SMO_L2, Role.SMO_L3) and user.organization_id:
-        return Q(person__in=persons_visible_to(user).values("pk"))
+        return person_scope_q(user, field="person_id")
     return None
 
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from participants.models import Organization, OrganizationKind, Role, User
-from participants.scoping import persons_visible_to, restrict
+from participants.scoping import person_scope_q, restrict
 from participants.workdays import add_working_days, last_working_day_of_year, working_days_between
 from screening.models import EntryState, ListEntry, ListKind, ListUpload, Measure, UploadStatus
 
@@ -190,7 +190,7 @@ def _scoped_entries(user: User, *, persons: bool, register: bool = True) -> Quer
     queryset = ListEntry.objects.filter(scope)
     if register and user.role in (Role.SMO_L2, Role.SMO_L3):
         # An SMO follows the register: a person who moved to another insurer leaves its view [R I.6, FAQ].
-        queryset = queryset.filter(person__in=persons_visible_to(user))
+        queryset = queryset.filter(person_scope_q(user, field="person_id"))
     return queryset
 
 

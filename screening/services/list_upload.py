@@ -290,6 +290,10 @@ def _process(upload: ListUpload, day: datetime.date, progress: ProgressWriter) -
         ident.write_errors(cursor, batch)
         outcome.written = ident.replace_entries(cursor, batch, outcome.measures) if outcome.measures else 0
         outcome.warnings = ident.plan_warnings(cursor, batch, outcome.measures) if outcome.measures else 0
+        if outcome.written >= 10_000:
+            # The lists' statistics follow a region-sized change at once, not when autovacuum comes by: the pages
+            # that read the lists (scoped by the register, joined to it) are planned on them.
+            cursor.execute(f"ANALYZE {ident.T_ENTRY}")
         ident.cleanup(cursor)
         cursor.execute(
             f"SELECT code, count(*) FROM {ProtocolError._meta.db_table} WHERE upload_id = %s GROUP BY code",
