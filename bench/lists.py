@@ -52,7 +52,7 @@ def add_arguments(parser) -> None:
 
 def lists_database_url() -> str:
     parts = urlsplit(base_database_url())
-    name = (parts.path.lstrip("/") or "omsportal").removesuffix("_bench")
+    name = (parts.path.lstrip("/") or "omsportal").removesuffix(SUFFIX).removesuffix("_bench")
     return urlunsplit(parts._replace(path="/" + name + SUFFIX))
 
 
