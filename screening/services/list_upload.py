@@ -51,6 +51,8 @@ logger = logging.getLogger(__name__)
 CORRECTION_WORKING_DAYS = 5
 # Rows per COPY batch while streaming (progress is reported between batches).
 COPY_BATCH = 20_000
+# A list of this many entries or more refreshes the statistics of the lists in the same transaction.
+ANALYZE_LISTS_AFTER = 10_000
 # Staged rows per run of the one-record checks (identification, 2xx–5xx), done while the next rows are parsed.
 CHECK_BATCH = 20_000
 PROGRESS_INTERVAL_SECONDS = 0.5
@@ -290,7 +292,7 @@ def _process(upload: ListUpload, day: datetime.date, progress: ProgressWriter) -
         ident.write_errors(cursor, batch)
         outcome.written = ident.replace_entries(cursor, batch, outcome.measures) if outcome.measures else 0
         outcome.warnings = ident.plan_warnings(cursor, batch, outcome.measures) if outcome.measures else 0
-        if outcome.written >= 10_000:
+        if outcome.written >= ANALYZE_LISTS_AFTER:
             # The lists' statistics follow a region-sized change at once, not when autovacuum comes by: the pages
             # that read the lists (scoped by the register, joined to it) are planned on them.
             cursor.execute(f"ANALYZE {ident.T_ENTRY}")

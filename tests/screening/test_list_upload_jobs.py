@@ -296,3 +296,17 @@ def test_progress_is_visible_to_another_connection_while_the_job_runs(region, pe
     assert seen["staged_visible"] is False
     u.refresh_from_db()
     assert (u.status, u.records_read, u.records_checked, u.records_written) == (UploadStatus.DONE, 6, 6, 6)
+
+
+@pytest.mark.django_db
+def test_a_region_sized_list_refreshes_the_statistics_of_the_lists(region, people, monkeypatch):
+    def reltuples() -> float:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'screening_listentry'")
+            return cursor.fetchone()[0]
+
+    upload(region, zl_list_xml([rec(people[0], 1)]))  # a small list does not pay for it
+    assert reltuples() != len(people)
+    monkeypatch.setattr(service, "ANALYZE_LISTS_AFTER", 2)
+    upload(region, zl_list_xml([rec(p, i) for i, p in enumerate(people, 1)]))
+    assert reltuples() == len(people)  # analyzed in the upload's transaction: the pages plan on the new list
