@@ -77,7 +77,9 @@ def create_staging(cursor) -> None:
     """The work table the file's records are COPied into (columns: screening.formats.validation.STAGING_COLUMNS).
 
     Temporary and dropped at commit: private to the processing transaction, written without WAL, never bloating a
-    shared table whatever the autovacuum settings, and gone with a worker that dies mid-file.
+    shared table whatever the autovacuum settings, and gone with a worker that dies mid-file. An absent ENP or SNILS
+    is NULL, not '': an empty string would be the most common value of the column, and the planner would then
+    think hashing the staged rows is expensive and hash the whole register instead.
     """
     cursor.execute(
         "DROP TABLE IF EXISTS scr_staging;"
@@ -90,8 +92,6 @@ def create_staging(cursor) -> None:
         " smo_code varchar(5) NOT NULL, rejected boolean NOT NULL"
         ") ON COMMIT DROP"
     )
-    # NULL, not '', for an absent ENP or SNILS: an empty string would be the most common value of the column, and
-    # the planner would then think hashing the staged rows is expensive and hash the whole register instead.
 
 
 def prepare(cursor) -> None:
