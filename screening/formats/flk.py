@@ -1,7 +1,7 @@
 """Writers of the identification protocol: FLK_P XML [formats.md] and an XLSX twin for people.
 
-Both stream the protocol rows from the database in chunks (lxml ``xmlfile``, xlsxwriter ``constant_memory``), so a
-protocol of a million-record list does not sit in memory as objects. FNAME = "V" + FNAME_I, FNAME_I being the
+Both stream the protocol rows from the database in chunks (escaped text for the XML, xlsxwriter ``constant_memory``),
+so a protocol of a million-record list does not sit in memory as objects. FNAME = "V" + FNAME_I, FNAME_I being the
 list's FILENAME (or the uploaded file's name without extension).
 """
 
@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import tempfile
 from typing import IO
-
-from lxml import etree
 
 from screening.codes import ERROR_CODES, meaning_of
 from screening.formats.validation import MEASURE_LABELS
@@ -72,29 +71,41 @@ def protocol_temp_file(upload: ListUpload, fmt: str) -> IO[bytes]:
     return target
 
 
+# Characters XML 1.0 cannot carry (CSV and XLSX lists may): shown as U+FFFD in the protocol.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_XML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+
+
+def _xml_text(value: str) -> str:
+    return _NOT_XML.sub("\ufffd", value).translate(_XML_ESCAPES)
+
+
 def write_protocol_xml(upload: ListUpload, output: IO[bytes], *, encoding: str = "windows-1251") -> None:
-    """The FLK_P protocol of an upload: one PR per problem (OSHIB, IM_POL, BAS_EL, N_ZAP, COMMENT)."""
+    """The FLK_P protocol of an upload: one PR per problem (OSHIB, IM_POL, BAS_EL, N_ZAP, COMMENT).
+
+    Written as text a chunk of rows at a time (a million-record list may have as many problems): element names
+    are fixed, every value is escaped, characters outside the encoding become character references.
+    """
     fname_i = protocol_file_name(upload)
-    with etree.xmlfile(output, encoding=encoding) as xf:
-        xf.write_declaration()
-        with xf.element("FLK_P"):
-            for tag, text in (("FNAME", "V" + fname_i), ("FNAME_I", fname_i)):
-                element = etree.Element(tag)
-                element.text = text
-                xf.write(element)
-            for n_zap, code, _severity, field, base_element, comment, measure, _label in _rows(upload):
-                pr = etree.Element("PR")
-                etree.SubElement(pr, "OSHIB").text = str(code)
-                if field:
-                    etree.SubElement(pr, "IM_POL").text = field
-                if base_element:
-                    etree.SubElement(pr, "BAS_EL").text = base_element
-                if n_zap is not None:
-                    etree.SubElement(pr, "N_ZAP").text = str(n_zap)
-                text = _comment(code, comment, measure)
-                if text:
-                    etree.SubElement(pr, "COMMENT").text = text
-                xf.write(pr)
+    parts = [
+        f"<?xml version='1.0' encoding='{encoding}'?>\n<FLK_P><FNAME>{_xml_text('V' + fname_i)}</FNAME>"
+        f"<FNAME_I>{_xml_text(fname_i)}</FNAME_I>"
+    ]
+    for count, (n_zap, code, _severity, field, base_element, comment, measure, _label) in enumerate(_rows(upload), 1):
+        text = _comment(code, comment, measure)
+        parts.append(
+            f"<PR><OSHIB>{code}</OSHIB>"
+            + (f"<IM_POL>{_xml_text(field)}</IM_POL>" if field else "")
+            + (f"<BAS_EL>{_xml_text(base_element)}</BAS_EL>" if base_element else "")
+            + (f"<N_ZAP>{n_zap}</N_ZAP>" if n_zap is not None else "")
+            + (f"<COMMENT>{_xml_text(text)}</COMMENT>" if text else "")
+            + "</PR>"
+        )
+        if count % CHUNK == 0:
+            output.write("".join(parts).encode(encoding, "xmlcharrefreplace"))
+            parts = []
+    parts.append("</FLK_P>")
+    output.write("".join(parts).encode(encoding, "xmlcharrefreplace"))
 
 
 def write_protocol_xlsx(upload: ListUpload, output: IO[bytes]) -> None:

@@ -323,3 +323,15 @@ def test_checking_batch_by_batch_gives_the_same_protocol_as_one_batch(region, mo
     assert batched == whole
     codes = {code for _, code, *_ in whole[0]}
     assert {102, 201, 203, 401, 601} <= codes
+
+
+def test_a_control_character_in_a_csv_value_does_not_break_the_xml_protocol(region):
+    """CSV and XLSX may carry characters XML cannot: the FLK_P protocol still is well-formed XML, naming the field."""
+    records = [rec(region.p1, 1, W="\x01"), rec(region.p1, 2, measures=[{"DISP": "ДВН\x02", "MONTH": "3"}])]
+    u = upload(region, zl_list_csv(records), name="list.csv")
+    assert u.status == UploadStatus.DONE, u.message
+    root = etree.fromstring(protocol_xml_bytes(u))
+    comments = {pr.findtext("IM_POL"): pr.findtext("COMMENT") for pr in root.findall("PR")}
+    assert comments["W"].startswith("Пол W «") and "\x01" not in comments["W"]
+    assert "DISP" in comments
+    assert load_workbook(io.BytesIO(protocol_xlsx_bytes(u)), read_only=True).sheetnames == ["Протокол", "Ошибки"]
