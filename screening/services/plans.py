@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import zipfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -558,6 +558,69 @@ ROUTING_FIELDS = ("year", "measure", "examination", "performer", "place", "contr
 SCHEDULE_FIELDS = ("working_hours", "booking", "responsible_name", "responsible_phone")
 
 
+@dataclass(frozen=True)
+class _MoRecord:
+    """An MO-owned record edited with history: brigade trips, special days, routing rules."""
+
+    model: type[models.Model]
+    fields: tuple[str, ...]
+    check: Callable[[Any], None]
+    year_of: Callable[[Any], int]
+
+
+def _mo_record_create(user: User, kind: _MoRecord, record: models.Model) -> models.Model:
+    kind.check(record)
+    with transaction.atomic():
+        record.save()
+        _log(
+            user=user,
+            mo=record.mo,
+            object_type=kind.model.__name__,
+            object_id=record.pk,
+            action="create",
+            year=kind.year_of(record),
+            changes={"fields": {k: [None, v] for k, v in _field_values(record, kind.fields).items()}},
+        )
+    return record
+
+
+def _mo_record_update(user: User, kind: _MoRecord, record: models.Model, data: Mapping[str, Any]) -> models.Model:
+    _require_mo_editor(user, record.mo)
+    with transaction.atomic():
+        record = kind.model.objects.select_for_update().get(pk=record.pk)
+        diff = _apply_fields(record, data, kind.fields)
+        kind.check(record)
+        if diff:
+            record.save()
+            _log(
+                user=user,
+                mo=record.mo,
+                object_type=kind.model.__name__,
+                object_id=record.pk,
+                action="update",
+                year=kind.year_of(record),
+                changes={"fields": diff},
+            )
+    return record
+
+
+def _mo_record_delete(user: User, kind: _MoRecord, record: models.Model) -> None:
+    """Remove the record; its last state stays in the history."""
+    _require_mo_editor(user, record.mo)
+    with transaction.atomic():
+        record = kind.model.objects.select_for_update().get(pk=record.pk)
+        _log(
+            user=user,
+            mo=record.mo,
+            object_type=kind.model.__name__,
+            object_id=record.pk,
+            action="delete",
+            year=kind.year_of(record),
+            changes={"fields": {k: [v, None] for k, v in _field_values(record, kind.fields).items()}},
+        )
+        record.delete()
+
+
 def _check_brigade(trip: BrigadeTrip) -> None:
     _validate(trip, exclude=["mo"])
     if trip.date_to < trip.date_from:
@@ -565,6 +628,9 @@ def _check_brigade(trip: BrigadeTrip) -> None:
     if any(m not in Measure.values for m in trip.measures):
         raise ValidationError({"measures": _("Неизвестное мероприятие.")})
     trip.measures = sorted(set(trip.measures))
+
+
+_BRIGADE = _MoRecord(BrigadeTrip, BRIGADE_FIELDS, _check_brigade, lambda trip: trip.date_from.year)
 
 
 def brigade_trip_create(
@@ -589,64 +655,26 @@ def brigade_trip_create(
         measures=list(measures),
         note=note.strip(),
     )
-    _check_brigade(trip)
-    with transaction.atomic():
-        trip.save()
-        _log(
-            user=user,
-            mo=mo,
-            object_type="BrigadeTrip",
-            object_id=trip.pk,
-            action="create",
-            year=trip.date_from.year,
-            changes={"fields": {k: [None, v] for k, v in _field_values(trip, BRIGADE_FIELDS).items()}},
-        )
-    return trip
+    return _mo_record_create(user, _BRIGADE, trip)
 
 
 def brigade_trip_update(*, user: User, trip: BrigadeTrip, data: Mapping[str, Any]) -> BrigadeTrip:
     """Change a brigade trip; ``data`` holds the fields to set."""
-    _require_mo_editor(user, trip.mo)
-    with transaction.atomic():
-        trip = BrigadeTrip.objects.select_for_update().get(pk=trip.pk)
-        diff = _apply_fields(trip, data, BRIGADE_FIELDS)
-        _check_brigade(trip)
-        if diff:
-            trip.save()
-            _log(
-                user=user,
-                mo=trip.mo,
-                object_type="BrigadeTrip",
-                object_id=trip.pk,
-                action="update",
-                year=trip.date_from.year,
-                changes={"fields": diff},
-            )
-    return trip
+    return _mo_record_update(user, _BRIGADE, trip, data)
 
 
 def brigade_trip_delete(*, user: User, trip: BrigadeTrip) -> None:
     """Remove a brigade trip; its last state stays in the history."""
-    _require_mo_editor(user, trip.mo)
-    with transaction.atomic():
-        trip = BrigadeTrip.objects.select_for_update().get(pk=trip.pk)
-        snapshot = _field_values(trip, BRIGADE_FIELDS)
-        _log(
-            user=user,
-            mo=trip.mo,
-            object_type="BrigadeTrip",
-            object_id=trip.pk,
-            action="delete",
-            year=trip.date_from.year,
-            changes={"fields": {k: [v, None] for k, v in snapshot.items()}},
-        )
-        trip.delete()
+    _mo_record_delete(user, _BRIGADE, trip)
 
 
 def _check_special_day(day: SpecialDay) -> None:
     _validate(day, exclude=["mo"])
     if day.time_from and day.time_to and day.time_to <= day.time_from:
         raise ValidationError({"time_to": _("Время окончания должно быть позже времени начала.")})
+
+
+_SPECIAL_DAY = _MoRecord(SpecialDay, SPECIAL_DAY_FIELDS, _check_special_day, lambda day: day.date.year)
 
 
 def special_day_create(
@@ -661,57 +689,17 @@ def special_day_create(
     """Add a day set aside for check-ups or particular examinations."""
     _require_mo_editor(user, mo)
     day = SpecialDay(mo=mo, date=date, description=description.strip(), time_from=time_from, time_to=time_to)
-    _check_special_day(day)
-    with transaction.atomic():
-        day.save()
-        _log(
-            user=user,
-            mo=mo,
-            object_type="SpecialDay",
-            object_id=day.pk,
-            action="create",
-            year=day.date.year,
-            changes={"fields": {k: [None, v] for k, v in _field_values(day, SPECIAL_DAY_FIELDS).items()}},
-        )
-    return day
+    return _mo_record_create(user, _SPECIAL_DAY, day)
 
 
 def special_day_update(*, user: User, day: SpecialDay, data: Mapping[str, Any]) -> SpecialDay:
     """Change a special day."""
-    _require_mo_editor(user, day.mo)
-    with transaction.atomic():
-        day = SpecialDay.objects.select_for_update().get(pk=day.pk)
-        diff = _apply_fields(day, data, SPECIAL_DAY_FIELDS)
-        _check_special_day(day)
-        if diff:
-            day.save()
-            _log(
-                user=user,
-                mo=day.mo,
-                object_type="SpecialDay",
-                object_id=day.pk,
-                action="update",
-                year=day.date.year,
-                changes={"fields": diff},
-            )
-    return day
+    return _mo_record_update(user, _SPECIAL_DAY, day, data)
 
 
 def special_day_delete(*, user: User, day: SpecialDay) -> None:
     """Remove a special day; its last state stays in the history."""
-    _require_mo_editor(user, day.mo)
-    with transaction.atomic():
-        day = SpecialDay.objects.select_for_update().get(pk=day.pk)
-        _log(
-            user=user,
-            mo=day.mo,
-            object_type="SpecialDay",
-            object_id=day.pk,
-            action="delete",
-            year=day.date.year,
-            changes={"fields": {k: [v, None] for k, v in _field_values(day, SPECIAL_DAY_FIELDS).items()}},
-        )
-        day.delete()
+    _mo_record_delete(user, _SPECIAL_DAY, day)
 
 
 def _check_routing(rule: RoutingRule) -> None:
@@ -724,6 +712,9 @@ def _check_routing(rule: RoutingRule) -> None:
         # R II.2: another MO performs part of the measure only under a contract.
         if not rule.contract.strip():
             raise ValidationError({"contract": _("Укажите договор с медицинской организацией-исполнителем.")})
+
+
+_ROUTING = _MoRecord(RoutingRule, ROUTING_FIELDS, _check_routing, lambda rule: rule.year)
 
 
 def routing_rule_create(
@@ -748,57 +739,17 @@ def routing_rule_create(
         place=place.strip(),
         contract=contract.strip(),
     )
-    _check_routing(rule)
-    with transaction.atomic():
-        rule.save()
-        _log(
-            user=user,
-            mo=mo,
-            object_type="RoutingRule",
-            object_id=rule.pk,
-            action="create",
-            year=rule.year,
-            changes={"fields": {k: [None, v] for k, v in _field_values(rule, ROUTING_FIELDS).items()}},
-        )
-    return rule
+    return _mo_record_create(user, _ROUTING, rule)
 
 
 def routing_rule_update(*, user: User, rule: RoutingRule, data: Mapping[str, Any]) -> RoutingRule:
     """Change a routing rule."""
-    _require_mo_editor(user, rule.mo)
-    with transaction.atomic():
-        rule = RoutingRule.objects.select_for_update().get(pk=rule.pk)
-        diff = _apply_fields(rule, data, ROUTING_FIELDS)
-        _check_routing(rule)
-        if diff:
-            rule.save()
-            _log(
-                user=user,
-                mo=rule.mo,
-                object_type="RoutingRule",
-                object_id=rule.pk,
-                action="update",
-                year=rule.year,
-                changes={"fields": diff},
-            )
-    return rule
+    return _mo_record_update(user, _ROUTING, rule, data)
 
 
 def routing_rule_delete(*, user: User, rule: RoutingRule) -> None:
     """Remove a routing rule; its last state stays in the history."""
-    _require_mo_editor(user, rule.mo)
-    with transaction.atomic():
-        rule = RoutingRule.objects.select_for_update().get(pk=rule.pk)
-        _log(
-            user=user,
-            mo=rule.mo,
-            object_type="RoutingRule",
-            object_id=rule.pk,
-            action="delete",
-            year=rule.year,
-            changes={"fields": {k: [v, None] for k, v in _field_values(rule, ROUTING_FIELDS).items()}},
-        )
-        rule.delete()
+    _mo_record_delete(user, _ROUTING, rule)
 
 
 def prevention_schedule_set(
