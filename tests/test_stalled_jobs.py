@@ -94,7 +94,7 @@ def test_the_command_runs_the_lost_jobs_before_returning(region, settings):
     upload = lost_upload(region)
     out = io.StringIO()
     call_command("resume_jobs", "--now", stdout=out)
-    assert "list_uploads: 1" in out.getvalue()
+    assert "загрузки списков запущены повторно: 1" in out.getvalue()
     upload.refresh_from_db()
     assert upload.status == UploadStatus.DONE
 

@@ -15,6 +15,14 @@ from django.utils import timezone
 from participants.services.stalled import resume_stalled_register_imports
 from screening.services.stalled import resume_stalled_screening_jobs
 
+LABELS = {
+    "register_imports": "загрузки регистра запущены повторно",
+    "register_imports_closed": "загрузки регистра закрыты как прерванные",
+    "list_uploads": "загрузки списков запущены повторно",
+    "event_batches": "пакеты событий запущены повторно",
+    "event_batches_closed": "пакеты событий закрыты как прерванные",
+}
+
 
 class Command(BaseCommand):
     help = "Запустить повторно остановившиеся фоновые задания (загрузки регистра, списков, событий)."
@@ -28,7 +36,7 @@ class Command(BaseCommand):
         dispatch = _run_here if settings.OMS_INPROCESS_JOBS else None
         kwargs = {"now": now} if dispatch is None else {"now": now, "dispatch": dispatch}
         done = {**resume_stalled_register_imports(**kwargs), **resume_stalled_screening_jobs(**kwargs)}
-        self.stdout.write(", ".join(f"{name}: {count}" for name, count in done.items()))
+        self.stdout.write("; ".join(f"{LABELS[name]}: {count}" for name, count in done.items()))
 
 
 def _run_here(task, *args) -> None:
