@@ -240,6 +240,27 @@ def _floor(tsv_path: Path) -> tuple[int, int, float]:
     return rows, joined, t.seconds
 
 
+def _read_floor(xml_path: Path) -> tuple[int, float]:
+    """The least any lxml reader of the file does: stream it with iterparse (the project's safe options) and take
+    the text of every element of every record, with no checks, no conversions and no database."""
+    from lxml import etree
+
+    records = 0
+    with Timer() as t:
+        context = etree.iterparse(
+            str(xml_path), events=("end",), tag="SV_PR_MER", resolve_entities=False, load_dtd=False,
+            no_network=True, huge_tree=True, remove_comments=True, remove_pis=True,
+        )  # fmt: skip
+        for _event, element in context:
+            _values = [(item.tag, item.text) for item in element.iter()]
+            records += 1
+            element.clear(keep_tail=False)
+            parent = element.getparent()
+            while element.getprevious() is not None:
+                del parent[0]
+    return records, t.seconds
+
+
 # --- The worker process --------------------------------------------------------------------------------------------
 
 
@@ -310,6 +331,15 @@ def run(args) -> None:
     rows, joined, floor_seconds = _floor(tsv_path)
     line("floor: COPY + one join on ENP", f"{rows:,} rows ({joined:,} joined) in {floor_seconds:.2f} s")
     line("upload to protocol / floor", f"{total / floor_seconds:.1f}x")
+    read_records, read_seconds = _read_floor(xml_path)
+    line(
+        "  reading the XML alone (lxml, every value, no checks)",
+        f"{read_records:,} records in {read_seconds:.2f} s = {read_seconds / floor_seconds:.1f}x the floor",
+    )
+    line(
+        "upload to protocol / (reading the XML + floor)",
+        f"{total / (read_seconds + floor_seconds):.1f}x",
+    )
     target = "met" if total < 10 and total / floor_seconds <= 3 else "NOT met"
     if not args.big:
         line("target (< 10 s, <= 3x floor)", target)

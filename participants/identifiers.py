@@ -58,6 +58,30 @@ def enp_with_check(first15: str) -> str:
     return f"{first15}{enp_check_digit(first15)}"
 
 
+# --- The same checks for files of a million records: 16 / 11 ASCII digits already checked by the caller -----------
+
+# Digit sum of 2d for each ASCII digit d. The digits of 2A (A: the number d15 d13 ... d1) sum to the digit sums of
+# its doubled digits (a doubled digit carries 1 exactly when it is 5 or more: 2d - 10 + 1 = ds(2d) + carry kept).
+_DOUBLED_DIGIT_SUM = bytes.maketrans(b"0123456789", bytes(2 * d // 10 + 2 * d % 10 for d in range(10)))
+
+
+def enp_digits_ok(enp: str) -> bool:
+    """enp_check_digit on 16 ASCII digits in bytes operations (tests compare the two on random numbers)."""
+    b = enp.encode()
+    total = sum(b[14::-2].translate(_DOUBLED_DIGIT_SUM)) + sum(b[13::-2]) - 48 * 7
+    return (10 - total % 10) % 10 == b[15] - 48
+
+
+def snils_digits_ok(snils: str) -> bool:
+    """snils_is_valid on 11 ASCII digits in bytes operations; numbers up to 001-001-998 carry no check."""
+    if snils[:9] <= "001001998":
+        return True
+    b = snils.encode()
+    total = 9 * b[0] + 8 * b[1] + 7 * b[2] + 6 * b[3] + 5 * b[4] + 4 * b[5] + 3 * b[6] + 2 * b[7] + b[8] - 48 * 45
+    check = total if total < 100 else total % 101 % 100  # 100 and 101 give 0, as does a remainder of 100
+    return check == (b[9] - 48) * 10 + b[10] - 48
+
+
 def name_part_key(value: str | None) -> str:
     """Case-, ё/е- and whitespace-insensitive form of one name part."""
     return _NAME_NOISE.sub("", (value or "").upper().replace("Ё", "Е"))

@@ -10,9 +10,8 @@ from __future__ import annotations
 import datetime
 import re
 from dataclasses import dataclass
-from operator import mul
 
-from participants.identifiers import name_part_key
+from participants.identifiers import enp_digits_ok, name_part_key, snils_digits_ok
 
 from .lists import ListRecord
 
@@ -61,6 +60,18 @@ _DIGITS = re.compile(r"[0-9]+\Z")  # ASCII only: \\d would also take other scrip
 _SNILS_SEPARATORS = str.maketrans("", "", "- ")
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _RU_DATE = re.compile(r"^(\d{2})\.(\d{2})\.(\d{4})$")
+# The common case in one match: N_ZAP, ENP or none, SNILS (plain or NNN-NNN-NNN NN) or none, W, DR as YYYY-MM-DD.
+# A record it does not take goes the long way, which names every problem; both give the same row for a good one.
+_SEP = "\x1f"
+_WELL_FORMED_PERSON = re.compile(
+    r"[1-9][0-9]{0,9}\x1f(?:[0-9]{16})?\x1f(?:[0-9]{11}|[0-9]{3}-[0-9]{3}-[0-9]{3} [0-9]{2})?\x1f[12]\x1f"
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z"
+)
+_WELL_FORMED_MONTHS = {str(month): (month, (month - 1) // 3 + 1) for month in range(1, 13)}
+_YEARLY_MEASURES = {"ДВН": DVN, "ПМО": PMO, "DVN": DVN, "PMO": PMO}
+_DN_CODES = ("ДН", "DN")
+_QUARTERS = {"1": 1, "2": 2, "3": 3, "4": 4}
+_DATE_CACHE_SIZE = 50_000
 
 
 @dataclass(slots=True)
@@ -88,27 +99,6 @@ def parse_date(value: str) -> datetime.date | None:
     return None
 
 
-_SNILS_WEIGHTS = (9, 8, 7, 6, 5, 4, 3, 2, 1)
-
-
-def snils_check_ok(digits: str) -> bool:
-    """The SNILS check number of formats.md for 11 ASCII digits (same rule as participants.identifiers, inlined
-    with byte arithmetic because it runs for every record of a region-sized file)."""
-    if int(digits[:9]) <= 1001998:
-        return True
-    total = sum(map(mul, digits[:9].encode(), _SNILS_WEIGHTS)) - 48 * 45
-    check = total if total < 100 else (0 if total in (100, 101) else total % 101 % 100)
-    return check == int(digits[9:])
-
-
-def enp_check_ok(enp: str) -> bool:
-    """The ENP check digit of formats.md for 16 ASCII digits: digits of d14..d2 and of 2 × (d15 d13 … d1)."""
-    b = enp[13::-2]
-    doubled = str(2 * int(enp[14::-2]))
-    total = sum(b.encode()) - 48 * len(b) + sum(doubled.encode()) - 48 * len(doubled)
-    return (10 - total % 10) % 10 == ord(enp[15]) - 48
-
-
 _NAME_NOISE = re.compile(r"[\s\-‐–—.'`]+")
 
 
@@ -129,7 +119,7 @@ def _snils_problem(raw: str) -> tuple[int, str] | None:
     digits = raw.translate(_SNILS_SEPARATORS)
     if len(digits) != 11 or not _DIGITS.match(digits):
         return 102, f"«{_show(raw)}» — СНИЛС должен состоять из 11 цифр (NNN-NNN-NNN NN или подряд)"
-    if not snils_check_ok(digits):
+    if not snils_digits_ok(digits):
         return 103, f"{digits[:3]}-{digits[3:6]}-{digits[6:9]} {digits[9:]}: неверное контрольное число"
     return None
 
@@ -142,9 +132,50 @@ class RecordValidator:
         self.today = today
         self._group: int | None = None
         self._person: tuple | None = None
+        self._birth_dates: dict[str, datetime.date] = {}  # DR text → date, for the well-formed ones
 
     def person_label(self, record: ListRecord) -> str:
         return " ".join(v for v in (record.fam, record.im, record.ot, record.dr) if v)[:300]
+
+    def _well_formed_person(self, r: ListRecord) -> tuple | None:
+        """The person part of a record with no format problem, checked in a few C-level operations; None when any
+        check fails (then :meth:`_check_person` finds and names the problems)."""
+        if _WELL_FORMED_PERSON.match(f"{r.n_zap}{_SEP}{r.enp}{_SEP}{r.snils}{_SEP}{r.w}{_SEP}{r.dr}") is None:
+            return None
+        n_zap = int(r.n_zap)
+        fam, im, ot, uch, tel = r.fam, r.im, r.ot, r.uch, r.tel
+        if (
+            n_zap > MAX_N_ZAP
+            or not fam
+            or not im
+            or len(fam) > MAX_NAME
+            or len(im) > MAX_NAME
+            or len(ot) > MAX_NAME
+            or len(uch) > MAX_UCH
+            or len(tel) > MAX_TEL
+        ):
+            return None
+        enp = r.enp
+        if enp and not enp_digits_ok(enp):
+            return None
+        snils = r.snils
+        if snils:
+            if len(snils) != 11:
+                snils = snils.replace("-", "").replace(" ", "")
+            if not snils_digits_ok(snils):
+                return None
+        birth_date = self._birth_dates.get(r.dr)
+        if birth_date is None:
+            try:
+                birth_date = datetime.date(int(r.dr[:4]), int(r.dr[5:7]), int(r.dr[8:]))
+            except ValueError:
+                return None
+            if not MIN_BIRTH <= birth_date <= self.today:
+                return None
+            if len(self._birth_dates) < _DATE_CACHE_SIZE:
+                self._birth_dates[r.dr] = birth_date
+        sex = 1 if r.w == "1" else 2
+        return (n_zap, enp, snils, fam, im, ot, fast_name_key(fam, im, ot)[:310], sex, birth_date, uch, tel), ()
 
     def _check_person(self, r: ListRecord) -> tuple:
         errors: list[FormatError] = []
@@ -161,7 +192,7 @@ class RecordValidator:
             if len(enp) != 16 or not _DIGITS.match(enp):
                 add(FormatError(102, "ENP", BAS_PERSON, f"ЕНП «{_show(enp)}» должен состоять из 16 цифр"))
                 enp = ""
-            elif not enp_check_ok(enp):
+            elif not enp_digits_ok(enp):
                 add(FormatError(104, "ENP", BAS_PERSON, f"ЕНП {enp}: неверный контрольный разряд"))
                 enp = ""
         snils = ""
@@ -212,6 +243,21 @@ class RecordValidator:
             r.tel[:MAX_TEL],
         )
         return person, errors
+
+    @staticmethod
+    def _well_formed_measure(r: ListRecord) -> tuple | None:
+        """The measure part of a well-formed DVN/PMO line (a month) or DN line (a quarter and a doctor's plain
+        SNILS); None otherwise (then :meth:`_check_measure` finds and names the problems)."""
+        measure = _YEARLY_MEASURES.get(r.disp) if r.has_measure else None
+        if measure is not None:
+            month = _WELL_FORMED_MONTHS.get(r.month)
+            return None if month is None else (measure, month[0], month[1], "", [])
+        if r.disp in _DN_CODES and not r.month and r.has_measure:
+            quarter = _QUARTERS.get(r.kv)
+            doctor = r.iddokt
+            if quarter and len(doctor) == 11 and doctor.isascii() and doctor.isdigit() and snils_digits_ok(doctor):
+                return DN, None, quarter, doctor, []
+        return None
 
     def _check_measure(self, r: ListRecord) -> tuple[str, int | None, int | None, str, list[FormatError]]:
         errors: list[FormatError] = []
@@ -275,12 +321,14 @@ class RecordValidator:
         """The staging row (STAGING_COLUMNS order) and the record's format errors."""
         if record.group != self._group or self._person is None:
             self._group = record.group
-            self._person = self._check_person(record)
+            self._person = self._well_formed_person(record) or self._check_person(record)
             person_errors = self._person[1]
         else:
             person_errors = []  # already reported with the first measure line of this person
         person, first_errors = self._person
-        measure, month, quarter, doctor, measure_errors = self._check_measure(record)
+        measure, month, quarter, doctor, measure_errors = self._well_formed_measure(record) or self._check_measure(
+            record
+        )
         ok = not first_errors and not measure_errors
         n_zap, enp, snils, fam, im, ot, key, sex, birth_date, uch, tel = person
         row = (
@@ -304,4 +352,4 @@ class RecordValidator:
             "",
             False,
         )
-        return row, person_errors + measure_errors if person_errors else measure_errors
+        return row, list(person_errors) + measure_errors if person_errors else measure_errors

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from participants.formats.xmlsafe import CountingReader, XmlFileError, XmlSource, check_prolog, iter_records
 
-from .lists import PERSON_FIELDS, FileRejected, ListHeader, ListRecord, Sniffed, register_reader
+from .lists import MEASURE_FIELDS, PERSON_FIELDS, FileRejected, ListHeader, ListRecord, Sniffed, register_reader
 
 
 class ZlListXmlReader:
@@ -24,6 +24,7 @@ class ZlListXmlReader:
     TAG_RECORD = "SV_PR_MER"
     TAG_MEASURE = "SV_PL_MER"
     PERSON_TAGS = PERSON_FIELDS  # N_ZAP, ENP, SNILS, FAM, IM, OT, W, DR, UCH, TEL: the ListRecord order
+    MEASURE_TAGS = MEASURE_FIELDS  # DISP, MONTH, KV, IDDOKT
 
     def __init__(self, sniffed: Sniffed):
         try:
@@ -81,6 +82,7 @@ class ZlListXmlReader:
         self.header()
         tag_record, tag_measure = self.TAG_RECORD, self.TAG_MEASURE
         person_index = {tag: position for position, tag in enumerate(self.PERSON_TAGS)}.get
+        measure_index = {tag: position for position, tag in enumerate(self.MEASURE_TAGS)}.get
         group = 0
         while (element := self._next_element()) is not None:
             if element.tag != tag_record:
@@ -89,7 +91,7 @@ class ZlListXmlReader:
                 )
             group += 1
             values = [""] * 10  # PERSON_TAGS order
-            measures: list[dict[str, str]] = []
+            measures: list[list[str]] = []
             for child in element:
                 tag = child.tag
                 position = person_index(tag)
@@ -98,16 +100,19 @@ class ZlListXmlReader:
                     if text:
                         values[position] = text.strip()
                 elif tag == tag_measure:
-                    measures.append({m.tag: (m.text or "").strip() for m in child if isinstance(m.tag, str)})
-            base = tuple(values)
+                    measure = ["", "", "", ""]  # MEASURE_TAGS order; the last of a repeated tag wins
+                    for item in child:
+                        position = measure_index(item.tag)
+                        if position is not None:
+                            text = item.text
+                            if text:
+                                measure[position] = text.strip()
+                    measures.append(measure)
             line = element.sourceline
             if not measures:
-                yield ListRecord(group, line, *base, has_measure=False)
-            for measure in measures:
-                mget = measure.get
-                yield ListRecord(
-                    group, line, *base, mget("DISP", ""), mget("MONTH", ""), mget("KV", ""), mget("IDDOKT", "")
-                )
+                yield ListRecord(group, line, *values, has_measure=False)
+            for disp, month, kv, iddokt in measures:
+                yield ListRecord(group, line, *values, disp, month, kv, iddokt)
         if group == 0:
             raise FileRejected(
                 901, f"Файл не содержит ни одной записи <{self.TAG_RECORD}>: файл не соответствует схеме."

@@ -280,20 +280,6 @@ def test_the_fast_name_key_of_the_reader_equals_the_register_name_key(parts):
     assert fast_name_key(*parts) == name_key(*parts)
 
 
-def test_the_inlined_check_digits_agree_with_participants_identifiers():
-    import random
-
-    from participants.identifiers import enp_is_valid, snils_is_valid
-    from screening.formats.validation import enp_check_ok, snils_check_ok
-
-    rng = random.Random(7)
-    for _ in range(20000):
-        snils = "".join(rng.choice("0123456789") for _ in range(11))
-        enp = "".join(rng.choice("0123456789") for _ in range(16))
-        assert snils_check_ok(snils) == snils_is_valid(snils), snils
-        assert enp_check_ok(enp) == enp_is_valid(enp), enp
-
-
 def test_checking_batch_by_batch_gives_the_same_protocol_as_one_batch(region, monkeypatch):
     """The one-record checks run on batches of staged rows while the file is read; the whole-file checks (601 and
     102 across batches) at the end: a file cut into batches of two records gives the protocol of one batch."""
@@ -335,3 +321,59 @@ def test_a_control_character_in_a_csv_value_does_not_break_the_xml_protocol(regi
     assert comments["W"].startswith("Пол W «") and "\x01" not in comments["W"]
     assert "DISP" in comments
     assert load_workbook(io.BytesIO(protocol_xlsx_bytes(u)), read_only=True).sheetnames == ["Протокол", "Ошибки"]
+
+
+def test_the_short_path_for_well_formed_records_gives_what_the_full_checks_give(monkeypatch):
+    """Records with no format problem take a short path (one regular expression, check digits); every record,
+    good or bad, must give the same staging row and errors as the full checks that name each problem."""
+    import datetime
+    import random
+
+    from participants.identifiers import enp_with_check, snils_format, snils_with_check
+    from screening.formats.lists import ListRecord
+    from screening.formats.validation import RecordValidator
+
+    today = datetime.date(2026, 11, 23)
+    enp = enp_with_check("270186551226268")
+    bad_enp = enp[:15] + str((int(enp[15]) + 1) % 10)
+    snils = snils_with_check("085696027")
+    bad_snils = snils[:9] + f"{(int(snils[9:]) + 1) % 100:02d}"
+    choices = {
+        "n_zap": ["1", "17", "0", "01", "2147483647", "2147483648", "9999999999", "", "x1", "١٢"],
+        "enp": [enp, enp, "", bad_enp, enp[:15], "١" * 16],
+        "snils": [snils, snils_format(snils), "", bad_snils, "00100199800", "085-696-027  13", "123", "085 696 027 13"],
+        "fam": ["Иванов", "Семёнова-Тян", "", "Ф" * 101, "Ф" * 100],
+        "im": ["Анна", "", "И" * 101],
+        "ot": ["", "Петровна", "О" * 101],
+        "w": ["1", "2", "3", "", "м"],
+        "dr": ["1980-02-29", "1981-02-29", "1879-12-31", "1880-01-01", "2026-11-23", "2026-11-24", "12.03.1980",
+               "", "1980-2-3", "1980-13-01"],
+        "uch": ["", "12", "У" * 21],
+        "tel": ["", "+79000000000", "7" * 51],
+        "disp": ["ДВН", "ПМО", "ДН", "DVN", "PMO", "DN", "дн", "ОСМ", ""],
+        "month": ["", "1", "3", "12", "13", "01", "x"],
+        "kv": ["", "1", "2", "4", "5"],
+        "iddokt": ["", snils, snils_format(snils), bad_snils, "12345"],
+    }  # fmt: skip
+    rng = random.Random(11)
+    records = []
+    group = 0
+    for index in range(6000):
+        if index % 5 != 0 or not records:  # now and then a second measure of the same person (same group)
+            group += 1
+            person = {name: rng.choice(choices[name]) for name in list(choices)[:10]}
+        measure = {name: rng.choice(choices[name]) for name in ("disp", "month", "kv", "iddokt")}
+        records.append(ListRecord(group, index + 1, **person, **measure, has_measure=rng.random() > 0.02))
+
+    def validate_all() -> list:
+        validator = RecordValidator(upload_id=5, today=today)
+        return [validator.validate(record) for record in records]
+
+    short = validate_all()
+    monkeypatch.setattr(RecordValidator, "_well_formed_person", lambda self, record: None)
+    monkeypatch.setattr(RecordValidator, "_well_formed_measure", staticmethod(lambda record: None))
+    full = validate_all()
+    for index, (a, b) in enumerate(zip(short, full, strict=True)):
+        assert a == b, (index, records[index], a, b)
+    good = sum(1 for row, errors in full if not errors)
+    assert 300 < good < len(records) - 300  # both paths were exercised
