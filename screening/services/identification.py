@@ -293,6 +293,8 @@ def file_errors(cursor, batch: Batch) -> None:
           FROM {T_STAGING} s
           JOIN (SELECT n_zap FROM {T_STAGING}
                  WHERE upload_id = %(u)s AND format_ok
+                   AND n_zap IN (SELECT n_zap FROM {T_STAGING} WHERE upload_id = %(u)s AND format_ok
+                                  GROUP BY n_zap HAVING count(*) > 1)  -- few: compared field by field below
                  GROUP BY n_zap
                 HAVING count(*) > 1
                    AND (min(coalesce(enp, '')) <> max(coalesce(enp, ''))
