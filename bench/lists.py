@@ -7,7 +7,9 @@ What it prints:
   same file uploaded again (the replacement path: the list exists and is replaced);
 - the peak RSS of the worker process (a child process, so the high-water mark is its own);
 - the floor, timed in the same run: a plain PostgreSQL ``COPY`` of the same records into a table plus one SQL join
-  against the register on ENP; and the ratio of the whole processing to it.
+  against the register on ENP; and the ratio of the whole processing to it;
+- the least an lxml reader of the file must do (stream it and take every value, no checks, no database), as a
+  multiple of the floor, and the ratio of the whole processing to that reading plus the floor.
 
 The register is seeded with ``manage.py seed_demo`` (participants.services.demo, generator
 participants.demo.generator) into its own database, DATABASE_URL's name + ``_bench_lists``, kept between runs when it
