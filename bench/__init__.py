@@ -99,6 +99,33 @@ def self_peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def setup_child_django() -> None:
+    """Django in a bench's child process (DATABASE_URL comes from child_env)."""
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "omsportal.settings")
+    import django
+
+    django.setup()
+
+
+def time_phases(phases: dict[str, float], wrap: list[tuple[object, str, str]]) -> None:
+    """Measurement only: replace each ``module.name`` by a wrapper adding its seconds to ``phases[label]``,
+    without changing what it does."""
+
+    def timed(label, func):
+        def wrapper(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return func(*args, **kwargs)
+            finally:
+                phases[label] = phases.get(label, 0.0) + time.perf_counter() - start
+
+        return wrapper
+
+    for module, name, label in wrap:
+        setattr(module, name, timed(label, getattr(module, name)))
+
+
 class Timer:
     def __enter__(self):
         self.start = time.perf_counter()

@@ -29,12 +29,22 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 from xml.sax.saxutils import escape
 
-from bench import OUT, ROOT, Timer, base_database_url, child_env, line, manage, setup_django
+from bench import (
+    OUT,
+    ROOT,
+    Timer,
+    base_database_url,
+    child_env,
+    line,
+    manage,
+    setup_child_django,
+    setup_django,
+    time_phases,
+)
 
 SUFFIX = "_bench_lists"
 PLAIN_TABLE = """
@@ -360,11 +370,7 @@ def _peak_rss_mb() -> float:
 
 
 def _child(path: str, mo_code: str, uploads: int) -> None:
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "omsportal.settings")
-    import django
-
-    django.setup()
+    setup_child_django()
     from django.core.files import File
 
     from participants.models import Organization, Role, User
@@ -373,31 +379,21 @@ def _child(path: str, mo_code: str, uploads: int) -> None:
     from screening.services import list_upload as service
 
     phases: dict[str, float] = {}
-
-    def timed(name, func):
-        def wrapper(*a, **kw):
-            start = time.perf_counter()
-            try:
-                return func(*a, **kw)
-            finally:
-                phases[name] = phases.get(name, 0.0) + time.perf_counter() - start
-
-        return wrapper
-
-    # Measurement only: the phases of the service, wrapped without changing what they do.
-    for module, name, label in (
-        (service, "_stage", "read, validate, COPY, one-record checks"),
-        (ident, "check_rows", "  of which one-record checks (SQL, beside parsing)"),
-        (ident, "analyze", "statistics of the work tables"),
-        (ident, "file_errors", "601, 102 (whole file)"),
-        (ident, "other_mo_errors", "602"),
-        (ident, "accept", "accepted rows"),
-        (ident, "write_errors", "protocol rows"),
-        (ident, "replace_entries", "replace the MO's list"),
-        (ident, "plan_warnings", "701"),
-        (service, "_finish", "job row, current flags, commit"),
-    ):
-        setattr(module, name, timed(label, getattr(module, name)))
+    time_phases(
+        phases,
+        [
+            (service, "_stage", "read, validate, COPY, one-record checks"),
+            (ident, "check_rows", "  of which one-record checks (SQL, beside parsing)"),
+            (ident, "analyze", "statistics of the work tables"),
+            (ident, "file_errors", "601, 102 (whole file)"),
+            (ident, "other_mo_errors", "602"),
+            (ident, "accept", "accepted rows"),
+            (ident, "write_errors", "protocol rows"),
+            (ident, "replace_entries", "replace the MO's list"),
+            (ident, "plan_warnings", "701"),
+            (service, "_finish", "job row, current flags, commit"),
+        ],
+    )
 
     # A worker that has issued a protocol before: the production calendar (holidays package) is loaded once per
     # process, not per list.

@@ -19,10 +19,20 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from bench import OUT, ROOT, Timer, bench_database_url, child_env, line, recreate_database, setup_django
+from bench import (
+    OUT,
+    ROOT,
+    Timer,
+    bench_database_url,
+    child_env,
+    line,
+    recreate_database,
+    setup_child_django,
+    setup_django,
+    time_phases,
+)
 
 ROW_QUERY = """
     SELECT p.enp, p.snils, p.last_name, p.first_name, p.patronymic, p.sex, p.birth_date,
@@ -196,39 +206,25 @@ def run(args) -> None:
 def _child(path: str) -> None:
     import resource
 
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "omsportal.settings")
-    import django
-
-    django.setup()
+    setup_child_django()
     from django.core.management import call_command
 
     from participants.models import RegisterImport
     from participants.services import register_import as service
 
     phases: dict[str, float] = {}
-
-    def timed(name, func):
-        def wrapper(*a, **kw):
-            start = time.perf_counter()
-            try:
-                return func(*a, **kw)
-            finally:
-                phases[name] = phases.get(name, 0.0) + time.perf_counter() - start
-
-        return wrapper
-
-    # Measurement only: the phases of the service, wrapped without changing what they do.
-    for name, label in (
-        ("_read_into_stage", "read, validate, COPY to staging"),
-        ("_reject_duplicates", "duplicates in the file"),
-        ("_reject_history_rewrites", "check against loaded history"),
-        ("_upsert_persons", "persons: update + insert"),
-        ("_build_plan", "plan: latest periods"),
-        ("_merge_policies", "policy periods"),
-        ("_merge_attachments", "attachment periods"),
-    ):
-        setattr(service, name, timed(label, getattr(service, name)))
+    time_phases(
+        phases,
+        [
+            (service, "_read_into_stage", "read, validate, COPY to staging"),
+            (service, "_reject_duplicates", "duplicates in the file"),
+            (service, "_reject_history_rewrites", "check against loaded history"),
+            (service, "_upsert_persons", "persons: update + insert"),
+            (service, "_build_plan", "plan: latest periods"),
+            (service, "_merge_policies", "policy periods"),
+            (service, "_merge_attachments", "attachment periods"),
+        ],
+    )
 
     with open(os.devnull, "w") as sink, Timer() as t:
         call_command("import_register", path, "--errors", "0", stdout=sink)
