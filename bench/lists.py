@@ -397,7 +397,7 @@ def _child(path: str, mo_code: str, uploads: int) -> None:
 
     # A worker that has issued a protocol before: the production calendar (holidays package) is loaded once per
     # process, not per list.
-    from participants.workdays import add_working_days
+    from omsportal.workdays import add_working_days
 
     add_working_days(datetime.date.today(), 5)
     mo = Organization.objects.get(kind="MO", code=mo_code)

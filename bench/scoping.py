@@ -3,7 +3,7 @@
 Runs in the lists bench database (a 1,000,000-person register; after ``--only lists`` it also holds an MO's list
 for next year) and times, for the SMO insuring the most persons and for the MO with the longest list: the count of
 visible persons, a surname-prefix search (first page), an ENP search, a person card, and for the SMO the list
-overview and the first page of its list entries. Each query is the portal's own (participants.scoping,
+overview and the first page of its list entries. Each query is the portal's own (omsportal.scoping,
 participants.selectors, screening.selectors_lists), run twice; the second (warm) time is printed.
 
 Run: ``python -m bench --only scoping`` (after ``--only lists``, or both: ``python -m bench``).
@@ -36,8 +36,8 @@ def run(args) -> None:
     from django.db import connection
     from django.db.models import Count
 
+    from omsportal.scoping import persons_visible_to
     from participants.models import PolicyPeriod, Role, User
-    from participants.scoping import persons_visible_to
     from participants.selectors import PersonSearch, person_search
     from screening.models import ListEntry
     from screening.selectors_lists import list_entries_for_user, list_overview

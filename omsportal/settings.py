@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "django_filters",
     "guardian",
     "django_htmx",
+    "omsportal",  # the shared kit: audit log, production calendar, regional parameters, jobs, access layer
     "participants",
     "screening",
     "informing",
@@ -80,7 +81,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
-                "participants.context_processors.portal",
+                "omsportal.context_processors.portal",
             ],
         },
     },
@@ -205,7 +206,7 @@ SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG and False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 
-# --- Logging: never personal data, see participants.audit ---------------------
+# --- Logging: never personal data, see omsportal.audit ---------------------
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -5,6 +5,8 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from omsportal.views import audit
+
 admin.site.site_header = _("Портал ОМС: администрирование")
 admin.site.site_title = _("Портал ОМС")
 admin.site.index_title = _("Настройка портала")
@@ -16,6 +18,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("omsportal.api_urls")),
     path("screening/", include("screening.urls")),
+    *audit.urlpatterns,
     path("", include("participants.urls")),
 ]
 if settings.DEBUG:

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from .models import CalendarDay, District, MedicalWorker, Organization, User
+from .models import District, MedicalWorker, Organization, User
 
 
 class DistrictInline(admin.TabularInline):
@@ -37,10 +37,3 @@ class UserAdmin(BaseUserAdmin):
         (_("Портал ОМС"), {"fields": ("organization", "role", "patronymic", "phone")}),
     )
     add_fieldsets = (*BaseUserAdmin.add_fieldsets, (_("Портал ОМС"), {"fields": ("organization", "role")}))
-
-
-@admin.register(CalendarDay)
-class CalendarDayAdmin(admin.ModelAdmin):
-    list_display = ["date", "is_working", "note"]
-    list_filter = ["is_working"]
-    date_hierarchy = "date"

@@ -1,4 +1,4 @@
-"""Reads of register data, always for a given user and through participants.scoping."""
+"""Reads of register data, always for a given user and through omsportal.scoping."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from django.db.models import F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, NullIf
 
+from omsportal.scoping import active_on, get_person_for_user, persons_visible_to, today
+
 from .identifiers import name_part_key, snils_clean
 from .models import AttachmentPeriod, Person, PolicyPeriod, User
-from .scoping import active_on, get_person_for_user, persons_visible_to, today
 
 
 @dataclass

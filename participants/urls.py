@@ -1,4 +1,4 @@
-from participants.views import accounts, audit, organizations, persons, register
+from participants.views import accounts, organizations, persons, register
 
-urlpatterns = [*accounts.urlpatterns, *persons.urlpatterns, *register.urlpatterns, *audit.urlpatterns]
+urlpatterns = [*accounts.urlpatterns, *persons.urlpatterns, *register.urlpatterns]
 urlpatterns += organizations.urlpatterns

@@ -7,8 +7,8 @@ class ScreeningConfig(AppConfig):
     verbose_name = _("Профилактические мероприятия")
 
     def ready(self) -> None:
+        from omsportal.scoping import register_person_scope_hook
         from participants.cards import register_person_card_section
-        from participants.scoping import register_person_scope_hook
 
         from .scoping import mo_list_scope
         from .selectors_events import person_stage_section

@@ -507,8 +507,8 @@ class StageEvent(models.Model):
     @staticmethod
     def scope_for_user(user) -> Q | None:
         """MO staff: events their MO posted; SMO L2/L3: events of the persons they see (their insured); Fund: all."""
+        from omsportal.scoping import person_scope_q
         from participants.models import Role
-        from participants.scoping import person_scope_q
 
         if not getattr(user, "is_authenticated", False) or not user.is_active:
             return None

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.http import Http404
 
+from omsportal.scoping import restrict
 from participants.models import User
-from participants.scoping import restrict
 from screening.codes import ERROR_CODES, meaning_of
 from screening.models import ListUpload, ProtocolError
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
+from omsportal.scoping import person_scope_q, persons_visible_to, restrict
 from participants.models import Organization, OrganizationKind, Person, Role, User
-from participants.scoping import person_scope_q, persons_visible_to, restrict
 from screening.formats.events import HEALTH_GROUP_LABELS
 from screening.models import EntryState, EventBatch, ListEntry, Measure, StageEvent
 

@@ -3,7 +3,7 @@
 Every function takes the user and returns only what the user's role may see [domain §2]:
 - MO staff: its own uploads and its own accepted lists;
 - SMO L2/L3: list entries whose insurer is its SMO, further limited to the persons it may see today
-  (``participants.scoping.persons_visible_to``: insured by it on the current register) [R I.6, FAQ];
+  (``omsportal.scoping.persons_visible_to``: insured by it on the current register) [R I.6, FAQ];
 - the Fund: everything; the Ministry: counts only, never persons; SMO L1 and administrators: nothing.
 """
 
@@ -16,9 +16,9 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from omsportal.scoping import person_scope_q, restrict
+from omsportal.workdays import add_working_days, last_working_day_of_year, working_days_between
 from participants.models import Organization, OrganizationKind, Role, User
-from participants.scoping import person_scope_q, restrict
-from participants.workdays import add_working_days, last_working_day_of_year, working_days_between
 from screening.models import EntryState, ListEntry, ListKind, ListUpload, Measure, UploadStatus
 
 # Roles that see persons on the accepted lists, and roles that see only their counts.

@@ -20,9 +20,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from omsportal.scoping import restrict
+from omsportal.workdays import last_working_day_of_year
 from participants.models import District, Organization, OrganizationKind, Role, User
-from participants.scoping import restrict
-from participants.workdays import last_working_day_of_year
 from screening.models import (
     BrigadeTrip,
     DistrictPlan,

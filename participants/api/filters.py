@@ -14,9 +14,9 @@ from django.core.validators import RegexValidator
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from omsportal.scoping import active_on, today
 from participants.identifiers import snils_clean
 from participants.models import AttachmentPeriod, Organization, OrganizationKind, Person, PolicyPeriod
-from participants.scoping import active_on, today
 from participants.selectors import PersonSearch, person_search_apply
 
 DATE_ERRORS = {"invalid": _("Неверная дата: ожидается ГГГГ-ММ-ДД")}

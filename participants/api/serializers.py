@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from omsportal.scoping import can_see_persons
 from participants.models import AttachmentPeriod, District, Organization, Person, PolicyPeriod, User
-from participants.scoping import can_see_persons
 
 
 class OrganizationBriefSerializer(serializers.ModelSerializer):

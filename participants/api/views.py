@@ -13,10 +13,10 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 
+from omsportal.api.base import API_AUTHENTICATION_CLASSES, AuditedReadMixin, ScopedViewSet
 from participants.models import District, Organization, Person, User
 from participants.selectors import person_history_prefetch, persons_with_current_links
 
-from .base import API_AUTHENTICATION_CLASSES, AuditedReadMixin, ScopedViewSet
 from .filters import OrganizationFilterSet, PersonFilterSet
 from .serializers import (
     MeSerializer,
@@ -121,7 +121,7 @@ class MeView(generics.RetrieveAPIView):
     ),
 )
 class PersonViewSet(AuditedReadMixin, ScopedViewSet):
-    """Insured persons: search list and card, scoped by participants.scoping and audited."""
+    """Insured persons: search list and card, scoped by omsportal.scoping and audited."""
 
     filterset_class = PersonFilterSet
     ordering_fields = ["last_name", "first_name", "patronymic", "birth_date", "enp", "id"]

@@ -13,10 +13,9 @@ from dataclasses import asdict, dataclass
 
 from django.utils import timezone
 
+from omsportal.xmlsafe import XmlFileError, XmlSource, child_texts, iter_records
 from participants.identifiers import enp_digits_ok, snils_digits_ok
 from participants.models import Sex
-
-from .xmlsafe import XmlFileError, XmlSource, child_texts, iter_records
 
 ROOT = "REGISTER"
 HEADER = "ZGLV"

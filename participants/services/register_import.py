@@ -36,21 +36,12 @@ from django.utils import timezone
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 
-from participants.audit import audit_record
+from omsportal.audit import audit_record
+from omsportal.models import AuditAction, AuditLog
+from omsportal.xmlsafe import XmlFileError, open_xml
 from participants.formats.register import DUPLICATE, INVALID, RecordError, RegisterReader, RegisterRecord
-from participants.formats.xmlsafe import XmlFileError, open_xml
 from participants.identifiers import sql_name_key
-from participants.models import (
-    AttachmentPeriod,
-    AuditAction,
-    AuditLog,
-    JobStatus,
-    Organization,
-    Person,
-    PolicyPeriod,
-    RegisterImport,
-    User,
-)
+from participants.models import AttachmentPeriod, JobStatus, Organization, Person, PolicyPeriod, RegisterImport, User
 
 logger = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from django.shortcuts import get_object_or_404
 from django.urls import path
 from django.views.generic import DetailView, ListView
 
+from omsportal.scoping import organizations_visible_to
 from participants.models import District, MedicalWorker, OrganizationKind
-from participants.scoping import organizations_visible_to
 
 # The directory lists clinics first: they are what SMOs and the Fund look up most.
 KIND_ORDER = [OrganizationKind.MO, OrganizationKind.SMO, OrganizationKind.FUND, OrganizationKind.MINISTRY]

@@ -1,25 +1,25 @@
-"""Views: person search and the person card, scoped by participants.scoping and written to the audit log."""
+"""Views: person search and the person card, scoped by omsportal.scoping and written to the audit log."""
 
 from __future__ import annotations
 
 import datetime
 
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import include, path
-from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.generic import TemplateView
 
-from participants.audit import audit_record
+from omsportal.audit import audit_record
+from omsportal.models import AuditAction
+from omsportal.pagination import CappedPaginator
+from omsportal.scoping import can_see_persons, today
 from participants.cards import person_card_sections
 from participants.forms import OnDateForm, PersonSearchForm
 from participants.identifiers import snils_format
-from participants.models import AuditAction, Role
-from participants.scoping import can_see_persons, today
+from participants.models import Role
 from participants.selectors import attachment_on, insurer_on, person_card, person_search_page_queryset
 
 PAGE_SIZE = 50
@@ -35,26 +35,6 @@ SCOPE_NOTES = {
     Role.SMO_L3: _("Поиск среди застрахованных вашей СМО по текущему регистру."),
     Role.FUND: _("Поиск по всему региону."),
 }
-
-
-class CappedPaginator(Paginator):
-    """Counts at most ``cap`` + 1 rows (``SELECT count(*) FROM (... LIMIT cap + 1)``) and pages within ``cap``."""
-
-    def __init__(self, object_list, per_page, *, cap: int | None = None, **kwargs):
-        super().__init__(object_list, per_page, **kwargs)
-        self.cap = COUNT_CAP if cap is None else cap
-
-    @cached_property
-    def _counted(self) -> int:
-        return self.object_list.order_by()[: self.cap + 1].count()
-
-    @cached_property
-    def count(self) -> int:
-        return min(self._counted, self.cap)
-
-    @property
-    def is_capped(self) -> bool:
-        return self._counted > self.cap
 
 
 def _age(birth: datetime.date, on: datetime.date) -> int:
@@ -86,7 +66,7 @@ class PersonSearchView(PersonPagesMixin, TemplateView):
             return context
         sort = form.cleaned_data["sort"]
         queryset = person_search_page_queryset(user=self.request.user, criteria=criteria, sort=sort)
-        paginator = CappedPaginator(queryset, PAGE_SIZE)
+        paginator = CappedPaginator(queryset, PAGE_SIZE, cap=COUNT_CAP)
         page_obj = paginator.get_page(self.request.GET.get("page"))
         persons = list(page_obj.object_list)
         for person in persons:

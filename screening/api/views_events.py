@@ -16,8 +16,8 @@ from rest_framework import status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from participants.api.base import AuditedReadMixin, ScopedViewSet
-from participants.api.permissions import HasRole, ReadOnlyOrRole
+from omsportal.api.base import AuditedReadMixin, ScopedViewSet
+from omsportal.api.permissions import HasRole, ReadOnlyOrRole
 from participants.models import Role
 from screening.models import EventBatch, EventType, Measure, StageEvent
 from screening.services.events import API_MAX_RECORDS, event_batch_create_from_api, event_batch_create_from_file

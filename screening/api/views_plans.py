@@ -17,8 +17,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from participants.api.base import API_AUTHENTICATION_CLASSES, ScopedAPIMixin
-from participants.scoping import restrict
+from omsportal.api.base import API_AUTHENTICATION_CLASSES, ScopedAPIMixin
+from omsportal.scoping import restrict
 from screening.models import BrigadeTrip, DistrictPlan, PreventionSchedule, RoutingRule, SpecialDay, YearPlanLine
 from screening.selectors_plans import can_read_plans, year_plan_status
 from screening.services.plans import MAX_YEAR, MIN_YEAR

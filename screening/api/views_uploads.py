@@ -19,10 +19,11 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from participants.api.base import ScopedAPIMixin
-from participants.api.permissions import ReadOnlyOrRole
-from participants.audit import audit_record
-from participants.models import AuditAction, Role
+from omsportal.api.base import ScopedAPIMixin
+from omsportal.api.permissions import ReadOnlyOrRole
+from omsportal.audit import audit_record
+from omsportal.models import AuditAction
+from participants.models import Role
 from screening.formats.flk import protocol_temp_file
 from screening.models import ListUpload, ProtocolError, UploadStatus
 from screening.selectors import protocol_errors

@@ -20,7 +20,7 @@ from typing import IO, Any
 
 from lxml import etree
 
-from participants.formats.xmlsafe import XmlFileError, iter_records, open_xml
+from omsportal.xmlsafe import XmlFileError, iter_records, open_xml
 from participants.identifiers import enp_is_valid
 from screening.models import EventType, Measure
 
@@ -355,7 +355,7 @@ class EventsReader:
     # -- XML ------------------------------------------------------------------------------------------------
 
     def _xml_records(self, fileobj: IO[bytes]) -> Iterator[RawEvent]:
-        # Safe parsing (participants.formats.xmlsafe): DOCTYPE/ENTITY refused, no entities, no network, no DTD;
+        # Safe parsing (omsportal.xmlsafe): DOCTYPE/ENTITY refused, no entities, no network, no DTD;
         # elements are freed as soon as they are read.
         index = 0
         try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from participants.formats.xmlsafe import CountingReader, XmlFileError, XmlSource, check_prolog, iter_records
+from omsportal.xmlsafe import CountingReader, XmlFileError, XmlSource, check_prolog, iter_records
 
 from .lists import MEASURE_FIELDS, PERSON_FIELDS, FileRejected, ListHeader, ListRecord, Sniffed, register_reader
 

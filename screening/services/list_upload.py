@@ -36,8 +36,8 @@ from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from omsportal.jobs import enqueue
+from omsportal.workdays import add_working_days
 from participants.models import Organization, OrganizationKind, User
-from participants.workdays import add_working_days
 from screening.codes import ERROR, FILE
 from screening.eligibility import current_rules
 from screening.formats.lists import FileRejected, ListReader, open_list_file

@@ -23,9 +23,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import View
 
-from participants.audit import audit_record
+from omsportal.audit import audit_record
+from omsportal.models import AuditAction
 from participants.identifiers import snils_format
-from participants.models import AuditAction, Role
+from participants.models import Role
 from screening.forms import LIST_SORTS, MONTH_CHOICES, ListFilterForm
 from screening.models import EntryState, Measure
 from screening.selectors_lists import (

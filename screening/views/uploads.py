@@ -18,8 +18,8 @@ from django.urls import path, re_path
 from django.utils.translation import gettext as _
 from django.views import View
 
-from participants.audit import audit_record
-from participants.models import AuditAction
+from omsportal.audit import audit_record
+from omsportal.models import AuditAction
 from screening.codes import meaning_of
 from screening.formats.flk import protocol_file_name, protocol_temp_file
 from screening.formats.templates import LIST_COLUMNS, list_template_csv_bytes, list_template_xlsx_bytes

@@ -7,7 +7,8 @@ from django.db.models import Q
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from participants.models import AuditLog, DistrictKind, Organization
+from omsportal.models import AuditLog
+from participants.models import DistrictKind, Organization
 from tests.factories import DistrictFactory
 from tests.scoping_base import assert_scoped
 
@@ -76,7 +77,7 @@ class TestDirectory:
 @pytest.mark.django_db
 class TestScopingMechanism:
     def test_the_viewset_serves_only_what_scope_for_user_allows(self, api, region, monkeypatch):
-        # Proves the endpoint goes through participants.scoping.restrict(): narrow the model's scope and the
+        # Proves the endpoint goes through omsportal.scoping.restrict(): narrow the model's scope and the
         # list shrinks, a card outside it becomes 404.
         monkeypatch.setattr(Organization, "scope_for_user", staticmethod(lambda user: Q(kind="MO")))
         api.force_authenticate(region.fund_user)

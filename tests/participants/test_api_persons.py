@@ -9,8 +9,9 @@ from django.urls import reverse
 from guardian.shortcuts import assign_perm
 from rest_framework.test import APIClient
 
-from participants.models import AuditAction, AuditLog, PolicyPeriod
-from participants.scoping import today
+from omsportal.models import AuditAction, AuditLog
+from omsportal.scoping import today
+from participants.models import PolicyPeriod
 from tests.factories import AttachmentFactory, MOFactory, PersonFactory, PolicyFactory, insured_person
 from tests.scoping_base import assert_scoped
 

@@ -7,8 +7,9 @@ import datetime
 import pytest
 from django.urls import reverse
 
-from participants.models import AuditAction, AuditLog, PolicyPeriod
-from participants.scoping import today
+from omsportal.models import AuditAction, AuditLog
+from omsportal.scoping import today
+from participants.models import PolicyPeriod
 from tests.factories import AttachmentFactory, PersonFactory, PolicyFactory, UserFactory, insured_person
 from tests.scoping_base import assert_login_required, assert_scoped
 

@@ -11,18 +11,11 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connections
 
-from participants.formats.xmlsafe import HEAD_BYTES
+from omsportal.models import AuditAction, AuditLog
+from omsportal.scoping import active_on
+from omsportal.xmlsafe import HEAD_BYTES
 from participants.identifiers import enp_with_check, name_key, snils_format, snils_with_check
-from participants.models import (
-    AttachmentPeriod,
-    AuditAction,
-    AuditLog,
-    JobStatus,
-    Person,
-    PolicyPeriod,
-    RegisterImport,
-)
-from participants.scoping import active_on
+from participants.models import AttachmentPeriod, JobStatus, Person, PolicyPeriod, RegisterImport
 from participants.services import register_import as service
 from participants.services.register_import import register_import_create
 from participants.tasks import register_import_task

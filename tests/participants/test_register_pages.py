@@ -8,7 +8,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from participants.models import AuditAction, AuditLog, JobStatus, Person, RegisterImport
+from omsportal.models import AuditAction, AuditLog
+from participants.models import JobStatus, Person, RegisterImport
 from participants.services.register_import import register_import_create
 from participants.views.register import progress_percent
 from tests.participants.test_register_import import enp, pers, register_xml

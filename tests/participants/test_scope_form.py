@@ -5,8 +5,8 @@ bench/scoping.py.)"""
 import pytest
 from guardian.shortcuts import assign_perm
 
+from omsportal.scoping import persons_visible_to
 from participants.models import Person
-from participants.scoping import persons_visible_to
 from tests.factories import insured_person
 
 

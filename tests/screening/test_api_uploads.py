@@ -9,7 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
-from participants.models import AuditAction, AuditLog
+from omsportal.models import AuditAction, AuditLog
 from screening.models import ListUpload, UploadStatus
 from tests.scoping_base import assert_read_only, assert_scoped
 from tests.screening.test_upload_pages import ERRORS, finished_upload, mixed_list

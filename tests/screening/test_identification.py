@@ -342,7 +342,7 @@ def test_protocol_counts_and_correction_clock(region):
     assert u.counts_by_code == {"201": 1, "401": 1}
     assert (u.records_total, u.records_accepted, u.records_rejected) == (3, 1, 2)
     assert u.protocol_issued_at is not None
-    from participants.workdays import add_working_days
+    from omsportal.workdays import add_working_days
 
     assert u.correction_due == add_working_days(timezone.localdate(u.protocol_issued_at), 5)
     assert u.processing_date == timezone.localdate()

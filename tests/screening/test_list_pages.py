@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 from django.urls import reverse
 
-from participants.models import AuditAction, AuditLog
+from omsportal.models import AuditAction, AuditLog
 from screening.models import EntryState, ListEntry, ListUpload, Measure, UploadStatus
 from tests.factories import MOFactory, PolicyFactory, insured_person
 from tests.scoping_base import assert_login_required, assert_scoped

@@ -11,8 +11,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 
-from participants.scoping import restrict
-from participants.workdays import last_working_day_of_year
+from omsportal.scoping import restrict
+from omsportal.workdays import last_working_day_of_year
 from screening.models import (
     BrigadeTrip,
     DistrictPlan,

@@ -1,7 +1,7 @@
 import pytest
 from django.contrib.auth.models import AnonymousUser
 
-from participants.scoping import persons_visible_to
+from omsportal.scoping import persons_visible_to
 from screening.models import ListEntry, ListUpload
 from tests.factories import PersonFactory
 

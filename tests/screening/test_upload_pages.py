@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from participants.models import AuditAction, AuditLog
+from omsportal.models import AuditAction, AuditLog
 from screening.models import ListKind, ListUpload, ProtocolError, UploadStatus
 from tests.scoping_base import assert_login_required, assert_read_only, assert_scoped
 

@@ -1,4 +1,4 @@
-"""django-filter sets of the participants web UI."""
+"""django-filter sets of the kit's pages: the audit log."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .forms import DATE_INPUT_FORMATS, DateInput
-from .models import AuditAction, AuditLog, Organization, User
-from .scoping import persons_visible_to
+from omsportal.models import AuditAction, AuditLog
+from omsportal.scoping import persons_visible_to
+from participants.forms import DATE_INPUT_FORMATS, DateInput
+from participants.models import Organization, User
 
 # Entries listed for one person; a card viewed more often than this is cut (the CSV has the same cut).
 MAX_PERSON_ENTRIES = 100_000

@@ -16,10 +16,11 @@ from django.utils.translation import gettext
 from django.views import View
 from django.views.generic import TemplateView
 
-from participants.audit import audit_record
-from participants.filtersets import AuditLogFilter
-from participants.models import AuditAction, AuditLog, Role
-from participants.views.persons import CappedPaginator
+from omsportal.audit import audit_record
+from omsportal.filtersets import AuditLogFilter
+from omsportal.models import AuditAction, AuditLog
+from omsportal.pagination import CappedPaginator
+from participants.models import Role
 
 PAGE_SIZE = 50
 # Counting a log of millions of rows takes seconds; past this the page says "more than" and pages within it.
@@ -60,7 +61,7 @@ def _query_text(query: dict) -> str:
 class AuditLogView(FundOnlyMixin, TemplateView):
     """Newest entries first, filtered by user, organization, action, dates and person."""
 
-    template_name = "participants/audit_log.html"
+    template_name = "omsportal/audit_log.html"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from participants.audit import audit_record
-from participants.models import AuditAction, AuditLog
+from omsportal.audit import audit_record
+from omsportal.models import AuditAction, AuditLog
 from tests.scoping_base import assert_login_required, assert_scoped
 
 pytestmark = pytest.mark.django_db
@@ -119,7 +119,7 @@ class TestList:
         assert shown(client.get(LOG, {"date_to": "2025-03-09"})) == []
 
     def test_count_is_capped_on_a_huge_log(self, client, region, monkeypatch):
-        monkeypatch.setattr("participants.views.audit.COUNT_CAP", 4)
+        monkeypatch.setattr("omsportal.views.audit.COUNT_CAP", 4)
         for _ in range(6):
             audit_record(user=region.mo1_user, action=AuditAction.VIEW, person_ids=[region.p1.pk])
         client.force_login(region.fund_user)

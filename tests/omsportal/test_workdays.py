@@ -2,8 +2,8 @@ import datetime
 
 import pytest
 
-from participants import workdays
-from participants.models import CalendarDay
+from omsportal.models import CalendarDay
+from omsportal import workdays
 
 D = datetime.date
 

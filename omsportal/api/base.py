@@ -1,7 +1,7 @@
 """Base pieces of the REST API v1 that every app's API reuses: scoped viewsets, pagination, ordering, audit.
 
 One way to scope data (NetBox style): :class:`ScopedAPIMixin.get_queryset` passes every queryset through
-``participants.scoping.restrict(queryset, request.user)``. Subclasses give their unscoped queryset through
+``omsportal.scoping.restrict(queryset, request.user)``. Subclasses give their unscoped queryset through
 ``queryset = ...`` or ``get_base_queryset()`` and may not define ``get_queryset()`` (a TypeError at import),
 so a later app's API view cannot forget to scope. A row outside the user's scope is a 404, the same answer as
 one that does not exist [domain §2, §10].
@@ -10,7 +10,7 @@ How a later app adds its API (e.g. ``screening``):
 
 1. Let the model say who sees what: a ``scope_for_user(user) -> Q | None`` classmethod or staticmethod on the
    model (``Q()`` = everything, ``None`` = nothing); Person rows go through the person rules of
-   ``participants.scoping`` by themselves. ``participants.scoping.own_organization_q`` covers
+   ``omsportal.scoping`` by themselves. ``omsportal.scoping.own_organization_q`` covers
    "rows of my organization".
 2. ``screening/api/views.py``::
 
@@ -52,9 +52,10 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from participants.audit import audit_record
-from participants.models import AuditAction, Person
-from participants.scoping import restrict
+from omsportal.audit import audit_record
+from omsportal.models import AuditAction
+from omsportal.scoping import restrict
+from participants.models import Person
 
 # Token first: an anonymous API client is told 401 with "WWW-Authenticate: Token" rather than a bare 403.
 # Session authentication serves the browsable docs and same-site pages (CSRF enforced on writes).
@@ -89,7 +90,7 @@ class StableOrderingFilter(OrderingFilter):
 
 
 class ScopedAPIMixin:
-    """API view mixin: the queryset always goes through ``participants.scoping.restrict()`` for the request user."""
+    """API view mixin: the queryset always goes through ``omsportal.scoping.restrict()`` for the request user."""
 
     authentication_classes = API_AUTHENTICATION_CLASSES
     permission_classes = [IsAuthenticated]
@@ -101,7 +102,7 @@ class ScopedAPIMixin:
         if "get_queryset" in vars(cls):
             raise TypeError(
                 f"{cls.__name__} overrides get_queryset(); override get_base_queryset() instead, "
-                "so that participants.scoping.restrict() still applies"
+                "so that omsportal.scoping.restrict() still applies"
             )
         queryset = vars(cls).get("queryset")
         if queryset is not None:

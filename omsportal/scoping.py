@@ -1,7 +1,7 @@
 """The one mechanism that decides which persons and organizations a user may see.
 
 Every query that returns persons starts from :func:`persons_visible_to` (or goes
-through :class:`ScopedQuerysetMixin` / ``participants.api.base.ScopedViewSet``,
+through :class:`ScopedQuerysetMixin` / ``omsportal.api.base.ScopedViewSet``,
 which call it). An object outside the scope is answered with 404, the same as one
 that does not exist [domain §2, §10; conventions "One way to scope data"].
 
@@ -23,7 +23,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from .models import (
+from participants.models import (
     AttachmentPeriod,
     Organization,
     Person,

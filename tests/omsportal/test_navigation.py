@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from participants.navigation import menu_for
+from omsportal.navigation import menu_for
 
 USERS = ("mo1_user", "smo1_l1", "smo1_l2", "smo1_l3", "fund_user", "ministry_user", "admin_user")
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .models import AuditAction, AuditLog, User
+from omsportal.models import AuditAction, AuditLog
+from participants.models import User
 
 # Person ids kept per entry; larger reads (exports) keep the count and the query.
 MAX_IDS_PER_ENTRY = 10_000

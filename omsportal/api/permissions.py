@@ -1,7 +1,7 @@
 """Role-based permission classes for API views [domain §2].
 
 Permissions answer "may this role do this kind of thing at all" (403); *which rows* a user sees is the scoping
-of ``participants.api.base.ScopedAPIMixin`` (404 outside). Typical use in a later app::
+of ``omsportal.api.base.ScopedAPIMixin`` (404 outside). Typical use in a later app::
 
     permission_classes = [HasRole(Role.MO_STAFF, Role.FUND)]          # only these roles, any method
     permission_classes = [ReadOnlyOrRole(Role.MO_STAFF)]              # everyone signed in reads, MO staff writes

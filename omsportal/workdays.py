@@ -15,7 +15,7 @@ from functools import lru_cache
 
 import holidays
 
-from .models import CalendarDay
+from omsportal.models import CalendarDay
 
 
 @lru_cache(maxsize=64)

@@ -10,9 +10,10 @@ from rest_framework.response import Response
 from rest_framework.test import APIRequestFactory, force_authenticate
 from rest_framework.views import APIView
 
-from participants.api.base import MAX_PAGE_SIZE, PortalPagination, ScopedAPIMixin, ScopedViewSet
-from participants.api.permissions import HasRole, ReadOnly, ReadOnlyOrRole
-from participants.models import CalendarDay, Organization, Person, Role
+from omsportal.api.base import MAX_PAGE_SIZE, PortalPagination, ScopedAPIMixin, ScopedViewSet
+from omsportal.api.permissions import HasRole, ReadOnly, ReadOnlyOrRole
+from omsportal.models import CalendarDay
+from participants.models import Organization, Person, Role
 
 factory = APIRequestFactory()
 
