@@ -121,11 +121,20 @@ CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 3 * 3600)
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 3 * 3600 - 60)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 4 * 3600}
 CELERY_TIMEZONE = "Europe/Moscow"
-# Jobs whose task was lost (broker or web process gone before dispatch, worker killed) are picked up again.
+# Jobs whose task was lost (broker or web process gone before dispatch, worker killed, stuck) are picked up again
+# by the one sweeper of the job kit (omsportal.jobs.resume), for every registered kind.
 CELERY_BEAT_SCHEDULE: dict = {
-    "resume-stalled-register-imports": {"task": "participants.resume_stalled_jobs", "schedule": 300.0},
-    "resume-stalled-screening-jobs": {"task": "screening.resume_stalled_jobs", "schedule": 300.0},
+    "resume-jobs": {"task": "omsportal.resume_jobs", "schedule": 300.0},
 }
+# The job kit (omsportal.jobs): a job that was interrupted this many times is closed FAILED instead of running again;
+OMS_JOB_MAX_ATTEMPTS = env_int("OMS_JOB_MAX_ATTEMPTS", 3)
+# a RUNNING job whose progress (counts or step) has not moved for this many seconds is treated as lost. Longer than
+# any single step of a region's real file (the longest, an 8-million-person register's merge, takes minutes).
+OMS_JOB_STALL_SECONDS = env_int("OMS_JOB_STALL_SECONDS", 1800)
+# A job row younger than this may still be on its way to a worker: the sweeper leaves it alone.
+OMS_JOB_DISPATCH_GRACE_SECONDS = 120
+if OMS_JOB_MAX_ATTEMPTS < 1 or OMS_JOB_STALL_SECONDS < 60:
+    raise ImproperlyConfigured("OMS_JOB_MAX_ATTEMPTS must be at least 1 and OMS_JOB_STALL_SECONDS at least 60")
 
 # --- Auth -------------------------------------------------------------------
 AUTH_USER_MODEL = "participants.User"

@@ -9,6 +9,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from guardian.models import UserObjectPermissionBase
 
+from omsportal.jobs.models import Job, JobStatus
+
 mo_code_validator = RegexValidator(r"^\d{6}$", _("Код МО (F003) состоит из 6 цифр"))
 smo_code_validator = RegexValidator(r"^\d{5}$", _("Код СМО (F002) состоит из 5 цифр"))
 
@@ -280,36 +282,19 @@ class PersonUserObjectPermission(UserObjectPermissionBase):
         verbose_name_plural = _("доступы к застрахованным лицам")
 
 
-class JobStatus(models.TextChoices):
-    PENDING = "PENDING", _("в очереди")
-    RUNNING = "RUNNING", _("выполняется")
-    DONE = "DONE", _("завершено")
-    FAILED = "FAILED", _("отклонено")
-
-
-class RegisterImport(models.Model):
+class RegisterImport(Job):
     """A load of a REGISTER file (full or changes) as a background job with progress and errors."""
 
     file = models.FileField(_("файл"), upload_to="register/%Y/%m/")
     original_name = models.CharField(_("имя файла"), max_length=255)
-    status = models.CharField(_("статус"), max_length=10, choices=JobStatus.choices, default=JobStatus.PENDING)
-    created_by = models.ForeignKey(
-        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("загрузил")
-    )
-    created_at = models.DateTimeField(_("создано"), auto_now_add=True)
-    started_at = models.DateTimeField(_("начато"), null=True, blank=True)
-    finished_at = models.DateTimeField(_("завершено"), null=True, blank=True)
     file_date = models.DateField(_("дата файла"), null=True, blank=True)
-    records_read = models.PositiveIntegerField(_("прочитано записей"), default=0)
     records_loaded = models.PositiveIntegerField(_("загружено"), default=0)
     records_created = models.PositiveIntegerField(_("новых лиц"), default=0)
     records_changed = models.PositiveIntegerField(_("изменённых лиц"), default=0)
     records_rejected = models.PositiveIntegerField(_("отклонено"), default=0)
     bytes_total = models.PositiveBigIntegerField(default=0)
     bytes_read = models.PositiveBigIntegerField(default=0)
-    # [{"n_zap": 17, "field": "SNILS", "reason": "..."}], capped; the count is records_rejected.
-    errors = models.JSONField(_("ошибки"), default=list, blank=True)
-    message = models.TextField(_("сообщение"), blank=True)
+    # errors: [{"n_zap": 17, "field": "SNILS", "reason": "..."}], capped; the count is records_rejected.
 
     class Meta:
         verbose_name = _("загрузка регистра")

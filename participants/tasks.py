@@ -1,33 +1,30 @@
-"""Background jobs of the participants app: thin Celery tasks that claim a job row and call a service."""
+"""Background jobs of the participants app, declared to the job kit (omsportal.jobs): the register import."""
 
 from __future__ import annotations
 
-from celery import shared_task
-from django.utils import timezone
-
-from participants.models import JobStatus, RegisterImport
-from participants.services.register_import import register_import_run
+from omsportal import locks
+from omsportal.jobs.kinds import CLOSE, JobKind, register_job
+from participants.services.register_import import REGISTER_IMPORT, register_import_run
 
 
-def register_import_claim(import_id: int) -> bool:
-    """PENDING -> RUNNING with a conditional update: a re-delivered task finds nothing to claim."""
-    claimed = RegisterImport.objects.filter(pk=import_id, status=JobStatus.PENDING).update(
-        status=JobStatus.RUNNING, started_at=timezone.now()
+def _run(import_id: int, progress) -> None:
+    register_import_run(import_id=import_id, progress=progress)
+
+
+# Load a REGISTER file into the register (the whole file in one transaction). A lost import is closed, not run
+# again: the Fund sees at once that the load did not happen and decides when to load the file (the register is
+# the ground of every list check, so a load should not land unannounced hours later).
+register_import_task = register_job(
+    JobKind(
+        name=REGISTER_IMPORT,
+        model="participants.RegisterImport",
+        run=_run,
+        lock=locks.REGISTER_IMPORT_JOB,
+        label="Загрузки регистра",
+        on_lost=CLOSE,
+        lost_message="Загрузка прервана: {reason}, в регистре ничего не изменено. Загрузите файл повторно.",
+        failed_message=(
+            "Внутренняя ошибка при загрузке регистра ({error}); данные не изменены. Обратитесь к администратору."
+        ),
     )
-    return claimed == 1
-
-
-@shared_task(acks_late=True)
-def register_import_task(import_id: int) -> str:
-    """Load a REGISTER file into the register (the whole file in one transaction)."""
-    if not register_import_claim(import_id):
-        return "skipped"
-    return register_import_run(import_id=import_id).status
-
-
-@shared_task(name="participants.resume_stalled_jobs")
-def resume_stalled_jobs_task() -> dict:
-    """Beat: enqueue register imports that never started, close those whose worker is gone."""
-    from participants.services.stalled import resume_stalled_register_imports
-
-    return resume_stalled_register_imports()
+)

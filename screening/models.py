@@ -9,7 +9,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from participants.models import JobStatus, Organization, Person
+from omsportal.jobs.models import Job
+from participants.models import Organization, Person
 
 MONTH_VALIDATORS = [MinValueValidator(1), MaxValueValidator(12)]
 QUARTER_VALIDATORS = [MinValueValidator(1), MaxValueValidator(4)]
@@ -278,7 +279,7 @@ class UploadStatus(models.TextChoices):
     FAILED = "FAILED", _("ошибка обработки")
 
 
-class ListUpload(models.Model):
+class ListUpload(Job):
     """One uploaded list file with its processing progress and protocol [R II.2, II.5, II.6]."""
 
     mo = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+", verbose_name=_("МО"))
@@ -292,13 +293,10 @@ class ListUpload(models.Model):
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("загрузил")
     )
-    created_at = models.DateTimeField(_("загружен"), auto_now_add=True)
+    created_by = None  # uploaded_by says who
+    errors = None  # the protocol's problems are rows of ProtocolError
     status = models.CharField(_("статус"), max_length=10, choices=UploadStatus.choices, default=UploadStatus.PENDING)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
     processing_date = models.DateField(_("дата обработки"), null=True, blank=True)  # register as of this date
-    records_total = models.PositiveIntegerField(_("всего записей"), default=0)
-    records_read = models.PositiveIntegerField(_("прочитано"), default=0)
     records_checked = models.PositiveIntegerField(_("проверено"), default=0)
     records_written = models.PositiveIntegerField(_("записано"), default=0)
     records_accepted = models.PositiveIntegerField(_("принято"), default=0)
@@ -306,10 +304,12 @@ class ListUpload(models.Model):
     warnings = models.PositiveIntegerField(_("предупреждений"), default=0)
     counts_by_code = models.JSONField(_("ошибок по кодам"), default=dict, blank=True)
     file_error_code = models.PositiveSmallIntegerField(_("код ошибки файла"), null=True, blank=True)  # 901/902
-    message = models.TextField(_("сообщение"), blank=True)
     protocol_issued_at = models.DateTimeField(_("протокол выдан"), null=True, blank=True)
     correction_due = models.DateField(_("срок исправления"), null=True, blank=True)  # R II.6: 5 working days
     is_current = models.BooleanField(_("действующий список"), default=False)
+
+    STARTED_BY_FIELD = "uploaded_by"
+    FINISHED_STATUSES = (UploadStatus.DONE, UploadStatus.REJECTED, UploadStatus.FAILED)
 
     class Meta:
         verbose_name = _("загрузка списка")
@@ -447,21 +447,19 @@ class EventType(models.TextChoices):
     REFUSED = "REFUSED", _("отказ")
 
 
-class EventBatch(models.Model):
+class EventBatch(Job):
     """A batch of stage events posted by an MO (EVENTS file or API call) [R II.9]."""
 
     mo = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+", verbose_name=_("МО"))
     posted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = None  # posted_by says who
     source = models.CharField(_("источник"), max_length=10, default="FILE")  # FILE / API
     original_name = models.CharField(_("имя файла"), max_length=255, blank=True)
     file = models.FileField(_("файл"), upload_to="events/%Y/%m/", blank=True)
-    status = models.CharField(_("статус"), max_length=10, choices=JobStatus.choices, default=JobStatus.PENDING)
-    records_total = models.PositiveIntegerField(default=0)
     records_accepted = models.PositiveIntegerField(default=0)
     records_rejected = models.PositiveIntegerField(default=0)
-    errors = models.JSONField(default=list, blank=True)
-    message = models.TextField(blank=True)
+
+    STARTED_BY_FIELD = "posted_by"
 
     class Meta:
         verbose_name = _("пакет событий")

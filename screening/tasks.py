@@ -1,28 +1,47 @@
-"""Celery tasks of screening: thin wrappers that take ids, claim the job and call a service."""
+"""Background jobs of screening, declared to the job kit (omsportal.jobs): list uploads and EVENTS files.
+
+Each task is the kit's: it takes the job id, claims the job (a redelivered task for a finished job does nothing),
+holds the kind's lock while the service runs and records what escapes it. Services start these jobs by name
+(``enqueue_job``) and never import this module.
+"""
 
 from __future__ import annotations
 
-import contextlib
+from django.db.models import Q
 
-from celery import shared_task
-
-# Register the events task of this app too: the worker autodiscovers only ``screening.tasks``.
-with contextlib.suppress(ImportError):
-    from screening.tasks_events import event_batch_process_task  # noqa: F401
-
-
-@shared_task(name="screening.list_upload", acks_late=True, reject_on_worker_lost=True)
-def list_upload_task(upload_id: int) -> None:
-    """Process one uploaded list; a redelivered task for a job another worker still runs does nothing."""
-    from screening.services.list_upload import list_upload_claim, list_upload_process
-
-    if list_upload_claim(upload_id=upload_id):
-        list_upload_process(upload_id=upload_id)
+from omsportal import locks
+from omsportal.jobs.kinds import CLOSE, RESUME, JobKind, register_job
+from screening.services.events import EVENT_BATCH, SOURCE_FILE, event_batch_run
+from screening.services.list_upload import LIST_UPLOAD, list_upload_process
 
 
-@shared_task(name="screening.resume_stalled_jobs")
-def resume_stalled_jobs_task() -> dict:
-    """Beat: enqueue list uploads and event batches that stopped, close batches whose worker is gone."""
-    from screening.services.stalled import resume_stalled_screening_jobs
+def _process_upload(upload_id: int, progress) -> None:
+    list_upload_process(upload_id=upload_id, progress=progress)
 
-    return resume_stalled_screening_jobs()
+
+# A lost upload runs again: one transaction, its staging and protocol rows are rebuilt from the stored file.
+list_upload_task = register_job(
+    JobKind(
+        name=LIST_UPLOAD,
+        model="screening.ListUpload",
+        run=_process_upload,
+        lock=locks.LIST_UPLOAD_JOB,
+        label="Загрузки списков",
+        on_lost=RESUME,
+        rerun_failed=True,
+    )
+)
+
+# A lost batch is closed: an API batch's records lived only in the request, and an MO re-posts a file at once.
+event_batch_process_task = register_job(
+    JobKind(
+        name=EVENT_BATCH,
+        model="screening.EventBatch",
+        run=event_batch_run,
+        lock=locks.EVENT_BATCH_JOB,
+        label="Пакеты событий",
+        on_lost=CLOSE,
+        failed_message="Ошибка обработки пакета ({error}); обратитесь в ТФОМС",
+        dispatchable=Q(source=SOURCE_FILE),
+    )
+)

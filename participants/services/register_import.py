@@ -25,30 +25,34 @@ import io
 import logging
 import queue
 import threading
-import time
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.files import File
-from django.db import DEFAULT_DB_ALIAS, OperationalError, connection, connections, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 
+from omsportal import locks
 from omsportal.audit import audit_record
+from omsportal.jobs.dispatch import enqueue_job
+from omsportal.jobs.models import JobStatus
+from omsportal.jobs.progress import ProgressWriter
 from omsportal.models import AuditAction, AuditLog
 from omsportal.xmlsafe import XmlFileError, open_xml
 from participants.formats.register import DUPLICATE, INVALID, RecordError, RegisterReader, RegisterRecord
 from participants.identifiers import sql_name_key
-from participants.models import AttachmentPeriod, JobStatus, Organization, Person, PolicyPeriod, RegisterImport, User
+from participants.models import AttachmentPeriod, Organization, Person, PolicyPeriod, RegisterImport, User
 
 logger = logging.getLogger(__name__)
 
 BATCH_ROWS = 20_000  # rows per COPY; bounds the memory of the load
 ERRORS_KEPT = 10_000  # error rows kept on the job; the count of rejected records is always exact
 PROGRESS_SECONDS = 1.0  # at most one progress write per second while reading
-ADVISORY_LOCK_KEY = 0x52454749  # "REGI": one register import at a time
+# The kit's name of the job kind (participants/tasks.py): services enqueue jobs by it.
+REGISTER_IMPORT = "participants.register_import"
 # A load that adds at least this many rows and at least as many as a table holds (the first full file) drops
 # the table's secondary indexes and builds them again afterwards: sorted index builds beat a million random
 # b-tree inserts. Measured on the 100,000-person bench: persons insert 14 s with the indexes in place, 5 s
@@ -60,7 +64,6 @@ PERSON = Person._meta.db_table
 POLICY = PolicyPeriod._meta.db_table
 ATTACH = AttachmentPeriod._meta.db_table
 ORG = Organization._meta.db_table
-JOB = RegisterImport._meta.db_table
 
 STAGE_COLUMNS = (
     "n_zap",
@@ -85,8 +88,10 @@ STAGE_COLUMNS = (
 )
 
 
-def register_import_create(*, file, original_name: str, created_by: User | None) -> RegisterImport:
-    """Store an uploaded REGISTER file (XML or zip) as a pending import job."""
+def register_import_create(
+    *, file, original_name: str, created_by: User | None, start: bool = False
+) -> RegisterImport:
+    """Store an uploaded REGISTER file (XML or zip) as a pending import job; ``start``: run it after the commit."""
     with transaction.atomic():
         job = RegisterImport(original_name=(original_name or "register.xml")[:255], created_by=created_by)
         # An upload already streamed to a temporary file is moved, not copied.
@@ -94,6 +99,8 @@ def register_import_create(*, file, original_name: str, created_by: User | None)
         job.file.save(get_valid_filename(original_name or "register.xml")[-100:], content, save=False)
         job.bytes_total = job.file.size or 0
         job.save()
+        if start:
+            enqueue_job(REGISTER_IMPORT, job.pk)
     return job
 
 
@@ -117,37 +124,16 @@ class _Result:
             self.errors.extend(e.as_dict() for e in errors[:room])
 
 
-class _Progress:
-    """Writes the job's progress through its own autocommit connection, outside the import transaction."""
-
-    def __init__(self, import_id: int):
-        self.import_id = import_id
-        main = connections[DEFAULT_DB_ALIAS]
-        self._conn = type(main)(dict(main.settings_dict), alias=DEFAULT_DB_ALIAS)  # contrib.postgres looks the alias up
-        self._last = 0.0
-
-    def write(self, *, force: bool = True, **values) -> None:
-        now = time.monotonic()
-        if not force and now - self._last < PROGRESS_SECONDS:
-            return
-        self._last = now
-        assignments = ", ".join(f"{name} = %s" for name in values)
-        with self._conn.cursor() as cur:
-            cur.execute(f"UPDATE {JOB} SET {assignments} WHERE id = %s", [*values.values(), self.import_id])  # noqa: S608
-
-    def close(self) -> None:
-        self._conn.close()
-
-
-def register_import_run(*, import_id: int) -> RegisterImport:
+def register_import_run(*, import_id: int, progress: ProgressWriter | None = None) -> RegisterImport:
     """Load a claimed (RUNNING) import job's file into the register in one transaction; returns the job."""
     job = RegisterImport.objects.select_related("created_by").get(pk=import_id)
-    progress = _Progress(import_id)
+    progress = progress or ProgressWriter(RegisterImport, import_id)
+    progress.interval = PROGRESS_SECONDS
     try:
         progress.write(message=_("Ожидание завершения других загрузок регистра"))
         with transaction.atomic():
             with connection.cursor() as cur:
-                cur.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK_KEY])
+                locks.xact_lock(cur, locks.REGISTER, 0)
                 # Foreign keys are checked at the end of each statement rather than queued to the commit: no
                 # queue of millions of pending checks, and tables may have their indexes rebuilt (bulk mode).
                 cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
@@ -324,7 +310,7 @@ class _StageWriter:
             raise error
 
 
-def _report_reading(progress: _Progress, reader: RegisterReader, source, result: _Result) -> None:
+def _report_reading(progress: ProgressWriter, reader: RegisterReader, source, result: _Result) -> None:
     progress.write(
         force=False,
         records_read=reader.records_read,
@@ -333,7 +319,7 @@ def _report_reading(progress: _Progress, reader: RegisterReader, source, result:
     )
 
 
-def _read_into_stage(job: RegisterImport, cur, progress: _Progress, result: _Result) -> None:
+def _read_into_stage(job: RegisterImport, cur, progress: ProgressWriter, result: _Result) -> None:
     writer = _StageWriter(cur)
     try:
         with job.file.open("rb") as raw, open_xml(raw) as source:
@@ -635,7 +621,7 @@ def _merge_attachments(cur) -> None:
     )
 
 
-def _load(job: RegisterImport, cur, progress: _Progress) -> _Result:
+def _load(job: RegisterImport, cur, progress: ProgressWriter) -> _Result:
     result = _Result()
     _create_stage(cur)
     _read_into_stage(job, cur, progress, result)

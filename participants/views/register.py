@@ -15,10 +15,9 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
-from omsportal.jobs import enqueue
-from participants.models import JobStatus, RegisterImport, Role
+from omsportal.jobs.models import JobStatus
+from participants.models import RegisterImport, Role
 from participants.services.register_import import register_import_create
-from participants.tasks import register_import_task
 
 PAGE_SIZE = 20
 ERRORS_PAGE_SIZE = 50
@@ -99,8 +98,7 @@ class RegisterImportListView(FundOnlyMixin, TemplateView):
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(form=form), status=400)
         upload = form.cleaned_data["file"]
-        job = register_import_create(file=upload, original_name=upload.name, created_by=request.user)
-        enqueue(register_import_task, job.id)
+        job = register_import_create(file=upload, original_name=upload.name, created_by=request.user, start=True)
         messages.success(request, gettext("Файл принят. Загрузка идёт в фоне; ход виден на этой странице."))
         return redirect("register:detail", pk=job.pk)
 

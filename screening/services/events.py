@@ -33,8 +33,13 @@ from django.core.files import File
 from django.db import connection, transaction
 from django.utils import timezone
 
-from omsportal.jobs import enqueue
-from participants.models import JobStatus, Organization, User
+from omsportal import locks
+from omsportal.jobs.dispatch import enqueue_job
+from omsportal.jobs.kinds import job_kind
+from omsportal.jobs.models import JobStatus
+from omsportal.jobs.progress import ProgressWriter
+from omsportal.jobs.runner import job_lock, run_job
+from participants.models import Organization, User
 from screening.formats.events import (
     DVN_TO_STAGE2,
     EventError,
@@ -54,7 +59,9 @@ logger = logging.getLogger(__name__)
 API_MAX_RECORDS = 10_000  # larger posts go as files, processed in the background
 MAX_STORED_ERRORS = 10_000  # a batch keeps at most this many record errors (the counts stay exact)
 COPY_CHUNK_ROWS = 50_000
-ADVISORY_LOCK_NAMESPACE = 8_0_9  # pg_advisory_xact_lock(namespace, mo_id): one batch of an MO at a time
+# The kit's name of the job kind (screening/tasks.py), which is also its Celery task's name.
+EVENT_BATCH = "screening.event_batch_process"
+PROGRESS_EVERY = 1000  # records between progress writes (the writer throttles them further)
 
 COPY_SQL = (
     "COPY tmp_stage_events (idx, n_zap, enp, measure, event, date, year, result, health_group, diagnoses) "
@@ -102,9 +109,7 @@ def event_batch_create_from_file(
         batch.file.save(original_name, file, save=False)
         batch.save()
         if run_async:
-            from screening.tasks_events import event_batch_process_task
-
-            enqueue(event_batch_process_task, batch.id)
+            enqueue_job(EVENT_BATCH, batch.id)
     if not run_async:
         batch = event_batch_process(batch_id=batch.id)
     return batch
@@ -114,21 +119,34 @@ def event_batch_create_from_api(*, mo: Organization, records: list[dict], posted
     """Load a small batch posted through the API at once (≤ API_MAX_RECORDS); errors are by index in ``records``."""
     if len(records) > API_MAX_RECORDS:
         raise ValueError(f"at most {API_MAX_RECORDS} records per API call")
+    now = timezone.now()
     batch = EventBatch.objects.create(
-        mo=mo, posted_by=posted_by, source=SOURCE_API, status=JobStatus.RUNNING, records_total=len(records)
+        mo=mo,
+        posted_by=posted_by,
+        source=SOURCE_API,
+        status=JobStatus.RUNNING,
+        records_total=len(records),
+        started_at=now,
+        progress_at=now,
+        attempts=1,
     )
     raws = (raw_event_from_mapping(index, item if isinstance(item, dict) else {}) for index, item in enumerate(records))
-    _run(batch, raws, require_n_zap=False)
+    # Run in the request, under the kind's lock like any job: a web worker lost mid-batch leaves it to be closed.
+    with job_lock(job_kind(EVENT_BATCH), batch.pk):
+        _run(batch, raws, require_n_zap=False)
     batch.refresh_from_db()
     return batch
 
 
 def event_batch_process(*, batch_id: int) -> EventBatch:
-    """Process a pending file batch once: claim it, read, check and load it; a second call does nothing."""
-    claimed = EventBatch.objects.filter(id=batch_id, status=JobStatus.PENDING).update(status=JobStatus.RUNNING)
+    """Process a pending file batch once (the kit claims it); a second call does nothing."""
+    run_job(EVENT_BATCH, batch_id)
+    return EventBatch.objects.get(id=batch_id)
+
+
+def event_batch_run(batch_id: int, progress: ProgressWriter | None = None) -> None:
+    """Read, check and load a claimed (RUNNING) file batch: one transaction."""
     batch = EventBatch.objects.select_related("mo").get(id=batch_id)
-    if claimed != 1:
-        return batch
 
     def check_header(header: EventsHeader) -> None:
         if header.code_mo != batch.mo.code:
@@ -139,9 +157,7 @@ def event_batch_process(*, batch_id: int) -> EventBatch:
     with batch.file.open("rb") as fileobj:
         reader = EventsReader(fileobj, name=batch.original_name or batch.file.name, on_header=check_header)
         # N_ZAP is required in XML (records are named by it); CSV/XLSX rows may omit it (the row number counts).
-        _run(batch, reader.records(), require_n_zap=lambda: reader.file_format == "XML")
-    batch.refresh_from_db()
-    return batch
+        _run(batch, reader.records(), require_n_zap=lambda: reader.file_format == "XML", progress=progress)
 
 
 def list_entry_states_refresh(*, entry_ids: Iterable[int]) -> int:
@@ -157,13 +173,20 @@ def list_entry_states_refresh(*, entry_ids: Iterable[int]) -> int:
 # --- Processing -----------------------------------------------------------------------------------------------
 
 
-def _run(batch: EventBatch, raws: Iterator[RawEvent], *, require_n_zap: bool | Callable[[], bool]) -> None:
+def _run(
+    batch: EventBatch,
+    raws: Iterator[RawEvent],
+    *,
+    require_n_zap: bool | Callable[[], bool],
+    progress: ProgressWriter | None = None,
+) -> None:
     try:
         with transaction.atomic():
-            _load(batch, raws, require_n_zap=require_n_zap)
+            _load(batch, raws, require_n_zap=require_n_zap, progress=progress)
     except EventsFileError as exc:
         EventBatch.objects.filter(id=batch.id).update(
             status=JobStatus.FAILED,
+            finished_at=timezone.now(),
             message=f"Файл отклонён: {exc}",
             records_accepted=0,
             records_rejected=0,
@@ -172,12 +195,18 @@ def _run(batch: EventBatch, raws: Iterator[RawEvent], *, require_n_zap: bool | C
     except Exception:
         logger.exception("event batch %s failed", batch.id)
         EventBatch.objects.filter(id=batch.id).update(
-            status=JobStatus.FAILED, message="Ошибка обработки пакета; обратитесь в ТФОМС"
+            status=JobStatus.FAILED, finished_at=timezone.now(), message="Ошибка обработки пакета; обратитесь в ТФОМС"
         )
         raise
 
 
-def _load(batch: EventBatch, raws: Iterator[RawEvent], *, require_n_zap: bool | Callable[[], bool]) -> None:
+def _load(
+    batch: EventBatch,
+    raws: Iterator[RawEvent],
+    *,
+    require_n_zap: bool | Callable[[], bool],
+    progress: ProgressWriter | None = None,
+) -> None:
     today = timezone.localdate()
     errors: list[dict[str, Any]] = []
     rejected_indexes: set[int] = set()
@@ -193,7 +222,7 @@ def _load(batch: EventBatch, raws: Iterator[RawEvent], *, require_n_zap: bool | 
     with connection.cursor() as cursor:
         # One batch of an MO at a time, so two batches touching the same list entries cannot interleave their
         # state recomputation (each would miss the other's uncommitted events).
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [ADVISORY_LOCK_NAMESPACE, batch.mo_id])
+        locks.xact_lock(cursor, locks.EVENTS_MO, batch.mo_id)
         cursor.execute("DROP TABLE IF EXISTS tmp_stage_events")
         cursor.execute(
             """
@@ -218,6 +247,8 @@ def _load(batch: EventBatch, raws: Iterator[RawEvent], *, require_n_zap: bool | 
             nonlocal total
             for raw in raws:
                 total += 1
+                if progress is not None and total % PROGRESS_EVERY == 0:
+                    progress.write(force=False, records_read=total)
                 need_n_zap = require_n_zap() if callable(require_n_zap) else require_n_zap
                 event, record_errors = validate_event(raw, today=today, require_n_zap=need_n_zap)
                 if event is not None:
@@ -324,7 +355,9 @@ def _load(batch: EventBatch, raws: Iterator[RawEvent], *, require_n_zap: bool | 
         message += f". Ошибок всего: {error_count}, показаны первые {MAX_STORED_ERRORS}"
     EventBatch.objects.filter(id=batch.id).update(
         status=JobStatus.DONE,
+        finished_at=timezone.now(),
         records_total=total,
+        records_read=total,
         records_accepted=accepted,
         records_rejected=len(rejected_indexes),
         errors=errors,

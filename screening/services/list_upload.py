@@ -26,16 +26,18 @@ import os
 import queue
 import re
 import threading
-import time
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
-from omsportal.jobs import enqueue
+from omsportal import locks
+from omsportal.jobs.dispatch import enqueue_job
+from omsportal.jobs.progress import ProgressWriter
+from omsportal.jobs.runner import run_job
 from omsportal.workdays import add_working_days
 from participants.models import Organization, OrganizationKind, User
 from screening.codes import ERROR, FILE
@@ -57,10 +59,8 @@ ANALYZE_LISTS_AFTER = 10_000
 CHECK_BATCH = 20_000
 PROGRESS_INTERVAL_SECONDS = 0.5
 
-# Advisory lock namespaces (first int4 of the two-key form); the second key is the id/year.
-LOCK_UPLOAD = 0x5C01
-LOCK_MO_YEAR = 0x5C02_0000  # + year; second key: the MO id
-LOCK_YEAR = 0x5C03
+# The kit's name of the job kind (screening/tasks.py): services enqueue jobs by it.
+LIST_UPLOAD = "screening.list_upload"
 
 FINISHED = (UploadStatus.DONE, UploadStatus.REJECTED)
 
@@ -96,12 +96,9 @@ def list_upload_create(
         upload.file.save(_storage_name(mo, original_name), file, save=False)
         upload.save()
         if run_async:
-            from screening.tasks import list_upload_task
-
-            enqueue(list_upload_task, upload.pk)
+            enqueue_job(LIST_UPLOAD, upload.pk)
     if not run_async:
-        if list_upload_claim(upload_id=upload.pk):
-            list_upload_process(upload_id=upload.pk)
+        run_job(LIST_UPLOAD, upload.pk)
         upload.refresh_from_db()
     return upload
 
@@ -111,82 +108,6 @@ def _storage_name(mo: Organization, original_name: str) -> str:
     if extension not in (".xml", ".zip", ".csv", ".xlsx"):
         extension = ".bin"
     return f"{mo.code}_{timezone.now():%Y%m%d_%H%M%S}{extension}"
-
-
-# --- Claiming the job --------------------------------------------------------------------------------------------
-
-
-def list_upload_claim(*, upload_id: int) -> bool:
-    """Claim the job for this worker: PENDING→RUNNING, or take over a RUNNING job whose worker is gone.
-
-    A worker holds the upload's advisory lock for its whole processing transaction; PostgreSQL releases it when the
-    worker's connection dies. So a RUNNING job whose lock is free has no live worker, and a re-delivered task
-    (acks_late) may take it over. A second delivery while the first worker lives gets False and does nothing.
-    """
-    now = timezone.now()
-    if ListUpload.objects.filter(pk=upload_id, status=UploadStatus.PENDING).update(
-        status=UploadStatus.RUNNING, started_at=now
-    ):
-        return True
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [LOCK_UPLOAD, upload_id])
-            free = cursor.fetchone()[0]
-        if not free:
-            return False
-        return bool(
-            ListUpload.objects.filter(pk=upload_id, status__in=[UploadStatus.RUNNING, UploadStatus.FAILED]).update(
-                status=UploadStatus.RUNNING, started_at=now, message=""
-            )
-        )
-
-
-# --- Progress on a second connection ------------------------------------------------------------------------------
-
-
-class ProgressWriter:
-    """Writes progress counters of the job row through its own autocommit connection.
-
-    The main transaction never locks the job row while progress is written (it updates the row only at the very
-    end, after :meth:`close`), and the update skips a locked row rather than wait, so progress can never block
-    the job. Progress is best effort: a failure here is logged and ignored.
-    """
-
-    def __init__(self, upload_id: int):
-        self.upload_id = upload_id
-        self._conn = None
-        self._last = 0.0
-        self._broken = False
-
-    def update(self, *, force: bool = False, **values: int) -> None:
-        if self._broken or not values:
-            return
-        now = time.monotonic()
-        if not force and now - self._last < PROGRESS_INTERVAL_SECONDS:
-            return
-        self._last = now
-        table = ListUpload._meta.db_table
-        assignments = ", ".join(f"{name} = %s" for name in values)
-        try:
-            if self._conn is None:
-                self._conn = connections["default"].copy()
-            with self._conn.cursor() as cursor:
-                cursor.execute("SET statement_timeout = 5000")
-                cursor.execute(
-                    f"UPDATE {table} SET {assignments} WHERE id = "
-                    f"(SELECT id FROM {table} WHERE id = %s FOR NO KEY UPDATE SKIP LOCKED)",
-                    [*values.values(), self.upload_id],
-                )
-        except Exception:
-            logger.warning("Progress of list upload %s could not be written", self.upload_id, exc_info=True)
-            self._broken = True
-
-    def close(self) -> None:
-        if self._conn is not None:
-            try:
-                self._conn.close()
-            finally:
-                self._conn = None
 
 
 # --- Processing ---------------------------------------------------------------------------------------------------
@@ -211,13 +132,14 @@ class Outcome:
 _after_staging_hook = None
 
 
-def list_upload_process(*, upload_id: int) -> ListUpload:
+def list_upload_process(*, upload_id: int, progress: ProgressWriter | None = None) -> ListUpload:
     """Process a claimed upload: staging, identification, protocol, list replacement — all or nothing."""
     day = timezone.localdate()
-    progress = ProgressWriter(upload_id)
+    progress = progress or ProgressWriter(ListUpload, upload_id)
+    progress.interval = PROGRESS_INTERVAL_SECONDS
     try:
         with transaction.atomic():
-            _lock(LOCK_UPLOAD, upload_id)
+            _lock(locks.LIST_UPLOAD_JOB, upload_id)
             upload = ListUpload.objects.select_related("mo").get(pk=upload_id)
             if upload.status in FINISHED:
                 return upload  # a repeated delivery after the job finished: nothing to do
@@ -234,9 +156,9 @@ def list_upload_process(*, upload_id: int) -> ListUpload:
     return ListUpload.objects.get(pk=upload_id)
 
 
-def _lock(namespace: int, key: int) -> None:
+def _lock(space: locks.LockSpace, key: int, *, offset: int = 0) -> None:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [namespace, key])
+        locks.xact_lock(cursor, space, key, offset=offset)
 
 
 def _process(upload: ListUpload, day: datetime.date, progress: ProgressWriter) -> Outcome:
@@ -247,7 +169,7 @@ def _process(upload: ListUpload, day: datetime.date, progress: ProgressWriter) -
         outcome.header_filename = header.filename or os.path.splitext(upload.original_name)[0][:100]
         outcome.year = _check_header(upload, header.code_mo, header.year, day)
         # One MO's files for one year are applied one after the other.
-        _lock(LOCK_MO_YEAR + outcome.year, upload.mo_id)
+        _lock(locks.LIST_MO_YEAR, upload.mo_id, offset=outcome.year)
         batch = ident.Batch(
             upload_id=upload.pk,
             mo_id=upload.mo_id,
@@ -272,7 +194,7 @@ def _process(upload: ListUpload, day: datetime.date, progress: ProgressWriter) -
                     f"ANALYZE {ident.T_STAGING} "
                     "(upload_id, format_ok, n_zap, measure, enp, snils, name_key, birth_date)"
                 )
-    progress.update(force=True, records_total=outcome.total, records_read=outcome.total)
+    progress.write(force=True, records_total=outcome.total, records_read=outcome.total)
     if _after_staging_hook is not None:
         _after_staging_hook(upload)
 
@@ -284,9 +206,9 @@ def _process(upload: ListUpload, day: datetime.date, progress: ProgressWriter) -
             [upload.pk],
         )
         outcome.measures = sorted(row[0] for row in cursor.fetchall())
-        progress.update(force=True, records_checked=outcome.total)
+        progress.write(force=True, records_checked=outcome.total)
         # The final step sees every other MO's committed list of the year: 602 and the insert cannot race.
-        _lock(LOCK_YEAR, outcome.year)
+        _lock(locks.LIST_YEAR, outcome.year)
         ident.other_mo_errors(cursor, batch)
         outcome.accepted = ident.accept(cursor, batch)
         ident.write_errors(cursor, batch)
@@ -302,7 +224,7 @@ def _process(upload: ListUpload, day: datetime.date, progress: ProgressWriter) -
             [upload.pk],
         )
         outcome.counts_by_code = {str(code): count for code, count in sorted(cursor.fetchall())}
-    progress.update(force=True, records_written=outcome.written)
+    progress.write(force=True, records_written=outcome.written)
     return outcome
 
 
@@ -431,7 +353,7 @@ def _stage(
         last_id = cursor.fetchone()[0]
         ident.check_rows(cursor, batch, checked_id, last_id)
         checked_id, unchecked = last_id, 0
-        progress.update(force=True, records_checked=total)
+        progress.write(force=True, records_checked=total)
 
     try:
         while True:
@@ -446,7 +368,7 @@ def _stage(
                 raw.copy_expert(errors_sql, io.StringIO(item.errors))
             unchecked += item.read - total
             total = item.read
-            progress.update(records_read=total, records_total=item.expected)
+            progress.write(force=False, records_read=total, records_total=item.expected)
             if unchecked >= CHECK_BATCH:
                 check()
         if unchecked:
@@ -522,7 +444,7 @@ def _reject(upload_id: int, exc: FileRejected, day: datetime.date) -> None:
     """The whole file is rejected: nothing of it is kept but a one-line protocol (901/902)."""
     now = timezone.now()
     with transaction.atomic():
-        _lock(LOCK_UPLOAD, upload_id)
+        _lock(locks.LIST_UPLOAD_JOB, upload_id)
         upload = ListUpload.objects.get(pk=upload_id)
         if upload.status in FINISHED:
             return

@@ -22,7 +22,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views import View
 
-from participants.models import JobStatus, Role
+from omsportal.jobs.models import JobStatus
+from participants.models import Role
 from screening.models import Measure
 from screening.selectors_events import (
     BATCH_ROLES,

@@ -2,8 +2,8 @@ import datetime
 
 import pytest
 
-from omsportal.models import CalendarDay
 from omsportal import workdays
+from omsportal.models import CalendarDay
 
 D = datetime.date
 

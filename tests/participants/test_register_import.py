@@ -11,11 +11,13 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connections
 
+from omsportal.jobs.models import JobStatus
+from omsportal.jobs.progress import ProgressWriter
 from omsportal.models import AuditAction, AuditLog
 from omsportal.scoping import active_on
 from omsportal.xmlsafe import HEAD_BYTES
 from participants.identifiers import enp_with_check, name_key, snils_format, snils_with_check
-from participants.models import AttachmentPeriod, JobStatus, Person, PolicyPeriod, RegisterImport
+from participants.models import AttachmentPeriod, Person, PolicyPeriod, RegisterImport
 from participants.services import register_import as service
 from participants.services.register_import import register_import_create
 from participants.tasks import register_import_task
@@ -453,7 +455,7 @@ def test_progress_is_visible_outside_the_import_transaction_and_data_only_after_
     monkeypatch.setattr(service, "PROGRESS_SECONDS", 0.0)
     seen: list[tuple[int, int, str]] = []
     observer = type(connections["default"])(dict(connections["default"].settings_dict), alias="default")
-    original_write = service._Progress.write
+    original_write = ProgressWriter.write
 
     def write_and_look(self, **values):
         original_write(self, **values)
@@ -463,7 +465,7 @@ def test_progress_is_visible_outside_the_import_transaction_and_data_only_after_
             c.execute("SELECT count(*) FROM participants_person")
             seen.append((read, c.fetchone()[0], status))
 
-    monkeypatch.setattr(service._Progress, "write", write_and_look)
+    monkeypatch.setattr(ProgressWriter, "write", write_and_look)
     try:
         job = load(register_xml([pers(n) for n in range(1, 11)]))
     finally:

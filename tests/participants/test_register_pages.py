@@ -8,8 +8,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from omsportal.jobs.models import JobStatus
 from omsportal.models import AuditAction, AuditLog
-from participants.models import JobStatus, Person, RegisterImport
+from participants.models import Person, RegisterImport
 from participants.services.register_import import register_import_create
 from participants.views.register import progress_percent
 from tests.participants.test_register_import import enp, pers, register_xml

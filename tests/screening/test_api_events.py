@@ -6,8 +6,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
+from omsportal.jobs.models import JobStatus
 from omsportal.models import AuditAction, AuditLog
-from participants.models import JobStatus
 from screening.formats.events import events_xml_bytes
 from screening.models import EntryState, EventBatch, StageEvent
 from screening.services.events import API_MAX_RECORDS

@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from participants.models import JobStatus
+from omsportal.jobs.models import JobStatus
 from screening.formats.events import events_xml_bytes
 from screening.models import EntryState, EventBatch, StageEvent
 from screening.selectors_events import person_stage_history, state_counts_by_month

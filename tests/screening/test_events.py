@@ -15,7 +15,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 from lxml import etree
 
-from participants.models import JobStatus
+from omsportal.jobs.models import JobStatus
 from screening.formats.events import EventsFileError, EventsReader, RawEvent, events_xml_bytes, validate_event
 from screening.models import EntryState, EventBatch, ListEntry, ListUpload, StageEvent
 from screening.services.events import (

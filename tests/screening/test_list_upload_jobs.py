@@ -7,6 +7,8 @@ import pytest
 from django.db import connection, connections
 from django.utils import timezone
 
+from omsportal.jobs.runner import claim_job
+from omsportal.locks import LIST_UPLOAD_JOB
 from screening.models import (
     EntryState,
     EventBatch,
@@ -17,12 +19,7 @@ from screening.models import (
     UploadStatus,
 )
 from screening.services import list_upload as service
-from screening.services.list_upload import (
-    LOCK_UPLOAD,
-    list_upload_claim,
-    list_upload_create,
-    list_upload_process,
-)
+from screening.services.list_upload import LIST_UPLOAD, list_upload_create, list_upload_process
 from screening.tasks import list_upload_task
 from tests.factories import insured_person
 from tests.screening.factories import codes_of, next_year, rec, upload, zl_list_xml
@@ -168,7 +165,7 @@ def test_a_crash_after_staging_leaves_nothing_and_the_rerun_completes(region, pe
         raise RuntimeError("worker killed")
 
     monkeypatch.setattr(service, "_after_staging_hook", crash)
-    assert list_upload_claim(upload_id=u.pk)
+    assert claim_job(LIST_UPLOAD, u.pk)
     with pytest.raises(RuntimeError):
         list_upload_process(upload_id=u.pk)
     u.refresh_from_db()
@@ -207,21 +204,21 @@ def test_the_task_runs_through_enqueue_after_commit(region, people, django_captu
 @pytest.mark.django_db(transaction=True)
 def test_a_running_job_is_taken_over_only_when_its_worker_is_gone(region, people):
     u = pending(region, zl_list_xml([rec(people[0], 1)]))
-    assert list_upload_claim(upload_id=u.pk)
+    assert claim_job(LIST_UPLOAD, u.pk)
     # A live worker holds the upload's advisory lock in its transaction: nobody else may claim.
     worker = connections["default"].copy()
     try:
         with worker.cursor() as cursor:
             cursor.execute("BEGIN")
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_UPLOAD, u.pk])
-            assert not list_upload_claim(upload_id=u.pk)
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LIST_UPLOAD_JOB.key, u.pk])
+            assert not claim_job(LIST_UPLOAD, u.pk)
             cursor.execute("ROLLBACK")  # the worker dies: PostgreSQL releases its lock
-        assert list_upload_claim(upload_id=u.pk)
+        assert claim_job(LIST_UPLOAD, u.pk)
     finally:
         worker.close()
     list_upload_process(upload_id=u.pk)
     assert ListUpload.objects.get(pk=u.pk).status == UploadStatus.DONE
-    assert not list_upload_claim(upload_id=u.pk)  # a finished job is never claimed again
+    assert not claim_job(LIST_UPLOAD, u.pk)  # a finished job is never claimed again
 
 
 # --- Concurrency and progress ---------------------------------------------------------------------------------------

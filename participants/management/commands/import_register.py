@@ -6,9 +6,10 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from participants.models import JobStatus, User
-from participants.services.register_import import register_import_create
-from participants.tasks import register_import_task
+from omsportal.jobs.models import JobStatus
+from omsportal.jobs.runner import run_job
+from participants.models import User
+from participants.services.register_import import REGISTER_IMPORT, register_import_create
 
 ERRORS_PRINTED = 200
 
@@ -32,7 +33,7 @@ class Command(BaseCommand):
                 raise CommandError(f"Пользователь {options['user']} не найден")
         with path.open("rb") as handle:
             job = register_import_create(file=handle, original_name=path.name, created_by=user)
-        register_import_task(job.id)
+        run_job(REGISTER_IMPORT, job.id)
         job.refresh_from_db()
 
         if job.status != JobStatus.DONE:

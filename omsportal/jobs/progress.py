@@ -1,0 +1,99 @@
+"""The one progress writer of the job kit: the job row's counts, step and log, outside the job's transaction."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import logging
+import time
+
+from django.db import connections
+from django.utils import timezone
+
+from .models import LOG_ENTRIES_KEPT
+
+logger = logging.getLogger(__name__)
+
+# Progress older than this many seconds may wait: the page polls once a second or two.
+DEFAULT_INTERVAL_SECONDS = 0.5
+
+
+def log_entry(text: str, *, at: datetime.datetime | None = None) -> dict:
+    return {"at": (at or timezone.now()).isoformat(timespec="seconds"), "text": text}
+
+
+def log_append_sql(column: str = "log") -> str:
+    """SQL of ``log`` with one more entry (a jsonb parameter), keeping the last LOG_ENTRIES_KEPT."""
+    return (
+        f"(CASE WHEN jsonb_array_length({column}) >= {LOG_ENTRIES_KEPT} THEN ({column} - 0) ELSE {column} END)"
+        " || %s::jsonb"
+    )
+
+
+class ProgressWriter:
+    """Writes progress of one job row through its own autocommit connection.
+
+    The job's transaction never locks its row while progress is written (a job updates its row only at the very
+    end, after the writes), and each update skips a locked row rather than wait, so progress can never block the
+    job; it is visible to the page while the job's transaction is still open. Progress is best effort: a failure
+    is logged and the writer falls silent. ``progress_at`` is set whenever the written values change: that is how
+    the kit tells a job that stands still from one that works (settings.OMS_JOB_STALL_SECONDS).
+
+    ``write(**values)`` writes at once; ``write(force=False, **values)`` at most every ``interval`` seconds.
+    """
+
+    def __init__(self, model, pk: int, *, interval: float = DEFAULT_INTERVAL_SECONDS):
+        self.table = model._meta.db_table
+        self.pk = pk
+        self.interval = interval
+        self._conn = None
+        self._last = 0.0
+        self._written: dict = {}
+        self._broken = False
+
+    def _cursor(self):
+        if self._conn is None:
+            self._conn = connections["default"].copy()
+        return self._conn.cursor()
+
+    def write(self, *, force: bool = True, **values) -> None:
+        if self._broken or not values:
+            return
+        now = time.monotonic()
+        if not force and now - self._last < self.interval:
+            return
+        self._last = now
+        moved = any(self._written.get(name, object()) != value for name, value in values.items())
+        assignments = [f"{name} = %s" for name in values]
+        params = list(values.values())
+        if moved:
+            assignments.append("progress_at = now()")
+        self._execute(", ".join(assignments), params)
+        self._written.update(values)
+
+    def log(self, text: str) -> None:
+        """Append a line to the job's log (and count it as progress)."""
+        if self._broken:
+            return
+        self._execute(f"log = {log_append_sql()}, progress_at = now()", [json.dumps([log_entry(text)])])
+
+    def _execute(self, assignments: str, params: list) -> None:
+        try:
+            with self._cursor() as cursor:
+                cursor.execute("SET statement_timeout = 5000")
+                # Names come from the model's _meta and the caller's keyword names; every value is a parameter.
+                cursor.execute(
+                    f"UPDATE {self.table} SET {assignments} WHERE id = "  # noqa: S608
+                    f"(SELECT id FROM {self.table} WHERE id = %s FOR NO KEY UPDATE SKIP LOCKED)",
+                    [*params, self.pk],
+                )
+        except Exception:
+            logger.warning("Progress of %s %s could not be written", self.table, self.pk, exc_info=True)
+            self._broken = True
+
+    def close(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            finally:
+                self._conn = None
