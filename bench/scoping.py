@@ -4,7 +4,7 @@ Runs in the lists bench database (a 1,000,000-person register; after ``--only li
 for next year) and times, for the SMO insuring the most persons and for the MO with the longest list: the count of
 visible persons, a surname-prefix search (first page), an ENP search, a person card, and for the SMO the list
 overview and the first page of its list entries. Each query is the portal's own (omsportal.scoping,
-participants.selectors, screening.selectors_lists), run twice; the second (warm) time is printed.
+participants.selectors, screening.selectors.lists), run twice; the second (warm) time is printed.
 
 Run: ``python -m bench --only scoping`` (after ``--only lists``, or both: ``python -m bench``).
 """
@@ -38,9 +38,9 @@ def run(args) -> None:
 
     from omsportal.scoping import persons_visible_to
     from participants.models import PolicyPeriod, Role, User
-    from participants.selectors import PersonSearch, person_search
+    from participants.selectors.persons import PersonSearch, person_search
     from screening.models import ListEntry
-    from screening.selectors_lists import list_entries_for_user, list_overview
+    from screening.selectors.lists import list_entries_for_user, list_overview
 
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")  # the lists bench may have just written; autovacuum may be off

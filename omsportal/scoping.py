@@ -1,9 +1,9 @@
-"""The one mechanism that decides which persons and organizations a user may see.
+"""The one mechanism that decides which rows a user may see: :func:`restrict`, and the person rules under it.
 
-Every query that returns persons starts from :func:`persons_visible_to` (or goes
-through :class:`ScopedQuerysetMixin` / ``omsportal.api.base.ScopedViewSet``,
-which call it). An object outside the scope is answered with 404, the same as one
-that does not exist [domain §2, §10; conventions "One way to scope data"].
+Every query that returns persons starts from :func:`persons_visible_to` or goes through :func:`restrict` (as
+the HTML base views of omsportal.views.base and the API base of omsportal.api.base do), which applies the scope
+each app declares for its models in its ``access.py`` (omsportal.access). An object outside the scope is
+answered with 404, the same as one that does not exist [domain §2, §10; conventions "One way to scope data"].
 
 Rules:
 - SMO L2/L3: persons insured by the user's SMO on the current register date;
@@ -23,9 +23,9 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from omsportal.access import model_access
 from participants.models import (
     AttachmentPeriod,
-    Organization,
     Person,
     PersonUserObjectPermission,
     PolicyPeriod,
@@ -125,11 +125,6 @@ def persons_visible_to(user: User, *, day: datetime.date | None = None) -> Query
     return Person.objects.filter(scope)
 
 
-def can_see_persons(user: User) -> bool:
-    """Whether the role works with person cards at all (the Ministry sees aggregates only)."""
-    return user.is_authenticated and user.role not in (Role.MINISTRY, Role.ADMIN)
-
-
 def get_person_for_user(user: User, pk: int) -> Person:
     """The person with ``pk`` if ``user`` may see it, else 404."""
     try:
@@ -138,37 +133,15 @@ def get_person_for_user(user: User, pk: int) -> Person:
         raise Http404("Person not found") from exc
 
 
-def organizations_visible_to(user: User) -> QuerySet[Organization]:
-    """Organizations are public directory data for every portal user (contacts, hours) [R II.24]."""
-    if not user.is_authenticated:
-        return Organization.objects.none()
-    return Organization.objects.all()
-
-
-def own_organization_q(user: User, field: str = "organization") -> Q | None:
-    """Filter for rows owned by the user's organization; Fund and Ministry see all, None for nothing."""
-    if user.role in (Role.FUND, Role.MINISTRY):
-        return Q()
-    if user.organization_id:
-        return Q(**{f"{field}_id": user.organization_id})
-    return None
-
-
 def restrict(queryset: QuerySet, user: User) -> QuerySet:
-    """Scope any queryset whose model declares how (``scope_for_user``); Person goes through the rules above."""
-    model = queryset.model
-    if model is Person:
-        scope = person_scope_q(user)
-        return queryset.none() if scope is None else queryset.filter(scope)
-    scoper = getattr(model, "scope_for_user", None)
-    if scoper is None:
-        raise TypeError(f"{model.__name__} does not declare scope_for_user(); it cannot be served scoped")
-    scope = scoper(user)
+    """Scope any queryset by its model's declared access (``declare_scope`` in the app's access.py)."""
+    scope = model_access(queryset.model).q(user)
     return queryset.none() if scope is None else queryset.filter(scope)
 
 
-class ScopedQuerysetMixin:
-    """View mixin: ``get_queryset`` is always passed through :func:`restrict` for the request user."""
-
-    def get_queryset(self):  # type: ignore[override]
-        return restrict(super().get_queryset(), self.request.user)  # type: ignore[misc]
+def get_for_user(queryset: QuerySet, user: User, **lookup):
+    """One object of ``queryset`` within the user's scope, else 404 (the same answer as "does not exist")."""
+    try:
+        return restrict(queryset, user).get(**lookup)
+    except queryset.model.DoesNotExist as exc:
+        raise Http404(f"{queryset.model.__name__} not found") from exc

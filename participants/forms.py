@@ -5,8 +5,9 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from participants.selectors.persons import PERSON_SORTS, PersonSearch
+
 from .identifiers import name_part_key, snils_clean
-from .selectors import PERSON_SORTS, PersonSearch
 
 DATE_INPUT_FORMATS = ["%Y-%m-%d", "%d.%m.%Y"]
 

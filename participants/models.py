@@ -59,10 +59,6 @@ class Organization(models.Model):
     def display_name(self) -> str:
         return self.short_name or self.name
 
-    @staticmethod
-    def scope_for_user(user) -> Q | None:
-        """For omsportal.scoping.restrict(): the directory is open to every signed-in user [R II.24]."""
-        return Q() if user.is_authenticated and user.is_active else None
 
 
 class DistrictKind(models.TextChoices):

@@ -10,8 +10,8 @@ class ScreeningConfig(AppConfig):
         from omsportal.scoping import register_person_scope_hook
         from participants.cards import register_person_card_section
 
-        from .scoping import mo_list_scope
-        from .selectors_events import person_stage_section
+        from .access import mo_list_person_scope
+        from .selectors.events import person_stage_section
 
-        register_person_scope_hook(mo_list_scope)
+        register_person_scope_hook(mo_list_person_scope)
         register_person_card_section(person_stage_section)

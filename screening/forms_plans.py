@@ -6,9 +6,19 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from participants.models import District, Organization, OrganizationKind
-from screening.models import BrigadeTrip, Measure, PreventionSchedule, RoutingRule, SpecialDay
-from screening.selectors_plans import MONTH_SHORT
-from screening.services.plans import MAX_QUANTITY, MAX_YEAR, MIN_YEAR, MONTHS, PLAN_MEASURES
+from screening.models import (
+    MAX_QUANTITY,
+    MAX_YEAR,
+    MIN_YEAR,
+    MONTHS,
+    PLAN_MEASURES,
+    BrigadeTrip,
+    Measure,
+    PreventionSchedule,
+    RoutingRule,
+    SpecialDay,
+)
+from screening.selectors.plans import MONTH_SHORT
 
 MAX_PLAN_FILE_BYTES = 10 * 1024 * 1024
 

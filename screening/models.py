@@ -22,24 +22,17 @@ class Measure(models.TextChoices):
     DN = "DN", _("ДН")
 
 
+# The labels of the measures, for pages and files that show a code's name.
+MEASURE_LABELS = dict(Measure.choices)
+
+
 # --- Plans -------------------------------------------------------------------------------------------
 
-
-def plan_read_scope(user, *, mo_fields: tuple[str, ...] = ("mo",)) -> Q | None:
-    """Who reads plans, schedules and routing [R II.1, II.2, II.24]: the Fund, the Ministry and the region's SMOs
-    all of them; MO staff the rows of their MO (``mo_fields``: the FKs naming an MO); nobody else."""
-    from participants.models import Role
-
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return None
-    if user.role in (Role.FUND, Role.MINISTRY, Role.SMO_L1, Role.SMO_L2, Role.SMO_L3):
-        return Q()
-    if user.role == Role.MO_STAFF and user.organization_id:
-        scope = Q(**{f"{mo_fields[0]}_id": user.organization_id})
-        for field in mo_fields[1:]:
-            scope |= Q(**{f"{field}_id": user.organization_id})
-        return scope
-    return None
+# R II.1 / II.2: the plans cover dispanserization and prophylactic examinations; DN has lists, not plans.
+PLAN_MEASURES: tuple[str, ...] = (Measure.DVN, Measure.PMO)
+MONTHS = range(1, 13)
+MAX_QUANTITY = 10_000_000
+MIN_YEAR, MAX_YEAR = 2000, 2100
 
 
 class PlanStatus(models.TextChoices):
@@ -67,10 +60,6 @@ class YearPlan(models.Model):
     def __str__(self) -> str:
         return f"{self.year} ({self.get_status_display()})"
 
-    @staticmethod
-    def scope_for_user(user) -> Q | None:
-        """Every plan reader sees the plan header; its lines are scoped per MO."""
-        return None if plan_read_scope(user) is None else Q()
 
 
 class YearPlanLine(models.Model):
@@ -94,9 +83,6 @@ class YearPlanLine(models.Model):
     def __str__(self) -> str:
         return f"{self.mo_id} {self.measure} {self.month}: {self.quantity}"
 
-    @staticmethod
-    def scope_for_user(user) -> Q | None:
-        return plan_read_scope(user)
 
 
 class DistrictPlan(models.Model):
@@ -122,9 +108,6 @@ class DistrictPlan(models.Model):
     def __str__(self) -> str:
         return f"{self.mo_id}/{self.district_id} {self.year} {self.measure} {self.month}: {self.quantity}"
 
-    @staticmethod
-    def scope_for_user(user) -> Q | None:
-        return plan_read_scope(user)
 
 
 class BrigadeTrip(models.Model):
@@ -150,9 +133,6 @@ class BrigadeTrip(models.Model):
     def __str__(self) -> str:
         return f"{self.settlement} {self.date_from}"
 
-    @staticmethod
-    def scope_for_user(user) -> Q | None:
-        return plan_read_scope(user)
 
 
 class SpecialDay(models.Model):
@@ -172,9 +152,6 @@ class SpecialDay(models.Model):
     def __str__(self) -> str:
         return f"{self.date} {self.description}"
 
-    @staticmethod
-    def scope_for_user(user) -> Q | None:
-        return plan_read_scope(user)
 
 
 class RoutingRule(models.Model):
@@ -203,10 +180,6 @@ class RoutingRule(models.Model):
     def __str__(self) -> str:
         return self.examination
 
-    @staticmethod
-    def scope_for_user(user) -> Q | None:
-        """An MO also reads the rules that route other MOs' patients to it by contract."""
-        return plan_read_scope(user, mo_fields=("mo", "performer"))
 
 
 class PreventionSchedule(models.Model):
@@ -227,9 +200,6 @@ class PreventionSchedule(models.Model):
     def __str__(self) -> str:
         return f"{self.mo_id} {self.year}"
 
-    @staticmethod
-    def scope_for_user(user) -> Q | None:
-        return plan_read_scope(user)
 
 
 class PlanChange(models.Model):
@@ -251,15 +221,6 @@ class PlanChange(models.Model):
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d} {self.object_type} {self.action}"
 
-    @staticmethod
-    def scope_for_user(user) -> Q | None:
-        """MO staff read the history of their MO and of the plan as a whole (approval); other readers all."""
-        from participants.models import Role
-
-        scope = plan_read_scope(user)
-        if scope is not None and user.role == Role.MO_STAFF:
-            scope |= Q(mo__isnull=True, object_type="YearPlan")
-        return scope
 
 
 # --- Lists and protocols ------------------------------------------------------------------------------
@@ -320,15 +281,6 @@ class ListUpload(Job):
     def __str__(self) -> str:
         return f"{self.original_name} ({self.get_status_display()})"
 
-    @staticmethod
-    def scope_for_user(user) -> Q | None:
-        from participants.models import Role
-
-        if user.role in (Role.FUND, Role.MINISTRY):
-            return Q()
-        if user.role == Role.MO_STAFF and user.organization_id:
-            return Q(mo_id=user.organization_id)
-        return None
 
 
 class ProtocolError(models.Model):
@@ -469,9 +421,6 @@ class EventBatch(Job):
     def __str__(self) -> str:
         return f"{self.mo_id} {self.created_at:%Y-%m-%d}"
 
-    @staticmethod
-    def scope_for_user(user) -> Q | None:
-        return ListUpload.scope_for_user(user)
 
 
 class StageEvent(models.Model):
@@ -502,18 +451,3 @@ class StageEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.person_id} {self.event} {self.date}"
 
-    @staticmethod
-    def scope_for_user(user) -> Q | None:
-        """MO staff: events their MO posted; SMO L2/L3: events of the persons they see (their insured); Fund: all."""
-        from omsportal.scoping import person_scope_q
-        from participants.models import Role
-
-        if not getattr(user, "is_authenticated", False) or not user.is_active:
-            return None
-        if user.role == Role.FUND:
-            return Q()
-        if user.role == Role.MO_STAFF and user.organization_id:
-            return Q(mo_id=user.organization_id)
-        if user.role in (Role.SMO_L2, Role.SMO_L3) and user.organization_id:
-            return person_scope_q(user, field="person_id")
-        return None

@@ -1,39 +1,38 @@
 """Base pieces of the REST API v1 that every app's API reuses: scoped viewsets, pagination, ordering, audit.
 
 One way to scope data (NetBox style): :class:`ScopedAPIMixin.get_queryset` passes every queryset through
-``omsportal.scoping.restrict(queryset, request.user)``. Subclasses give their unscoped queryset through
-``queryset = ...`` or ``get_base_queryset()`` and may not define ``get_queryset()`` (a TypeError at import),
-so a later app's API view cannot forget to scope. A row outside the user's scope is a 404, the same answer as
-one that does not exist [domain §2, §10].
+``omsportal.scoping.restrict(queryset, request.user)``, which applies the scope the model's app declares in its
+``access.py``. Subclasses give their unscoped queryset through ``queryset = ...`` or ``get_base_queryset()`` and
+may not define ``get_queryset()`` (a TypeError at import), so a later app's API view cannot forget to scope. A row
+outside the user's scope is a 404, the same answer as one that does not exist [domain §2, §10]. The permission
+is the one of omsportal.api.permissions, reading the view's ``capability`` / ``write_capability``.
 
-How a later app adds its API (e.g. ``screening``):
+How a later app adds its API (e.g. ``surveys``):
 
-1. Let the model say who sees what: a ``scope_for_user(user) -> Q | None`` classmethod or staticmethod on the
-   model (``Q()`` = everything, ``None`` = nothing); Person rows go through the person rules of
-   ``omsportal.scoping`` by themselves. ``omsportal.scoping.own_organization_q`` covers
-   "rows of my organization".
-2. ``screening/api/views.py``::
+1. Declare the model's scope (and whether it shows persons' data) and the capabilities in ``surveys/access.py``
+   (see omsportal.access).
+2. ``surveys/api/views.py``::
 
-       class ListUploadViewSet(ScopedViewSet):
-           queryset = ListUpload.objects.select_related("mo")   # unscoped; the base restricts it
-           serializer_class = ListUploadSerializer
-           permission_classes = [HasRole(Role.MO_STAFF, Role.FUND)]
-           filterset_class = ListUploadFilterSet
+       class CallItemViewSet(AuditedReadMixin, ScopedViewSet):
+           queryset = CallItem.objects.select_related("person")   # unscoped; the base restricts it
+           serializer_class = CallItemSerializer
+           capability = READ_CALLS                                 # who reads; a role without it gets 403
+           write_capability = WORK_CALLS                           # who writes (default: nobody)
+           filterset_class = CallItemFilterSet
            ordering_fields = ["created_at", "id"]
            ordering = ["-created_at"]
 
-   Rows carrying personal data also mix in :class:`AuditedReadMixin` (before ``ScopedViewSet``) and override
-   ``audit_person_ids()`` (e.g. ``[e.person_id for e in objects]``): lists then write ``AuditAction.SEARCH`` and
-   details ``AuditAction.VIEW`` with channel ``"api"``. Writable endpoints combine :class:`ScopedAPIMixin`
-   with DRF's ``mixins.CreateModelMixin`` etc. and ``GenericViewSet``; their serializers only parse and the
-   view calls the app's service (``list_upload_create(...)``); use ``ReadOnlyOrRole(...)`` so read-only members
-   get 403 on writes while outsiders still get 404.
-3. ``screening/api/urls.py``: ``app_name = "screening_api"``, a ``SimpleRouter()`` (not ``DefaultRouter``: the
-   apps share ``/api/v1/``) with its routes; then add ``path("", include("screening.api.urls"))`` to
+   :class:`AuditedReadMixin` (before ``ScopedViewSet``) writes the personal-data audit for models declared
+   ``personal``: lists are ``AuditAction.SEARCH``, details ``AuditAction.VIEW``, channel ``"api"``. Writable
+   endpoints combine :class:`ScopedAPIMixin` with DRF's ``mixins.CreateModelMixin`` etc. and ``GenericViewSet``;
+   their serializers only parse and the view calls the app's service.
+3. ``surveys/api/urls.py``: ``app_name = "surveys_api"``, a ``SimpleRouter()`` (not ``DefaultRouter``: the
+   apps share ``/api/v1/``) with its routes; then add ``path("", include("surveys.api.urls"))`` to
    ``omsportal/api_urls.py``.
 4. Check the schema: ``manage.py spectacular --validate --fail-on-warn`` (give ``SerializerMethodField``
    getters return type hints, ``@extend_schema`` on custom actions).
-5. Test each endpoint with the owner / read-only member / outsider pattern (see tests/participants/test_api_*.py).
+5. Test each endpoint with the owner / read-only member / outsider pattern (see tests/participants/test_api_*.py)
+   and add its routes to the role matrix of tests/omsportal/test_url_inventory.py.
 """
 
 from __future__ import annotations
@@ -49,13 +48,13 @@ from rest_framework.authentication import SessionAuthentication, TokenAuthentica
 from rest_framework.exceptions import NotFound
 from rest_framework.filters import OrderingFilter
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from omsportal.access import model_access
+from omsportal.api.permissions import CapabilityPermission
 from omsportal.audit import audit_record
 from omsportal.models import AuditAction
 from omsportal.scoping import restrict
-from participants.models import Person
 
 # Token first: an anonymous API client is told 401 with "WWW-Authenticate: Token" rather than a bare 403.
 # Session authentication serves the browsable docs and same-site pages (CSRF enforced on writes).
@@ -93,7 +92,9 @@ class ScopedAPIMixin:
     """API view mixin: the queryset always goes through ``omsportal.scoping.restrict()`` for the request user."""
 
     authentication_classes = API_AUTHENTICATION_CLASSES
-    permission_classes = [IsAuthenticated]
+    permission_classes = [CapabilityPermission]
+    capability = None  # omsportal.access.Capability: who may read
+    write_capability = None  # who may write; None: nobody
     pagination_class = PortalPagination
     filter_backends = [DjangoFilterBackend, StableOrderingFilter]
 
@@ -106,9 +107,13 @@ class ScopedAPIMixin:
             )
         queryset = vars(cls).get("queryset")
         if queryset is not None:
-            model = queryset.model
-            if model is not Person and getattr(model, "scope_for_user", None) is None:
-                raise TypeError(f"{model.__name__} must declare scope_for_user(user) to be served by {cls.__name__}")
+            model_access(queryset.model)  # TypeError: a model nobody scoped cannot be served
+
+    @classmethod
+    def as_view(cls, *args, **kwargs):
+        if cls.capability is None and CapabilityPermission in cls.permission_classes:
+            raise TypeError(f"{cls.__name__} declares no capability: every endpoint says who may use it")
+        return super().as_view(*args, **kwargs)
 
     def get_base_queryset(self) -> QuerySet:
         """The unscoped queryset; override to vary it per action (annotations, prefetches)."""
@@ -134,12 +139,15 @@ class ScopedViewSet(ScopedAPIMixin, viewsets.ReadOnlyModelViewSet):
 class AuditedReadMixin:
     """Writes the personal-data audit: a list page is a SEARCH (query and ids on the page), a detail a VIEW."""
 
-    audit_object_type = "person"
     audit_channel = "api"
 
+    def _access(self):
+        return model_access(self.get_base_queryset().model)
+
     def audit_person_ids(self, objects: Sequence[Model]) -> list[int]:
-        """Ids of the persons whose data ``objects`` show; override for rows that point to a person."""
-        return [obj.pk for obj in objects]
+        """Ids of the persons whose data ``objects`` show, as the model's access declaration says."""
+        access = self._access()
+        return access.personal(objects) if access.holds_personal_data else []
 
     def audit_query(self) -> dict:
         params = self.request.query_params
@@ -153,7 +161,7 @@ class AuditedReadMixin:
             query=query,
             request=self.request,
             channel=self.audit_channel,
-            object_type=self.audit_object_type,
+            object_type=self._access().object_type,
         )
 
     def list(self, request, *args, **kwargs):

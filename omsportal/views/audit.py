@@ -8,7 +8,6 @@ import tempfile
 from urllib.parse import unquote
 
 import xlsxwriter
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.urls import include, path
 from django.utils import timezone
@@ -16,11 +15,12 @@ from django.utils.translation import gettext
 from django.views import View
 from django.views.generic import TemplateView
 
+from omsportal.access import READ_AUDIT_LOG
 from omsportal.audit import audit_record
 from omsportal.filtersets import AuditLogFilter
 from omsportal.models import AuditAction, AuditLog
 from omsportal.pagination import CappedPaginator
-from participants.models import Role
+from omsportal.views.base import PortalMixin, ScopedObjectMixin
 
 PAGE_SIZE = 50
 # Counting a log of millions of rows takes seconds; past this the page says "more than" and pages within it.
@@ -41,31 +41,28 @@ ACTION_BADGES = {
 }
 
 
-class FundOnlyMixin(LoginRequiredMixin):
+class AuditPagesMixin(ScopedObjectMixin, PortalMixin):
     """The audit log is the Fund's control tool; for every other role it does not exist (404)."""
 
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and request.user.role != Role.FUND:
-            raise Http404("Audit log is for the Fund only")
-        return super().dispatch(request, *args, **kwargs)
+    capability = READ_AUDIT_LOG
+    model = AuditLog
 
-
-def _base_queryset():
-    return AuditLog.objects.select_related("user", "organization").order_by("-at", "-id")
+    def log_queryset(self):
+        return self.scoped(AuditLog.objects.select_related("user", "organization").order_by("-at", "-id"))
 
 
 def _query_text(query: dict) -> str:
     return "; ".join(f"{key}: {value}" for key, value in query.items())
 
 
-class AuditLogView(FundOnlyMixin, TemplateView):
+class AuditLogView(AuditPagesMixin, TemplateView):
     """Newest entries first, filtered by user, organization, action, dates and person."""
 
     template_name = "omsportal/audit_log.html"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        filterset = AuditLogFilter(self.request.GET or None, queryset=_base_queryset(), request=self.request)
+        filterset = AuditLogFilter(self.request.GET or None, queryset=self.log_queryset(), request=self.request)
         page_obj = CappedPaginator(filterset.qs, PAGE_SIZE, cap=COUNT_CAP).get_page(self.request.GET.get("page"))
         entries = list(page_obj.object_list)
         for entry in entries:
@@ -172,14 +169,14 @@ class _Echo:
         return value
 
 
-class AuditExportView(FundOnlyMixin, View):
+class AuditExportView(AuditPagesMixin, View):
     """The filtered log as CSV (streamed, UTF-8 with BOM, ';' for Excel) or XLSX; the download is itself audited."""
 
     def get(self, request):
         fmt = request.GET.get("fmt", "csv")
         if fmt not in ("csv", "xlsx"):
             raise Http404("Unknown format")
-        filterset = AuditLogFilter(request.GET or None, queryset=_base_queryset(), request=request)
+        filterset = AuditLogFilter(request.GET or None, queryset=self.log_queryset(), request=request)
         queryset = filterset.qs
         total = queryset.count()
         audit_record(

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from omsportal.scoping import active_on, today
 from participants.identifiers import snils_clean
 from participants.models import AttachmentPeriod, Organization, OrganizationKind, Person, PolicyPeriod
-from participants.selectors import PersonSearch, person_search_apply
+from participants.selectors.persons import PersonSearch, person_search_apply
 
 DATE_ERRORS = {"invalid": _("Неверная дата: ожидается ГГГГ-ММ-ДД")}
 _SNILS_CHARS = re.compile(r"^[\d\s\-]+$")

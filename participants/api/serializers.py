@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from omsportal.scoping import can_see_persons
+from participants.access import SEE_PERSONS
 from participants.models import AttachmentPeriod, District, Organization, Person, PolicyPeriod, User
 
 
@@ -138,7 +138,7 @@ class MeSerializer(serializers.ModelSerializer):
         ]
 
     def get_can_see_persons(self, user: User) -> bool:
-        return can_see_persons(user)
+        return SEE_PERSONS.allows(user)
 
 
 class TokenRequestSerializer(serializers.Serializer):

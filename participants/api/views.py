@@ -13,9 +13,11 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 
+from omsportal.access import SIGNED_IN
 from omsportal.api.base import API_AUTHENTICATION_CLASSES, AuditedReadMixin, ScopedViewSet
+from participants.access import READ_DIRECTORY
 from participants.models import District, Organization, Person, User
-from participants.selectors import person_history_prefetch, persons_with_current_links
+from participants.selectors.persons import person_history_prefetch, persons_with_current_links
 
 from .filters import OrganizationFilterSet, PersonFilterSet
 from .serializers import (
@@ -123,6 +125,8 @@ class MeView(generics.RetrieveAPIView):
 class PersonViewSet(AuditedReadMixin, ScopedViewSet):
     """Insured persons: search list and card, scoped by omsportal.scoping and audited."""
 
+    # Every signed-in user may ask; the scope decides whom they find (the Ministry and administrators: nobody).
+    capability = SIGNED_IN
     filterset_class = PersonFilterSet
     ordering_fields = ["last_name", "first_name", "patronymic", "birth_date", "enp", "id"]
     ordering = ["last_name", "first_name", "patronymic", "birth_date", "id"]
@@ -152,6 +156,7 @@ class OrganizationViewSet(ScopedViewSet):
     """The directory of MOs, SMOs, the Fund and the Ministry with contacts; open to every signed-in user."""
 
     queryset = Organization.objects.all()
+    capability = READ_DIRECTORY
     filterset_class = OrganizationFilterSet
     ordering_fields = ["kind", "code", "name", "id"]
     ordering = ["kind", "code"]

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.urls import path, reverse_lazy
-from django.views.generic import TemplateView
 
+from omsportal.access import SIGNED_IN
+from omsportal.views.base import PortalTemplateView
 from participants.roles import role_duties
 
 
-class HomeView(LoginRequiredMixin, TemplateView):
+class HomeView(PortalTemplateView):
     """The start page of a role: what this role does on the portal and where to go."""
 
+    capability = SIGNED_IN
     template_name = "participants/home.html"
 
     def get_context_data(self, **kwargs):

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db.models import Case, Count, IntegerField, Q, Value, When
 from django.db.models.functions import Length
-from django.shortcuts import get_object_or_404
 from django.urls import path
-from django.views.generic import DetailView, ListView
 
-from omsportal.scoping import organizations_visible_to
-from participants.models import District, MedicalWorker, OrganizationKind
+from omsportal.views.base import ScopedDetailView, ScopedListView
+from participants.access import READ_DIRECTORY
+from participants.models import District, MedicalWorker, Organization, OrganizationKind
 
 # The directory lists clinics first: they are what SMOs and the Fund look up most.
 KIND_ORDER = [OrganizationKind.MO, OrganizationKind.SMO, OrganizationKind.FUND, OrganizationKind.MINISTRY]
@@ -23,14 +21,16 @@ def _kind_rank():
     )
 
 
-class OrganizationListView(LoginRequiredMixin, ListView):
+class OrganizationListView(ScopedListView):
     """All participants with address, hours, phone and the responsible person, filterable by kind and text."""
 
+    capability = READ_DIRECTORY
+    model = Organization
     template_name = "participants/organization_list.html"
     context_object_name = "organizations"
 
-    def get_queryset(self):
-        qs = organizations_visible_to(self.request.user).annotate(kind_rank=_kind_rank())
+    def get_base_queryset(self):
+        qs = Organization.objects.annotate(kind_rank=_kind_rank())
         kind = self.request.GET.get("kind", "")
         if kind in OrganizationKind.values:
             qs = qs.filter(kind=kind)
@@ -49,8 +49,7 @@ class OrganizationListView(LoginRequiredMixin, ListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         counts = dict(
-            organizations_visible_to(self.request.user)
-            .filter(is_active=True)
+            self.scoped(Organization.objects.filter(is_active=True))
             .values_list("kind")
             .annotate(n=Count("pk"))
             .values_list("kind", "n")
@@ -63,14 +62,13 @@ class OrganizationListView(LoginRequiredMixin, ListView):
         return context
 
 
-class OrganizationDetailView(LoginRequiredMixin, DetailView):
+class OrganizationDetailView(ScopedDetailView):
     """One participant: contacts and, for an MO, its districts and medical workers."""
 
+    capability = READ_DIRECTORY
+    model = Organization
     template_name = "participants/organization_detail.html"
     context_object_name = "organization"
-
-    def get_object(self, queryset=None):
-        return get_object_or_404(organizations_visible_to(self.request.user), pk=self.kwargs["pk"])
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

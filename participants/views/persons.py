@@ -4,23 +4,24 @@ from __future__ import annotations
 
 import datetime
 
-from django.contrib.auth.mixins import LoginRequiredMixin
-from django.http import Http404
-from django.shortcuts import render
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
-from django.views import View
-from django.views.generic import TemplateView
 
-from omsportal.audit import audit_record
 from omsportal.models import AuditAction
 from omsportal.pagination import CappedPaginator
-from omsportal.scoping import can_see_persons, today
+from omsportal.scoping import today
+from omsportal.views.base import PortalTemplateView, ScopedDetailView, ScopedObjectMixin
+from participants.access import SEE_PERSONS
 from participants.cards import person_card_sections
 from participants.forms import OnDateForm, PersonSearchForm
 from participants.identifiers import snils_format
-from participants.models import Role
-from participants.selectors import attachment_on, insurer_on, person_card, person_search_page_queryset
+from participants.models import Person, Role
+from participants.selectors.persons import (
+    attachment_on,
+    insurer_on,
+    person_history_prefetch,
+    person_search_page_queryset,
+)
 
 PAGE_SIZE = 50
 # Counting every match of a two-letter surname prefix in a region of millions costs seconds; past this many
@@ -41,18 +42,14 @@ def _age(birth: datetime.date, on: datetime.date) -> int:
     return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
 
 
-class PersonPagesMixin(LoginRequiredMixin):
-    """Person pages exist only for roles that work with persons; the Ministry and administrators get 404."""
+class PersonSearchView(ScopedObjectMixin, PortalTemplateView):
+    """Search among the persons the user may see; every search with criteria is an audit entry.
 
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and not can_see_persons(request.user):
-            raise Http404("No person pages for this role")
-        return super().dispatch(request, *args, **kwargs)
+    Person pages exist only for roles that work with persons; the Ministry and administrators get 404.
+    """
 
-
-class PersonSearchView(PersonPagesMixin, TemplateView):
-    """Search among the persons the user may see; every search with criteria is an audit entry."""
-
+    capability = SEE_PERSONS
+    model = Person
     template_name = "participants/person_search.html"
 
     def get_context_data(self, **kwargs):
@@ -71,10 +68,10 @@ class PersonSearchView(PersonPagesMixin, TemplateView):
         persons = list(page_obj.object_list)
         for person in persons:
             person.snils_display = snils_format(person.snils or "")
-        audit_record(
-            user=self.request.user,
-            action=AuditAction.SEARCH,
-            person_ids=[person.pk for person in persons],
+        self.audit_read(
+            AuditAction.SEARCH,
+            persons,
+            model=Person,
             query={
                 **criteria.as_audit_query(),
                 "sort": sort,
@@ -82,46 +79,51 @@ class PersonSearchView(PersonPagesMixin, TemplateView):
                 "total": paginator.count,
                 **({"total_capped": True} if paginator.is_capped else {}),
             },
-            request=self.request,
         )
         context.update(page_obj=page_obj, persons=persons, searched=True, sort=sort)
         return context
 
 
-class PersonDetailView(PersonPagesMixin, View):
+class PersonDetailView(ScopedDetailView):
     """The person card: personal data, contacts, opt-out, policy and attachment history, 'on date' answer."""
 
+    capability = SEE_PERSONS
+    model = Person
     template_name = "participants/person_detail.html"
+    context_object_name = "person"
 
-    def get(self, request, pk: int):
-        person = person_card(user=request.user, pk=pk)
-        form = OnDateForm(request.GET if "on" in request.GET else None)
+    def get_base_queryset(self):
+        return Person.objects.prefetch_related(*person_history_prefetch())
+
+    def on_form(self) -> OnDateForm:
+        return OnDateForm(self.request.GET if "on" in self.request.GET else None)
+
+    def audit_query(self) -> dict:
+        form = self.on_form()
+        return {"on": form.cleaned_data["on"].isoformat()} if form.is_bound and form.is_valid() else {}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        person = self.object
+        form = self.on_form()
         on_date = None
         if form.is_bound and form.is_valid():
             day = form.cleaned_data["on"]
             on_date = {"day": day, "policy": insurer_on(person, day), "attachment": attachment_on(person, day)}
-        audit_record(
-            user=request.user,
-            action=AuditAction.VIEW,
-            person_ids=[person.pk],
-            query={"on": on_date["day"].isoformat()} if on_date else None,
-            request=request,
-        )
         now = today()
-        context = {
-            "person": person,
-            "age": _age(person.birth_date, person.death_date or now),
-            "snils_display": snils_format(person.snils or ""),
-            "policies": list(person.policies.all()),
-            "attachments": list(person.attachments.all()),
-            "on_form": form,
-            "on_date": on_date,
-            "today": now,
-            "sections": person_card_sections(request=request, person=person),
-        }
+        context.update(
+            age=_age(person.birth_date, person.death_date or now),
+            snils_display=snils_format(person.snils or ""),
+            policies=list(person.policies.all()),
+            attachments=list(person.attachments.all()),
+            on_form=form,
+            on_date=on_date,
+            today=now,
+            sections=person_card_sections(request=self.request, person=person),
+        )
         context["current_policy"] = next((p for p in context["policies"] if p.date_to is None), None)
         context["current_attachment"] = next((a for a in context["attachments"] if a.date_to is None), None)
-        return render(request, self.template_name, context)
+        return context
 
 
 patterns = [

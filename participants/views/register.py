@@ -6,17 +6,17 @@ from pathlib import Path
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.paginator import Paginator
-from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.urls import include, path
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
 from omsportal.jobs.models import JobStatus
-from participants.models import RegisterImport, Role
+from omsportal.views.base import PortalMixin, ScopedObjectMixin
+from participants.access import LOAD_REGISTER
+from participants.models import RegisterImport
 from participants.services.register_import import register_import_create
 
 PAGE_SIZE = 20
@@ -49,13 +49,11 @@ class RegisterUploadForm(forms.Form):
         return upload
 
 
-class FundOnlyMixin(LoginRequiredMixin):
+class RegisterPagesMixin(ScopedObjectMixin, PortalMixin):
     """Loading the register is the Fund's duty; for every other role these pages do not exist (404)."""
 
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and request.user.role != Role.FUND:
-            raise Http404("Register imports are for the Fund only")
-        return super().dispatch(request, *args, **kwargs)
+    capability = LOAD_REGISTER
+    model = RegisterImport
 
 
 def progress_percent(job: RegisterImport) -> int:
@@ -77,14 +75,16 @@ def _decorate(job: RegisterImport) -> RegisterImport:
     return job
 
 
-class RegisterImportListView(FundOnlyMixin, TemplateView):
+class RegisterImportListView(RegisterPagesMixin, TemplateView):
     """The imports, newest first, and the upload form."""
 
     template_name = "participants/register_list.html"
 
     def get_context_data(self, form: RegisterUploadForm | None = None, **kwargs):
         context = super().get_context_data(**kwargs)
-        queryset = RegisterImport.objects.select_related("created_by").defer("errors").order_by("-created_at", "-id")
+        queryset = self.scoped(
+            RegisterImport.objects.select_related("created_by").defer("errors").order_by("-created_at", "-id")
+        )
         page_obj = Paginator(queryset, PAGE_SIZE).get_page(self.request.GET.get("page"))
         context.update(
             form=form or RegisterUploadForm(),
@@ -103,20 +103,20 @@ class RegisterImportListView(FundOnlyMixin, TemplateView):
         return redirect("register:detail", pk=job.pk)
 
 
-class RegisterImportDetailView(FundOnlyMixin, TemplateView):
+class RegisterImportDetailView(RegisterPagesMixin, TemplateView):
     """One import: status, live progress, counts and the rejected records by N_ZAP."""
 
     template_name = "participants/register_detail.html"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        job = _decorate(get_object_or_404(RegisterImport.objects.select_related("created_by"), pk=kwargs["pk"]))
+        job = _decorate(self.get_scoped_object(RegisterImport.objects.select_related("created_by"), pk=kwargs["pk"]))
         errors_page = Paginator(job.errors, ERRORS_PAGE_SIZE).get_page(self.request.GET.get("page"))
         context.update(job=job, errors_page=errors_page)
         return context
 
 
-class RegisterImportProgressView(FundOnlyMixin, TemplateView):
+class RegisterImportProgressView(RegisterPagesMixin, TemplateView):
     """The progress block alone, polled by htmx while the job runs; when it ends the page reloads for the errors."""
 
     template_name = "participants/register_progress.html"
@@ -124,7 +124,7 @@ class RegisterImportProgressView(FundOnlyMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["job"] = _decorate(
-            get_object_or_404(RegisterImport.objects.defer("errors").select_related("created_by"), pk=kwargs["pk"])
+            self.get_scoped_object(RegisterImport.objects.defer("errors").select_related("created_by"), pk=kwargs["pk"])
         )
         return context
 

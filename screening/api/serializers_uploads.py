@@ -10,7 +10,7 @@ from rest_framework import serializers
 from screening.codes import meaning_of
 from screening.forms import validate_list_file
 from screening.models import ListKind, ListUpload, ProtocolError
-from screening.selectors_lists import correction_clock, upload_progress
+from screening.selectors.lists import correction_clock, upload_progress
 
 
 class ListUploadCreateSerializer(serializers.Serializer):

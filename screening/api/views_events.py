@@ -17,8 +17,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from omsportal.api.base import AuditedReadMixin, ScopedViewSet
-from omsportal.api.permissions import HasRole, ReadOnlyOrRole
-from participants.models import Role
+from screening.access import POST_EVENTS, READ_EVENT_BATCHES, READ_LIST_PERSONS
 from screening.models import EventBatch, EventType, Measure, StageEvent
 from screening.services.events import API_MAX_RECORDS, event_batch_create_from_api, event_batch_create_from_file
 
@@ -29,8 +28,6 @@ from .serializers_events import (
     EventsPostSerializer,
     StageEventSerializer,
 )
-
-EVENT_READERS = (Role.MO_STAFF, Role.SMO_L2, Role.SMO_L3, Role.FUND)
 
 
 class StageEventFilterSet(django_filters.FilterSet):
@@ -73,13 +70,11 @@ class StageEventViewSet(AuditedReadMixin, ScopedViewSet):
 
     queryset = StageEvent.objects.select_related("person", "mo")
     serializer_class = StageEventSerializer
-    permission_classes = [HasRole(*EVENT_READERS), ReadOnlyOrRole(Role.MO_STAFF)]
+    capability = READ_LIST_PERSONS  # MO staff, SMO L2/L3 and the Fund read; others 403
+    write_capability = POST_EVENTS  # MO staff post
     filterset_class = StageEventFilterSet
     ordering_fields = ["date", "created_at", "id"]
     ordering = ["-date", "-id"]
-
-    def audit_person_ids(self, objects) -> list[int]:
-        return [obj.person_id for obj in objects]
 
     def create(self, request, *args, **kwargs):
         serializer = EventsPostSerializer(data=request.data)
@@ -121,7 +116,8 @@ class EventBatchViewSet(ScopedViewSet):
 
     queryset = EventBatch.objects.select_related("mo")
     serializer_class = EventBatchSerializer
-    permission_classes = [HasRole(Role.MO_STAFF, Role.FUND), ReadOnlyOrRole(Role.MO_STAFF)]
+    capability = READ_EVENT_BATCHES
+    write_capability = POST_EVENTS
     parser_classes = [MultiPartParser, FormParser]
     ordering_fields = ["created_at", "id"]
     ordering = ["-created_at", "-id"]

@@ -13,15 +13,22 @@ from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from omsportal.api.base import API_AUTHENTICATION_CLASSES, ScopedAPIMixin
-from omsportal.scoping import restrict
-from screening.models import BrigadeTrip, DistrictPlan, PreventionSchedule, RoutingRule, SpecialDay, YearPlanLine
-from screening.selectors_plans import can_read_plans, year_plan_status
-from screening.services.plans import MAX_YEAR, MIN_YEAR
+from omsportal.access import SIGNED_IN
+from omsportal.api.base import ScopedAPIMixin
+from screening.access import READ_PLANS
+from screening.models import (
+    MAX_YEAR,
+    MIN_YEAR,
+    BrigadeTrip,
+    DistrictPlan,
+    PreventionSchedule,
+    RoutingRule,
+    SpecialDay,
+    YearPlanLine,
+)
+from screening.selectors.plans import year_plan_status
 
 from .serializers_plans import (
     BrigadeTripSerializer,
@@ -57,20 +64,23 @@ class MoOnlyFilterSet(django_filters.FilterSet):
     responses=YearPlanSerializer,
     tags=["plans"],
 )
-class YearPlanAPIView(APIView):
+class YearPlanAPIView(ScopedAPIMixin, generics.GenericAPIView):
     """GET /api/v1/plans/{year}/: the plan header and the lines the user may see."""
 
-    authentication_classes = API_AUTHENTICATION_CLASSES
-    permission_classes = [IsAuthenticated]
+    capability = SIGNED_IN  # roles that read no plans get 404, as on the pages
+    queryset = YearPlanLine.objects.select_related("mo")
+    pagination_class = None
+    filter_backends: list = []
+
+    def get_base_queryset(self) -> QuerySet:
+        return self.queryset.filter(plan__year=self.kwargs["year"]).order_by("mo__code", "measure", "month")
 
     def get(self, request, year: int):
         _year_or_404(year)
-        if not can_read_plans(request.user):
+        if not READ_PLANS.allows(request.user):
             raise Http404("No plans for this role")
         status = year_plan_status(user=request.user, year=year)
-        lines = restrict(YearPlanLine.objects.filter(plan__year=year).select_related("mo"), request.user).order_by(
-            "mo__code", "measure", "month"
-        )
+        lines = self.get_queryset()
         mo_code = request.query_params.get("mo")
         if mo_code:
             lines = lines.filter(mo__code=mo_code)
@@ -90,6 +100,7 @@ class YearPlanAPIView(APIView):
 class YearScopedList(ScopedAPIMixin, generics.ListAPIView):
     """A list of one kind of MO plan data for the year in the URL; scoped by restrict(), paginated."""
 
+    capability = SIGNED_IN  # the scope gives roles that read no plans an empty list
     filterset_class = MoOnlyFilterSet
     year_filter: str = "year"
 

@@ -19,15 +19,15 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from omsportal.access import SIGNED_IN
 from omsportal.api.base import ScopedAPIMixin
-from omsportal.api.permissions import ReadOnlyOrRole
 from omsportal.audit import audit_record
 from omsportal.models import AuditAction
-from participants.models import Role
+from screening.access import UPLOAD_LISTS, WORK_WITH_UPLOADS
 from screening.formats.flk import protocol_temp_file
 from screening.models import ListUpload, ProtocolError, UploadStatus
-from screening.selectors import protocol_errors
-from screening.selectors_lists import can_work_with_uploads, correction_clocks
+from screening.selectors.lists import correction_clocks
+from screening.selectors.protocols import protocol_errors
 from screening.services.list_upload import list_upload_create
 from screening.views.uploads import XLSX_CONTENT_TYPE, XML_CONTENT_TYPE, attachment, protocol_filename
 
@@ -47,11 +47,14 @@ class ListUploadFilterSet(django_filters.FilterSet):
     retrieve=extend_schema(summary=_("Загрузка: ход обработки и итоги протокола"), tags=["uploads"]),
 )
 class ListUploadViewSet(ScopedAPIMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
-    """Uploads of ZL_LIST files and their protocols; scoped by ListUpload.scope_for_user (other MO's → 404)."""
+    """Uploads of ZL_LIST files and their protocols; scoped by screening/access.py (another MO's → 404)."""
 
     queryset = ListUpload.objects.select_related("mo", "uploaded_by")
     serializer_class = ListUploadSerializer
-    permission_classes = [ReadOnlyOrRole(Role.MO_STAFF)]  # the Fund and the Ministry read; a POST from them is 403
+    # Every signed-in user reads what the scope gives (the Fund and the Ministry all, counts only for the Ministry);
+    # only MO staff post, a POST from anyone else is 403.
+    capability = SIGNED_IN
+    write_capability = UPLOAD_LISTS
     filterset_class = ListUploadFilterSet
     ordering_fields = ["created_at", "id", "year"]
     ordering = ["-created_at"]
@@ -105,7 +108,7 @@ class ListUploadViewSet(ScopedAPIMixin, mixins.CreateModelMixin, viewsets.ReadOn
 
     def protocol_upload(self) -> ListUpload:
         """The upload whose protocol is asked for: in scope, a role that reads protocols, and a protocol issued."""
-        if not can_work_with_uploads(self.request.user):
+        if not WORK_WITH_UPLOADS.allows(self.request.user):
             raise Http404("No protocols for this role")
         upload = self.get_object()
         if upload.status not in (UploadStatus.DONE, UploadStatus.REJECTED):

@@ -22,6 +22,7 @@ from lxml import etree
 
 from omsportal.xmlsafe import XmlFileError, iter_records, open_xml
 from participants.identifiers import enp_is_valid
+from screening.formats.validation import MEASURE_DISP
 from screening.models import EventType, Measure
 
 ROOT_TAG = "EVENTS"
@@ -125,7 +126,7 @@ def _shown(value: str, limit: int = 20) -> str:
 
 
 def measure_label(measure: str) -> str:
-    return {Measure.DVN: "ДВН", Measure.PMO: "ПМО", Measure.DN: "ДН"}.get(measure, measure)
+    return MEASURE_DISP.get(measure, measure)
 
 
 def normalize_diagnosis(value: str) -> str:

@@ -14,7 +14,7 @@ import tempfile
 from typing import IO
 
 from screening.codes import ERROR_CODES, meaning_of
-from screening.formats.validation import MEASURE_LABELS
+from screening.formats.validation import MEASURE_DISP
 from screening.models import ListUpload, ProtocolError
 
 CHUNK = 5000
@@ -36,7 +36,7 @@ def _rows(upload: ListUpload):
 
 
 def _comment(code: int, comment: str, measure: str) -> str:
-    label = MEASURE_LABELS.get(measure, "")
+    label = MEASURE_DISP.get(measure, "")
     if label and code != 701 and not comment.startswith(label):
         return f"{label}: {comment}"
     return comment
@@ -171,7 +171,7 @@ def write_protocol_xlsx(upload: ListUpload, output: IO[bytes]) -> None:
         sheet.write_string(row, 3, ERROR_CODES.get(code, ("", ""))[1])
         sheet.write_string(row, 4, field)
         sheet.write_string(row, 5, base_element)
-        sheet.write_string(row, 6, MEASURE_LABELS.get(measure, measure))
+        sheet.write_string(row, 6, MEASURE_DISP.get(measure, measure))
         sheet.write_string(row, 7, comment)
         sheet.write_string(row, 8, label)
     workbook.close()

@@ -16,8 +16,10 @@ from participants.identifiers import enp_digits_ok, name_part_key, snils_digits_
 from .lists import ListRecord
 
 DVN, PMO, DN = "DVN", "PMO", "DN"
-MEASURE_CODES = {"ДВН": DVN, "ПМО": PMO, "ДН": DN, "DVN": DVN, "PMO": PMO, "DN": DN}
-MEASURE_LABELS = {DVN: "ДВН", PMO: "ПМО", DN: "ДН"}
+# The exchange files' DISP values of each measure (formats.md), Russian whatever the language of the page; the
+# pages' labels are screening.models.MEASURE_LABELS.
+MEASURE_DISP = {DVN: "ДВН", PMO: "ПМО", DN: "ДН"}
+MEASURE_CODES = {**{disp: code for code, disp in MEASURE_DISP.items()}, DVN: DVN, PMO: PMO, DN: DN}
 
 BAS_PERSON, BAS_MEASURE = "SV_PR_MER", "SV_PL_MER"
 MAX_NAME, MAX_UCH, MAX_TEL, MAX_N_ZAP = 100, 20, 50, 2_147_483_647

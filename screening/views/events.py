@@ -11,29 +11,26 @@ import os
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
-from django.views import View
 
 from omsportal.jobs.models import JobStatus
+from omsportal.views.base import PortalView
 from participants.models import Role
+from screening.access import POST_EVENTS, READ_EVENT_BATCHES, READ_LIST_COUNTS
 from screening.models import Measure
-from screening.selectors_events import (
-    BATCH_ROLES,
+from screening.selectors.events import (
     PROGRESS_MEASURES,
-    PROGRESS_ROLES,
     event_batch_for_user,
     event_batches_for_user,
     progress_mo_choices,
     state_counts_by_month,
 )
+from screening.services.events import event_batch_create_from_file
 
 HISTORY_PAGE_SIZE = 25
 ERRORS_PAGE_SIZE = 100
@@ -103,38 +100,30 @@ class ProgressForm(forms.Form):
             field.widget.attrs["class"] = "form-select" if isinstance(field, forms.ChoiceField) else "form-control"
 
 
-class RolePagesMixin(LoginRequiredMixin):
-    """Pages exist only for ``roles``; other roles get 404."""
+class EventsView(PortalView):
+    """Stage events: an upload form for MO staff and the batch history; roles without batches go to progress.
 
-    roles: frozenset = frozenset()
+    A POST is MO staff's; the Fund (which reads the batches) gets 403, everyone else 404.
+    """
 
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and request.user.role not in self.roles:
-            raise Http404("No event pages for this role")
-        return super().dispatch(request, *args, **kwargs)
+    capability = READ_EVENT_BATCHES | READ_LIST_COUNTS
+    write_scope = READ_EVENT_BATCHES
+    write_capability = POST_EVENTS
 
-
-class EventsView(RolePagesMixin, View):
-    """Stage events: an upload form for MO staff and the batch history; roles without batches go to progress."""
-
-    roles = BATCH_ROLES | PROGRESS_ROLES
+    @property
+    def read_only_message(self) -> str:
+        return _("Передавать события может только сотрудник МО.")
 
     def get(self, request):
-        if request.user.role not in BATCH_ROLES:
+        if not READ_EVENT_BATCHES.allows(request.user):
             return redirect("screening:events_progress")
-        form = EventsUploadForm() if request.user.role == Role.MO_STAFF else None
+        form = EventsUploadForm() if POST_EVENTS.allows(request.user) else None
         return self.render(request, form)
 
     def post(self, request):
-        if request.user.role != Role.MO_STAFF:
-            if request.user.role in BATCH_ROLES:
-                raise PermissionDenied(_("Передавать события может только сотрудник МО."))
-            raise Http404("No event upload for this role")
         form = EventsUploadForm(request.POST, request.FILES)
         if not form.is_valid():
             return self.render(request, form, status=400)
-        from screening.services.events import event_batch_create_from_file
-
         upload = form.cleaned_data["file"]
         batch = event_batch_create_from_file(
             mo=request.user.organization, file=upload, original_name=upload.name, posted_by=request.user
@@ -150,10 +139,10 @@ class EventsView(RolePagesMixin, View):
         return render(request, "screening/events.html", context, status=status)
 
 
-class EventBatchView(RolePagesMixin, View):
+class EventBatchView(PortalView):
     """One batch: status, counts, and the rejected records with field and reason."""
 
-    roles = BATCH_ROLES
+    capability = READ_EVENT_BATCHES
 
     def get(self, request, pk: int):
         batch = event_batch_for_user(user=request.user, batch_id=pk)
@@ -169,10 +158,10 @@ class EventBatchView(RolePagesMixin, View):
         return render(request, "screening/event_batch_detail.html", context)
 
 
-class EventBatchStatusView(RolePagesMixin, View):
+class EventBatchStatusView(PortalView):
     """The status card of a batch (htmx polls it while the file is processed)."""
 
-    roles = BATCH_ROLES
+    capability = READ_EVENT_BATCHES
 
     def get(self, request, pk: int):
         batch = event_batch_for_user(user=request.user, batch_id=pk)
@@ -183,10 +172,10 @@ class EventBatchStatusView(RolePagesMixin, View):
         return response
 
 
-class EventsProgressView(RolePagesMixin, View):
+class EventsProgressView(PortalView):
     """Counts of list entries by planned month and state for a year and measure, with a stacked bar chart."""
 
-    roles = PROGRESS_ROLES
+    capability = READ_LIST_COUNTS
 
     def get(self, request):
         user = request.user
@@ -221,7 +210,7 @@ class EventsProgressView(RolePagesMixin, View):
             if counts
             else [],
             "chart": chart,
-            "show_batches": user.role in BATCH_ROLES,
+            "show_batches": READ_EVENT_BATCHES.allows(user),
             "scope_note": {
                 Role.MO_STAFF: _("Списки вашей МО."),
                 Role.SMO_L2: _("Застрахованные вашей СМО по текущему регистру."),

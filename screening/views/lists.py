@@ -13,10 +13,9 @@ import csv
 import io
 from collections.abc import Iterator
 
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.paginator import Paginator
 from django.db import connection, transaction
-from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import path, re_path
 from django.utils import timezone
@@ -25,13 +24,14 @@ from django.views import View
 
 from omsportal.audit import audit_record
 from omsportal.models import AuditAction
+from omsportal.roles import SMO_INSURED_ROLES
+from omsportal.views.base import PortalMixin, PortalView, ScopedObjectMixin
 from participants.identifiers import snils_format
 from participants.models import Role
+from screening.access import READ_LIST_COUNTS, READ_LIST_PERSONS, READ_MISSING_LISTS
 from screening.forms import LIST_SORTS, MONTH_CHOICES, ListFilterForm
-from screening.models import EntryState, Measure
-from screening.selectors_lists import (
-    can_see_list_counts,
-    can_see_list_persons,
+from screening.models import MEASURE_LABELS, EntryState, ListEntry
+from screening.selectors.lists import (
     default_list_year,
     list_entries_for_user,
     list_overview,
@@ -45,25 +45,13 @@ XLSX_MAX_ROWS = 1_048_575  # one sheet; a larger list goes out as CSV
 
 MONTH_LABELS = dict(MONTH_CHOICES)
 STATE_LABELS = dict(EntryState.choices)
-MEASURE_LABELS = dict(Measure.choices)
 
 
-class ListCountsMixin(LoginRequiredMixin):
-    """List pages with counts: every list reader (Ministry included); SMO L1 and administrators get 404."""
-
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and not can_see_list_counts(request.user):
-            raise Http404("No list pages for this role")
-        return super().dispatch(request, *args, **kwargs)
-
-
-class ListPersonsMixin(LoginRequiredMixin):
+class ListPersonsMixin(ScopedObjectMixin, PortalMixin):
     """Person-level list pages: MO staff, SMO L2/L3 and the Fund; the Ministry and others get 404."""
 
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and not can_see_list_persons(request.user):
-            raise Http404("No person-level list pages for this role")
-        return super().dispatch(request, *args, **kwargs)
+    capability = READ_LIST_PERSONS
+    model = ListEntry
 
     def filter_form(self) -> ListFilterForm:
         return ListFilterForm(self.request.GET or None)
@@ -74,8 +62,13 @@ class ListPersonsMixin(LoginRequiredMixin):
         return filters
 
 
-class ListsOverviewView(ListCountsMixin, View):
-    """Counts of accepted entries per MO × month for a year and measure; links down to persons where allowed."""
+class ListsOverviewView(PortalView):
+    """Counts of accepted entries per MO × month for a year and measure; links down to persons where allowed.
+
+    Every list reader (the Ministry included) sees the counts; SMO L1 and administrators get 404.
+    """
+
+    capability = READ_LIST_COUNTS
 
     template_name = "screening/lists.html"
 
@@ -100,13 +93,11 @@ class ListsOverviewView(ListCountsMixin, View):
             "no_month_total": sum(row["no_month"] for row in rows),
             "grand_total": sum(row["total"] for row in rows),
             "states": overview["states"],
-            "can_drill": can_see_list_persons(user),
+            "can_drill": READ_LIST_PERSONS.allows(user),
             "is_mo": user.role == Role.MO_STAFF,
-            "is_smo": user.role in (Role.SMO_L2, Role.SMO_L3),
+            "is_smo": user.role in SMO_INSURED_ROLES,
             "missing_mos": (
-                list(mos_without_current_list(user=user, year=year))
-                if user.role in (Role.FUND, Role.MINISTRY)
-                else None
+                list(mos_without_current_list(user=user, year=year)) if READ_MISSING_LISTS.allows(user) else None
             ),
         }
         return render(request, self.template_name, context)
@@ -126,13 +117,10 @@ class ListEntriesView(ListPersonsMixin, View):
         entries = list(page_obj.object_list)
         for entry in entries:
             entry.snils_display = snils_format(entry.person.snils or "")
-        audit_record(
-            user=request.user,
-            action=AuditAction.LIST,
-            person_ids=[entry.person_id for entry in entries],
+        self.audit_read(
+            AuditAction.LIST,
+            entries,
             query={**filters, "sort": sort, "page": page_obj.number, "total": page_obj.paginator.count},
-            request=request,
-            object_type="list_entry",
         )
         context = {
             "form": form,
@@ -142,7 +130,7 @@ class ListEntriesView(ListPersonsMixin, View):
             "entries": entries,
             "years": list_years_for_user(user=request.user),
             "show_mo": request.user.role != Role.MO_STAFF,
-            "show_smo": request.user.role not in (Role.SMO_L2, Role.SMO_L3),
+            "show_smo": request.user.role not in SMO_INSURED_ROLES,
             "month_label": MONTH_LABELS.get(filters.get("month")),
             "state_label": STATE_LABELS.get(filters.get("state")),
             "measure_label": MEASURE_LABELS.get(filters.get("measure")),

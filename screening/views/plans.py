@@ -1,6 +1,6 @@
 """Views: the yearly plan, the MO's plans, brigades, special days, routing and schedule [R II.1, II.2, II.24].
 
-Readers and editors (screening.selectors_plans): the Ministry edits and approves the yearly plan; an MO edits its
+Readers and editors (screening.selectors.plans): the Ministry edits and approves the yearly plan; an MO edits its
 own plans and schedules; the Fund, the Ministry and the region's SMOs read everything; another MO's pages are 404
 for MO staff; a read-only member who tries to edit gets 403. Views only parse, call a service and render.
 """
@@ -10,7 +10,6 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
@@ -20,7 +19,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import View
 
+from omsportal.views.base import PortalMixin
 from participants.models import Role
+from screening.access import READ_PLANS
+from screening.formats.plans import PlanFileError
 from screening.forms_plans import (
     BrigadeTripForm,
     DistrictPlanForm,
@@ -31,8 +33,17 @@ from screening.forms_plans import (
     YearPlanReopenForm,
     YearPlanUploadForm,
 )
-from screening.models import BrigadeTrip, Measure, RoutingRule, SpecialDay
-from screening.selectors_plans import (
+from screening.models import (
+    MAX_YEAR,
+    MEASURE_LABELS,
+    MIN_YEAR,
+    PLAN_MEASURES,
+    BrigadeTrip,
+    Measure,
+    RoutingRule,
+    SpecialDay,
+)
+from screening.selectors.plans import (
     BRIGADE_SORTS,
     MONTH_SHORT,
     OBJECT_LABELS,
@@ -41,7 +52,6 @@ from screening.selectors_plans import (
     brigade_trips,
     can_edit_mo_plans,
     can_edit_year_plan,
-    can_read_plans,
     district_plan_grid,
     district_plan_month_totals,
     get_mo_for_edit,
@@ -64,11 +74,9 @@ from screening.selectors_plans import (
     year_plan_template_xlsx,
 )
 from screening.services import plans as services
-from screening.services.plans import MAX_YEAR, MIN_YEAR, PLAN_MEASURES, PlanFileError
 
 PAGE_SIZE = 25
 HISTORY_ON_PAGE = 10
-MEASURE_LABELS = dict(Measure.choices)
 
 
 # --- helpers ------------------------------------------------------------------------------------------------------
@@ -136,13 +144,14 @@ def _sort_links(request, options: dict[str, str], current: str) -> dict[str, dic
     return links
 
 
-class PlanReaderMixin(LoginRequiredMixin):
-    """Plan pages exist for plan readers only (MO staff, SMOs, the Fund, the Ministry); others get 404."""
+class PlanReaderMixin(PortalMixin):
+    """Plan pages exist for plan readers only (MO staff, SMOs, the Fund, the Ministry); others get 404.
 
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and not can_read_plans(request.user):
-            raise Http404("No plan pages for this role")
-        return super().dispatch(request, *args, **kwargs)
+    Who edits what is checked against the object (the Ministry the yearly plan, an MO its own plans): a reader who
+    may not edit gets 403 from the selectors and services.
+    """
+
+    capability = READ_PLANS
 
 
 # --- the yearly plan [R II.1] -------------------------------------------------------------------------------------

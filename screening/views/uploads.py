@@ -9,8 +9,7 @@ from __future__ import annotations
 from typing import IO
 
 from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -18,25 +17,25 @@ from django.urls import path, re_path
 from django.utils.translation import gettext as _
 from django.views import View
 
+from omsportal.access import SIGNED_IN
 from omsportal.audit import audit_record
 from omsportal.models import AuditAction
+from omsportal.views.base import PortalMixin, PortalView, ScopedObjectMixin
+from screening.access import UPLOAD_LISTS, WORK_WITH_UPLOADS
 from screening.codes import meaning_of
 from screening.formats.flk import protocol_file_name, protocol_temp_file
 from screening.formats.templates import LIST_COLUMNS, list_template_csv_bytes, list_template_xlsx_bytes
 from screening.forms import ListUploadForm, ProtocolFilterForm, UploadHistoryFilterForm
-from screening.models import ListUpload, Measure, ProtocolError, UploadStatus
-from screening.selectors import protocol_errors, protocol_summary
-from screening.selectors_lists import (
+from screening.models import MEASURE_LABELS, ListUpload, ProtocolError, UploadStatus
+from screening.selectors.lists import (
     FINISHED_STATUSES,
-    can_upload_lists,
-    can_work_with_uploads,
     correction_clock,
     correction_clocks,
     mo_list_deadlines,
-    upload_for_user,
     upload_progress,
     uploads_for_user,
 )
+from screening.selectors.protocols import protocol_errors, protocol_summary
 from screening.services.list_upload import list_upload_create
 
 HISTORY_PAGE_SIZE = 25
@@ -47,7 +46,6 @@ POLL_SECONDS = 1
 XML_CONTENT_TYPE = "application/xml"
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
-MEASURE_LABELS = dict(Measure.choices)
 
 
 def attachment(content: bytes | IO[bytes], *, filename: str, content_type: str) -> HttpResponse:
@@ -66,19 +64,15 @@ def protocol_filename(upload: ListUpload, extension: str) -> str:
     return f"V{protocol_file_name(upload)}.{extension}"
 
 
-class UploadPagesMixin(LoginRequiredMixin):
-    """Upload pages exist for MO staff and the Fund; other roles get 404."""
+class UploadPagesMixin(ScopedObjectMixin, PortalMixin):
+    """Upload pages exist for MO staff and the Fund (read-only: a POST is 403); other roles get 404."""
 
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and not can_work_with_uploads(request.user):
-            raise Http404("No upload pages for this role")
-        return super().dispatch(request, *args, **kwargs)
+    capability = WORK_WITH_UPLOADS
+    write_capability = UPLOAD_LISTS
+    model = ListUpload
 
     def get_upload(self) -> ListUpload:
-        try:
-            return upload_for_user(user=self.request.user, upload_id=self.kwargs["pk"])
-        except ListUpload.DoesNotExist as exc:
-            raise Http404("Upload not found") from exc
+        return self.get_scoped_object(ListUpload.objects.select_related("mo", "uploaded_by"), pk=self.kwargs["pk"])
 
 
 class UploadsView(UploadPagesMixin, View):
@@ -86,13 +80,15 @@ class UploadsView(UploadPagesMixin, View):
 
     template_name = "screening/uploads.html"
 
+    @property
+    def read_only_message(self) -> str:
+        return _("Загружать списки может только сотрудник МО.")
+
     def get(self, request):
-        form = ListUploadForm() if can_upload_lists(request.user) else None
+        form = ListUploadForm() if UPLOAD_LISTS.allows(request.user) else None
         return self.render(request, form)
 
     def post(self, request):
-        if not can_upload_lists(request.user):
-            raise PermissionDenied(_("Загружать списки может только сотрудник МО."))
         form = ListUploadForm(request.POST, request.FILES)
         if form.is_valid():
             upload_file = form.cleaned_data["file"]
@@ -131,10 +127,10 @@ class UploadsView(UploadPagesMixin, View):
             "filters": filters,
             "page_obj": page_obj,
             "uploads": rows,
-            "show_mo": not can_upload_lists(request.user),
+            "show_mo": not UPLOAD_LISTS.allows(request.user),
             "finished_statuses": FINISHED_STATUSES,
             "deadlines": (
-                mo_list_deadlines(mo_id=request.user.organization_id) if can_upload_lists(request.user) else None
+                mo_list_deadlines(mo_id=request.user.organization_id) if UPLOAD_LISTS.allows(request.user) else None
             ),
         }
         return render(request, self.template_name, context, status=status)
@@ -239,8 +235,10 @@ class ProtocolDownloadView(UploadPagesMixin, View):
         return attachment(content, filename=protocol_filename(upload, fmt), content_type=content_type)
 
 
-class TemplatesView(LoginRequiredMixin, View):
+class TemplatesView(PortalView):
     """The CSV / XLSX templates of a list and the documentation of their columns."""
+
+    capability = SIGNED_IN
 
     template_name = "screening/upload_templates.html"
 
@@ -248,8 +246,10 @@ class TemplatesView(LoginRequiredMixin, View):
         return render(request, self.template_name, {"columns": LIST_COLUMNS})
 
 
-class TemplateDownloadView(LoginRequiredMixin, View):
+class TemplateDownloadView(PortalView):
     """Download the empty list template (CSV or XLSX)."""
+
+    capability = SIGNED_IN
 
     def get(self, request, fmt: str):
         if fmt == "csv":

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from django.db.models import Q
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from omsportal import access
 from omsportal.models import AuditLog
 from participants.models import DistrictKind, Organization
 from tests.factories import DistrictFactory
@@ -74,19 +77,24 @@ class TestDirectory:
         assert not AuditLog.objects.exists()
 
 
+def narrow_scope(monkeypatch, scope) -> None:
+    """Replace the scope participants/access.py declares for Organization (the hook restrict() reads)."""
+    monkeypatch.setitem(access._SCOPES, Organization, replace(access.model_access(Organization), scope=scope))
+
+
 @pytest.mark.django_db
 class TestScopingMechanism:
     def test_the_viewset_serves_only_what_scope_for_user_allows(self, api, region, monkeypatch):
         # Proves the endpoint goes through omsportal.scoping.restrict(): narrow the model's scope and the
         # list shrinks, a card outside it becomes 404.
-        monkeypatch.setattr(Organization, "scope_for_user", staticmethod(lambda user: Q(kind="MO")))
+        narrow_scope(monkeypatch, lambda user: Q(kind="MO"))
         api.force_authenticate(region.fund_user)
         assert {row["kind"] for row in api.get(LIST_URL).json()["results"]} == {"MO"}
         assert api.get(detail_url(region.smo1)).status_code == 404
         assert api.get(detail_url(region.mo1)).status_code == 200
 
     def test_nothing_when_the_scope_is_none(self, api, region, monkeypatch):
-        monkeypatch.setattr(Organization, "scope_for_user", staticmethod(lambda user: None))
+        narrow_scope(monkeypatch, lambda user: None)
         api.force_authenticate(region.fund_user)
         assert api.get(LIST_URL).json()["count"] == 0
 

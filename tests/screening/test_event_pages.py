@@ -10,7 +10,7 @@ from django.urls import reverse
 from omsportal.jobs.models import JobStatus
 from screening.formats.events import events_xml_bytes
 from screening.models import EntryState, EventBatch, StageEvent
-from screening.selectors_events import person_stage_history, state_counts_by_month
+from screening.selectors.events import person_stage_history, state_counts_by_month
 from tests.factories import MOFactory, insured_person
 from tests.scoping_base import assert_login_required, assert_read_only, assert_scoped, assert_statuses
 from tests.screening.test_events import TODAY, YEAR, day, ev, post, put_on_list

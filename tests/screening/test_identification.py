@@ -353,7 +353,7 @@ def test_protocol_counts_and_correction_clock(region):
 def test_protocol_selectors_are_scoped_to_the_user(region):
     from django.http import Http404
 
-    from screening.selectors import protocol_errors, protocol_summary
+    from screening.selectors.protocols import protocol_errors, protocol_summary
 
     u = run(region, rec(region.p1, 1), rec(region.p2, 2))
     summary = protocol_summary(user=region.mo1_user, upload_id=u.pk)

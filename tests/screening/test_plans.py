@@ -13,6 +13,7 @@ from openpyxl import Workbook, load_workbook
 
 from omsportal.scoping import restrict
 from omsportal.workdays import last_working_day_of_year
+from screening.formats.plans import PlanFileError
 from screening.models import (
     BrigadeTrip,
     DistrictPlan,
@@ -23,7 +24,7 @@ from screening.models import (
     YearPlan,
     YearPlanLine,
 )
-from screening.selectors_plans import (
+from screening.selectors.plans import (
     approved_plan_totals,
     describe_change,
     mo_plan_compliance_rows,
@@ -32,7 +33,6 @@ from screening.selectors_plans import (
     year_plan_template_xlsx,
 )
 from screening.services.plans import (
-    PlanFileError,
     brigade_trip_create,
     brigade_trip_delete,
     brigade_trip_update,

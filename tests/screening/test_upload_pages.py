@@ -417,7 +417,7 @@ class TestListDeadlines:
 
         from django.utils import timezone as tz
 
-        from screening.selectors_lists import mo_list_deadlines
+        from screening.selectors.lists import mo_list_deadlines
 
         today = dt.date(2026, 5, 12)
         aware = lambda d: tz.make_aware(dt.datetime.combine(d, dt.time(12)))  # noqa: E731

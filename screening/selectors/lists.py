@@ -16,35 +16,15 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from omsportal.scoping import person_scope_q, restrict
+from omsportal.scoping import restrict
 from omsportal.workdays import add_working_days, last_working_day_of_year, working_days_between
-from participants.models import Organization, OrganizationKind, Role, User
+from participants.models import Organization, OrganizationKind, User
+from screening.access import READ_MISSING_LISTS, WORK_WITH_UPLOADS, list_entry_scope
 from screening.models import EntryState, ListEntry, ListKind, ListUpload, Measure, UploadStatus
 
-# Roles that see persons on the accepted lists, and roles that see only their counts.
-LIST_PERSON_ROLES = frozenset({Role.MO_STAFF, Role.SMO_L2, Role.SMO_L3, Role.FUND})
-LIST_COUNT_ROLES = LIST_PERSON_ROLES | {Role.MINISTRY}
-# Roles that work with uploads and protocols (protocols name persons as the MO wrote them).
-UPLOAD_ROLES = frozenset({Role.MO_STAFF, Role.FUND})
 # R II.6: the MO corrects within five working days of the protocol.
 CORRECTION_WORKING_DAYS = 5
 FINISHED_STATUSES = frozenset({UploadStatus.DONE, UploadStatus.REJECTED, UploadStatus.FAILED})
-
-
-def can_see_list_persons(user: User) -> bool:
-    return user.is_authenticated and user.role in LIST_PERSON_ROLES
-
-
-def can_see_list_counts(user: User) -> bool:
-    return user.is_authenticated and user.role in LIST_COUNT_ROLES
-
-
-def can_work_with_uploads(user: User) -> bool:
-    return user.is_authenticated and user.role in UPLOAD_ROLES
-
-
-def can_upload_lists(user: User) -> bool:
-    return user.is_authenticated and user.role == Role.MO_STAFF and user.organization_id is not None
 
 
 # --- Uploads --------------------------------------------------------------------------------------------
@@ -54,7 +34,7 @@ def uploads_for_user(
     *, user: User, year: int | None = None, status: str | None = None, mo_code: str | None = None
 ) -> QuerySet[ListUpload]:
     """The upload history the user may see (MO: its own; Fund: all), newest first."""
-    if not can_work_with_uploads(user):
+    if not WORK_WITH_UPLOADS.allows(user):
         return ListUpload.objects.none()
     queryset = restrict(ListUpload.objects.select_related("mo", "uploaded_by"), user)
     if year:
@@ -164,34 +144,12 @@ def upload_progress(upload: ListUpload) -> dict:
 # --- Accepted lists -------------------------------------------------------------------------------------
 
 
-def _entry_scope(user: User, *, persons: bool) -> Q | None:
-    """Which list entries the role covers; ``persons=False`` asks for counts only (the Ministry sees those)."""
-    if not user.is_authenticated or not user.is_active:
-        return None
-    role = user.role
-    if role == Role.MO_STAFF and user.organization_id:
-        return Q(mo_id=user.organization_id)
-    if role in (Role.SMO_L2, Role.SMO_L3) and user.organization_id:
-        # Whoever insures the person today, not the insurer recorded when the list was accepted: the SMO's view
-        # follows the register (the register check is in _scoped_entries) [R I.6, FAQ].
-        return Q()
-    if role == Role.FUND:
-        return Q()
-    if role == Role.MINISTRY and not persons:
-        return Q()
-    return None
-
-
 def _scoped_entries(user: User, *, persons: bool, register: bool = True) -> QuerySet[ListEntry]:
-    """Entries in the role's scope; ``register=False`` skips the current-register check (only for years, no data)."""
-    scope = _entry_scope(user, persons=persons)
+    """Entries in the role's scope (screening.access.list_entry_scope); ``persons=False`` asks for counts only."""
+    scope = list_entry_scope(user, persons=persons, register=register)
     if scope is None:
         return ListEntry.objects.none()
-    queryset = ListEntry.objects.filter(scope)
-    if register and user.role in (Role.SMO_L2, Role.SMO_L3):
-        # An SMO follows the register: a person who moved to another insurer leaves its view [R I.6, FAQ].
-        queryset = queryset.filter(person_scope_q(user, field="person_id"))
-    return queryset
+    return ListEntry.objects.filter(scope)
 
 
 def _apply_filters(
@@ -283,7 +241,7 @@ def default_list_year(*, user: User) -> int:
 
 def mos_without_current_list(*, user: User, year: int) -> QuerySet[Organization]:
     """Active MOs with no accepted (current) list for ``year`` [R II.2, II.7, II.8]; Fund and Ministry only."""
-    if not user.is_authenticated or user.role not in (Role.FUND, Role.MINISTRY):
+    if not READ_MISSING_LISTS.allows(user):
         return Organization.objects.none()
     current = ListUpload.objects.filter(mo=OuterRef("pk"), year=year, is_current=True)
     return (

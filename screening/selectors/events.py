@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.http import Http404
 
-from omsportal.scoping import person_scope_q, persons_visible_to, restrict
+from omsportal.scoping import persons_visible_to, restrict
 from participants.models import Organization, OrganizationKind, Person, Role, User
+from screening.access import READ_EVENT_BATCHES, READ_LIST_COUNTS, READ_LIST_PERSONS, list_entry_scope
 from screening.formats.events import HEALTH_GROUP_LABELS
 from screening.models import EntryState, EventBatch, ListEntry, Measure, StageEvent
 
@@ -26,24 +27,9 @@ MEASURE_STATES: dict[str, list[str]] = {
 }
 PROGRESS_MEASURES = (Measure.DVN, Measure.PMO)
 
-# Who sees what of the stage events [domain §2]: MO staff their MO, SMO L2/L3 their insured, the Fund all;
-# the Ministry only aggregates (progress counts); SMO L1 and administrators nothing.
-PROGRESS_ROLES = frozenset({Role.MO_STAFF, Role.SMO_L2, Role.SMO_L3, Role.FUND, Role.MINISTRY})
-BATCH_ROLES = frozenset({Role.MO_STAFF, Role.FUND})
-STAGE_HISTORY_ROLES = frozenset({Role.MO_STAFF, Role.SMO_L2, Role.SMO_L3, Role.FUND})
-
-
-def list_entry_scope(user: User) -> Q | None:
-    """Which list entries count for ``user`` in aggregates: MO own lists; SMO L2/L3 its insured; Fund/Ministry all."""
-    if not user.is_authenticated or not user.is_active:
-        return None
-    if user.role in (Role.FUND, Role.MINISTRY):
-        return Q()
-    if user.role == Role.MO_STAFF and user.organization_id:
-        return Q(mo_id=user.organization_id)
-    if user.role in (Role.SMO_L2, Role.SMO_L3) and user.organization_id:
-        return person_scope_q(user, field="person_id")
-    return None
+# Who sees what of the stage events [domain §2] is declared in screening/access.py: MO staff their MO, SMO L2/L3
+# their insured, the Fund all (READ_LIST_PERSONS); the Ministry only aggregates (READ_LIST_COUNTS); batches for MO
+# staff and the Fund (READ_EVENT_BATCHES); SMO L1 and administrators nothing.
 
 
 # --- Batches -----------------------------------------------------------------------------------------------------
@@ -51,7 +37,7 @@ def list_entry_scope(user: User) -> Q | None:
 
 def event_batches_for_user(*, user: User) -> QuerySet[EventBatch]:
     """Batch history: MO staff their MO's, the Fund all; other roles none."""
-    if user.role not in BATCH_ROLES:
+    if not READ_EVENT_BATCHES.allows(user):
         return EventBatch.objects.none()
     return restrict(EventBatch.objects.select_related("mo", "posted_by"), user)
 
@@ -68,7 +54,7 @@ def event_batch_for_user(*, user: User, batch_id: int) -> EventBatch:
 
 
 def stage_events_for_user(*, user: User) -> QuerySet[StageEvent]:
-    """Stage events the user may read, newest first (scoped through StageEvent.scope_for_user)."""
+    """Stage events the user may read, newest first (scoped as screening/access.py declares for StageEvent)."""
     return restrict(StageEvent.objects.select_related("person", "mo"), user).order_by("-date", "-id")
 
 
@@ -87,7 +73,7 @@ def person_stage_history(*, user: User, person: Person) -> StageHistory | None:
     """
     if not persons_visible_to(user).filter(pk=person.pk).exists():
         raise Http404("Person not found")
-    if user.role not in STAGE_HISTORY_ROLES:
+    if not READ_LIST_PERSONS.allows(user):
         return None
     entries = ListEntry.objects.filter(person=person).select_related("mo", "smo").order_by("-year", "measure")
     if user.role == Role.MO_STAFF:
@@ -137,7 +123,7 @@ class StateCounts:
 def state_counts_by_month(*, user: User, year: int, measure: str, mo: Organization | int | None = None) -> StateCounts:
     """One GROUP BY over the user's list entries: month × state counts for a year and measure, optionally one MO."""
     states = MEASURE_STATES.get(measure, MEASURE_STATES[Measure.DVN])
-    scope = list_entry_scope(user) if user.role in PROGRESS_ROLES else None
+    scope = list_entry_scope(user, persons=False) if READ_LIST_COUNTS.allows(user) else None
     counts: dict[tuple[int | None, str], int] = {}
     if scope is not None:
         queryset = ListEntry.objects.filter(scope, year=year, measure=measure)
@@ -165,6 +151,6 @@ def state_counts_by_month(*, user: User, year: int, measure: str, mo: Organizati
 
 def progress_mo_choices(*, user: User) -> QuerySet[Organization]:
     """MOs a user may pick on the progress page: none for MO staff (their own is implied), else every MO."""
-    if user.role == Role.MO_STAFF or user.role not in PROGRESS_ROLES:
+    if user.role == Role.MO_STAFF or not READ_LIST_COUNTS.allows(user):
         return Organization.objects.none()
     return Organization.objects.filter(kind=OrganizationKind.MO, is_active=True).order_by("code")

@@ -7,7 +7,6 @@ also when their MO performs it by contract); everyone else nothing. Another MO's
 from __future__ import annotations
 
 import datetime
-import io
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,10 +22,13 @@ from django.utils.translation import gettext_lazy
 from omsportal.scoping import restrict
 from omsportal.workdays import last_working_day_of_year
 from participants.models import District, Organization, OrganizationKind, Role, User
+from screening.access import EDIT_MO_PLANS, EDIT_YEAR_PLAN, plan_read_scope
+from screening.formats.plans import plan_template_xlsx
 from screening.models import (
+    MEASURE_LABELS,
+    PLAN_MEASURES,
     BrigadeTrip,
     DistrictPlan,
-    Measure,
     PlanChange,
     PlanStatus,
     PreventionSchedule,
@@ -34,9 +36,7 @@ from screening.models import (
     SpecialDay,
     YearPlan,
     YearPlanLine,
-    plan_read_scope,
 )
-from screening.services.plans import PLAN_MEASURES, PLAN_XLSX_COLUMNS
 
 MONTH_NAMES = [
     gettext_lazy("январь"),
@@ -77,12 +77,12 @@ def can_read_plans(user: User) -> bool:
 
 def can_edit_year_plan(user: User) -> bool:
     """R II.1: the Ministry enters and approves the yearly plan."""
-    return user.is_authenticated and user.role == Role.MINISTRY
+    return EDIT_YEAR_PLAN.allows(user)
 
 
 def can_edit_mo_plans(user: User, mo: Organization) -> bool:
     """R II.2, II.24: an MO posts its own district plan, brigades, special days, routing and schedule."""
-    return user.is_authenticated and user.role == Role.MO_STAFF and user.organization_id == mo.pk
+    return EDIT_MO_PLANS.allows(user) and user.organization_id == mo.pk
 
 
 def sees_all_mos(user: User) -> bool:
@@ -266,53 +266,13 @@ def approved_plan_totals(mo: Organization, year: int, *, user: User | None = Non
 
 def year_plan_template_xlsx(*, user: User, year: int) -> bytes:
     """The plan file template, prefilled with the region's MOs and the current values of the plan."""
-    import xlsxwriter
-
     if not sees_all_mos(user):
         raise PermissionDenied(_("Шаблон плана по всем МО доступен министерству и фонду."))
     grid = year_plan_grid(user=user, year=year)
-    buffer = io.BytesIO()
-    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
-    sheet = workbook.add_worksheet(f"PLAN_{year}")
-    bold = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
-    text = workbook.add_format({"num_format": "@"})
-    headers = [*PLAN_XLSX_COLUMNS, "NAME_MO"]
-    for col, title in enumerate(headers):
-        sheet.write_string(0, col, title, bold)
-    row_index = 0
-    labels = {Measure.DVN: "ДВН", Measure.PMO: "ПМО"}
-    for row in grid["rows"]:
-        if not row.mo.is_active and row.is_empty:
-            continue
-        for measure in PLAN_MEASURES:
-            row_index += 1
-            sheet.write_string(row_index, 0, row.mo.code, text)
-            sheet.write_string(row_index, 1, labels[measure])
-            for month_index, value in enumerate(row.cells[measure]):
-                if value is not None:
-                    sheet.write_number(row_index, 2 + month_index, value)
-            sheet.write_string(row_index, 14, row.mo.name)
-    last = max(row_index, 1000)
-    sheet.data_validation(1, 1, last, 1, {"validate": "list", "source": ["ДВН", "ПМО"]})
-    sheet.data_validation(
-        1,
-        2,
-        last,
-        13,
-        {
-            "validate": "integer",
-            "criteria": ">=",
-            "value": 0,
-            "error_message": "Целое число не меньше 0",
-        },
-    )
-    sheet.set_column(0, 0, 10, text)
-    sheet.set_column(1, 1, 7)
-    sheet.set_column(2, 13, 8)
-    sheet.set_column(14, 14, 50)
-    sheet.freeze_panes(1, 2)
-    workbook.close()
-    return buffer.getvalue()
+    rows = [
+        (row.mo.code, row.mo.name, row.cells) for row in grid["rows"] if row.mo.is_active or not row.is_empty
+    ]
+    return plan_template_xlsx(year=year, rows=rows)
 
 
 # --- the MO's own plans ---------------------------------------------------------------------------------------
@@ -511,7 +471,6 @@ FIELD_MODELS = {
     "RoutingRule": RoutingRule,
     "PreventionSchedule": PreventionSchedule,
 }
-MEASURE_LABELS = dict(Measure.choices)
 FIELD_LABELS = {"measures": gettext_lazy("мероприятия")}  # model fields without a verbose_name
 
 

@@ -8,10 +8,9 @@ from dataclasses import dataclass
 from django.db.models import F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, NullIf
 
-from omsportal.scoping import active_on, get_person_for_user, persons_visible_to, today
-
-from .identifiers import name_part_key, snils_clean
-from .models import AttachmentPeriod, Person, PolicyPeriod, User
+from omsportal.scoping import active_on, persons_visible_to, today
+from participants.identifiers import name_part_key, snils_clean
+from participants.models import AttachmentPeriod, Person, PolicyPeriod, User
 
 
 @dataclass
@@ -131,12 +130,6 @@ def person_search_page_queryset(*, user: User, criteria: PersonSearch, sort: str
     return qs.order_by(*PERSON_SORTS.get(sort, PERSON_SORTS["name"]))
 
 
-def person_card(*, user: User, pk: int) -> Person:
-    """One person with the full policy and attachment history, or 404 outside the user's scope."""
-    person = get_person_for_user(user, pk)
-    return Person.objects.filter(pk=person.pk).prefetch_related(*person_history_prefetch()).get()
-
-
 def person_history_prefetch() -> tuple[Prefetch, Prefetch]:
     """Prefetches of the policy and attachment history, newest first, with their organizations."""
     return (
@@ -160,7 +153,6 @@ __all__ = [
     "PersonSearch",
     "attachment_on",
     "insurer_on",
-    "person_card",
     "person_history_prefetch",
     "person_search",
     "person_search_apply",

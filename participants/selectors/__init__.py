@@ -1,0 +1,1 @@
+"""Reads of register data, always for a given user and through omsportal.scoping."""

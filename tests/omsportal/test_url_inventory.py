@@ -1,0 +1,238 @@
+"""Every route of the project (web and API), for every role: the answer each role gets is written down here.
+
+The test walks the URL configuration itself. A route that is in neither :data:`MATRIX` nor :data:`NOT_HERE` fails
+the test, so a new page or endpoint is untested for roles only by an explicit choice (an entry in ``NOT_HERE``
+saying why). Each route is requested with GET as a user of every role, on objects owned by MO 1 / insured by
+SMO 1; the expected status is the one the role must get (200 for the owner and readers, 403 for a read-only member
+asking for an edit form, 404 for an outsider, 302 where a page sends a role elsewhere, 405 for POST-only routes).
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from participants.services.register_import import register_import_create
+from screening.models import StageEvent
+from screening.services.events import event_batch_create_from_api
+from screening.services.plans import brigade_trip_create, routing_rule_create, special_day_create
+from tests.participants.test_register_import import pers, register_xml
+from tests.screening.factories import rec, upload, zl_list_xml
+
+ROLES = ("mo", "l1", "l2", "l3", "fund", "ministry", "admin")
+USERS = {
+    "mo": "mo1_user",
+    "l1": "smo1_l1",
+    "l2": "smo1_l2",
+    "l3": "smo1_l3",
+    "fund": "fund_user",
+    "ministry": "ministry_user",
+    "admin": "admin_user",
+}
+YEAR = 2027
+
+
+def row(mo, l1, l2, l3, fund, ministry, admin) -> dict[str, int]:
+    return dict(zip(ROLES, (mo, l1, l2, l3, fund, ministry, admin), strict=True))
+
+
+ALL_200 = row(200, 200, 200, 200, 200, 200, 200)
+FUND_ONLY = row(404, 404, 404, 404, 200, 404, 404)
+PERSON_PAGES = row(200, 200, 200, 200, 200, 404, 404)
+MO_FUND = row(200, 404, 404, 404, 200, 404, 404)
+LIST_COUNTS = row(200, 404, 200, 200, 200, 200, 404)
+LIST_PERSONS = row(200, 404, 200, 200, 200, 404, 404)
+PLAN_READERS = row(200, 200, 200, 200, 200, 200, 404)
+MO_EDITS = row(200, 403, 403, 403, 403, 403, 404)  # the MO's own plan forms: readers 403
+MINISTRY_EDITS = row(403, 403, 403, 403, 403, 200, 404)
+POST_ONLY = row(405, 405, 405, 405, 405, 405, 404)
+API_EVENTS = row(200, 403, 200, 200, 200, 403, 403)
+API_BATCHES = row(200, 403, 403, 403, 200, 403, 403)
+
+# route name -> (URL kwargs from the world, expected GET status per role)
+MATRIX: dict[str, tuple] = {
+    # participants and the kit
+    "home": (None, ALL_200),
+    "login": (None, row(302, 302, 302, 302, 302, 302, 302)),  # signed in: straight on
+    "logout": (None, row(405, 405, 405, 405, 405, 405, 405)),  # POST only
+    "password_change": (None, ALL_200),
+    "password_change_done": (None, ALL_200),
+    "set_language": (None, row(302, 302, 302, 302, 302, 302, 302)),  # GET: back where the user was
+    "persons:search": (None, PERSON_PAGES),
+    "persons:detail": (lambda w: {"pk": w.person.pk}, row(200, 404, 200, 200, 200, 404, 404)),
+    "register:imports": (None, FUND_ONLY),
+    "register:detail": (lambda w: {"pk": w.register_import.pk}, FUND_ONLY),
+    "register:progress": (lambda w: {"pk": w.register_import.pk}, FUND_ONLY),
+    "organizations": (None, ALL_200),
+    "organization_detail": (lambda w: {"pk": w.mo.pk}, ALL_200),
+    "audit:log": (None, FUND_ONLY),
+    "audit:export": (None, FUND_ONLY),
+    # screening: uploads and protocols
+    "screening:uploads": (None, MO_FUND),
+    "screening:upload_detail": (lambda w: {"pk": w.upload.pk}, MO_FUND),
+    "screening:upload_progress": (lambda w: {"pk": w.upload.pk}, MO_FUND),
+    "screening:protocol_download": (lambda w: {"pk": w.upload.pk, "fmt": "xml"}, MO_FUND),
+    "screening:upload_templates": (None, ALL_200),
+    "screening:upload_template": (lambda w: {"fmt": "csv"}, ALL_200),
+    # lists
+    "screening:lists": (None, LIST_COUNTS),
+    "screening:list_entries": (None, LIST_PERSONS),
+    "screening:list_export": (lambda w: {"fmt": "csv"}, LIST_PERSONS),
+    # plans
+    "screening:plans": (None, PLAN_READERS),
+    "screening:plan_history": (None, PLAN_READERS),
+    "screening:plan_year": (lambda w: {"year": YEAR}, PLAN_READERS),
+    "screening:plan_year_upload": (lambda w: {"year": YEAR}, MINISTRY_EDITS),
+    "screening:plan_year_template": (lambda w: {"year": YEAR}, row(403, 200, 200, 200, 200, 200, 404)),
+    "screening:plan_year_approve": (lambda w: {"year": YEAR}, POST_ONLY),
+    "screening:plan_year_reopen": (lambda w: {"year": YEAR}, POST_ONLY),
+    "screening:plan_year_mo_edit": (lambda w: {"year": YEAR, "mo_id": w.mo.pk}, MINISTRY_EDITS),
+    "screening:plan_mo": (lambda w: {"mo_id": w.mo.pk}, PLAN_READERS),
+    "screening:plan_districts": (lambda w: {"mo_id": w.mo.pk, "year": YEAR}, PLAN_READERS),
+    "screening:plan_districts_edit": (lambda w: {"mo_id": w.mo.pk, "year": YEAR, "measure": "DVN"}, MO_EDITS),
+    "screening:plan_schedule_edit": (lambda w: {"mo_id": w.mo.pk, "year": YEAR}, MO_EDITS),
+    "screening:plan_brigades": (lambda w: {"mo_id": w.mo.pk}, PLAN_READERS),
+    "screening:plan_brigade_create": (lambda w: {"mo_id": w.mo.pk}, MO_EDITS),
+    "screening:plan_brigade_edit": (lambda w: {"pk": w.trip.pk}, MO_EDITS),
+    "screening:plan_brigade_delete": (lambda w: {"pk": w.trip.pk}, MO_EDITS),
+    "screening:plan_special_days": (lambda w: {"mo_id": w.mo.pk}, PLAN_READERS),
+    "screening:plan_special_day_create": (lambda w: {"mo_id": w.mo.pk}, MO_EDITS),
+    "screening:plan_special_day_edit": (lambda w: {"pk": w.special_day.pk}, MO_EDITS),
+    "screening:plan_special_day_delete": (lambda w: {"pk": w.special_day.pk}, MO_EDITS),
+    "screening:plan_routing": (lambda w: {"mo_id": w.mo.pk}, PLAN_READERS),
+    "screening:plan_routing_create": (lambda w: {"mo_id": w.mo.pk}, MO_EDITS),
+    "screening:plan_routing_edit": (lambda w: {"pk": w.rule.pk}, MO_EDITS),
+    "screening:plan_routing_delete": (lambda w: {"pk": w.rule.pk}, MO_EDITS),
+    # stage events: roles without batches are sent to the progress page
+    "screening:events": (None, row(200, 404, 302, 302, 200, 302, 404)),
+    "screening:events_progress": (None, LIST_COUNTS),
+    "screening:event_batch": (lambda w: {"pk": w.batch.pk}, MO_FUND),
+    "screening:event_batch_status": (lambda w: {"pk": w.batch.pk}, MO_FUND),
+    # API v1
+    "api-schema": (None, ALL_200),
+    "api-docs": (None, ALL_200),
+    "participants_api:auth-token": (None, row(405, 405, 405, 405, 405, 405, 405)),  # POST / DELETE
+    "participants_api:me": (None, ALL_200),
+    "participants_api:person-list": (None, ALL_200),  # the scope decides whom: nobody for the Ministry
+    "participants_api:person-detail": (lambda w: {"pk": w.person.pk}, row(200, 404, 200, 200, 200, 404, 404)),
+    "participants_api:organization-list": (None, ALL_200),
+    "participants_api:organization-detail": (lambda w: {"pk": w.mo.pk}, ALL_200),
+    "screening_api:upload-list": (None, ALL_200),
+    "screening_api:upload-detail": (lambda w: {"pk": w.upload.pk}, row(200, 404, 404, 404, 200, 200, 404)),
+    "screening_api:upload-errors": (lambda w: {"pk": w.upload.pk}, MO_FUND),
+    "screening_api:upload-protocol-xml": (lambda w: {"pk": w.upload.pk}, MO_FUND),
+    "screening_api:upload-protocol-xlsx": (lambda w: {"pk": w.upload.pk}, MO_FUND),
+    "screening_api:event-list": (None, API_EVENTS),
+    "screening_api:event-detail": (lambda w: {"pk": w.event.pk}, API_EVENTS),
+    "screening_api:event-batch-list": (None, API_BATCHES),
+    "screening_api:event-batch-detail": (lambda w: {"pk": w.batch.pk}, API_BATCHES),
+    "screening_api:plan-year": (lambda w: {"year": YEAR}, PLAN_READERS),
+    "screening_api:plan-districts": (lambda w: {"year": YEAR}, ALL_200),  # lists: empty where nothing is seen
+    "screening_api:plan-brigades": (lambda w: {"year": YEAR}, ALL_200),
+    "screening_api:plan-special-days": (lambda w: {"year": YEAR}, ALL_200),
+    "screening_api:plan-routing": (lambda w: {"year": YEAR}, ALL_200),
+    "screening_api:plan-schedules": (lambda w: {"year": YEAR}, ALL_200),
+}
+
+# Routes deliberately left out of the matrix, each with the reason (and where they are tested instead).
+NOT_HERE: dict[str, str] = {
+    "admin:": "the Django admin (Russian, for administrators): Django's own permissions, tests/participants",
+}
+
+
+def routes(resolver=None, namespace: str = "") -> list[tuple[str, str]]:
+    """(qualified name, pattern) of every route, through every include."""
+    resolver = resolver or get_resolver()
+    found = []
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            found.extend(routes(pattern, inner))
+        elif isinstance(pattern, URLPattern):
+            found.append((f"{namespace}{pattern.name or ''}", str(pattern.pattern)))
+    return found
+
+
+def not_here(name: str) -> bool:
+    return any(name == key or (key.endswith(":") and name.startswith(key)) for key in NOT_HERE)
+
+
+def test_every_route_is_in_the_role_matrix_or_left_out_on_purpose():
+    names = [name for name, _pattern in routes()]
+    unnamed = [pattern for name, pattern in routes() if (not name or name.endswith(":")) and not not_here(name)]
+    assert not unnamed, f"unnamed routes cannot be put in the matrix: {unnamed}"
+    missing = sorted(name for name in names if name not in MATRIX and not not_here(name))
+    advice = "routes with no entry in the role matrix (add them to MATRIX or, with a reason, NOT_HERE):\n"
+    assert not missing, advice + "\n".join(missing)
+    stale = sorted(set(MATRIX) - set(names))
+    assert not stale, f"matrix entries for routes that do not exist: {stale}"
+
+
+@pytest.fixture
+def world(region, settings, tmp_path):
+    """One object of each kind a route shows, owned by MO 1 and about p1 (insured by SMO 1, attached to MO 1)."""
+    settings.MEDIA_ROOT = tmp_path
+
+    class World:
+        pass
+
+    w = World()
+    w.mo = region.mo1
+    w.person = region.p1
+    w.upload = upload(region, zl_list_xml([rec(region.p1, 1)]))
+    w.register_import = register_import_create(
+        file=io.BytesIO(register_xml([pers(1)])), original_name="RS.xml", created_by=region.fund_user
+    )
+    w.batch = event_batch_create_from_api(
+        mo=region.mo1,
+        records=[{"enp": region.p1.enp, "disp": "ДВН", "event": "START1", "date": datetime.date.today().isoformat()}],
+        posted_by=region.mo1_user,
+    )
+    w.event = StageEvent.objects.create(
+        batch=w.batch, mo=region.mo1, person=region.p1, measure="DVN", event="START1", date=datetime.date.today()
+    )
+    w.trip = brigade_trip_create(
+        user=region.mo1_user,
+        mo=region.mo1,
+        kind="BRIGADE",
+        date_from=datetime.date(YEAR, 5, 12),
+        date_to=datetime.date(YEAR, 5, 13),
+        settlement="с. Тест",
+        measures=["DVN"],
+    )
+    w.special_day = special_day_create(
+        user=region.mo1_user, mo=region.mo1, date=datetime.date(YEAR, 4, 10), description="День"
+    )
+    w.rule = routing_rule_create(
+        user=region.mo1_user, mo=region.mo1, year=YEAR, measure="DVN", examination="Флюорография"
+    )
+    return w
+
+
+@pytest.mark.django_db
+def test_every_route_answers_each_role_as_the_matrix_says(client, region, world):
+    failures = []
+    for name, (kwargs, expected) in sorted(MATRIX.items()):
+        url = reverse(name, kwargs=kwargs(world) if kwargs else None)
+        for role in ROLES:
+            client.force_login(getattr(region, USERS[role]))
+            status = client.get(url).status_code
+            if status != expected[role]:
+                failures.append(f"{name} as {role}: expected {expected[role]}, got {status}")
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.django_db
+def test_no_route_serves_anonymous_visitors_except_the_public_ones(client, world):
+    public = {"login", "set_language", "api-schema", "api-docs", "participants_api:auth-token", "logout"}
+    served = []
+    for name, (kwargs, _expected) in sorted(MATRIX.items()):
+        if name in public:
+            continue
+        status = client.get(reverse(name, kwargs=kwargs(world) if kwargs else None)).status_code
+        if status not in (302, 401, 403):
+            served.append(f"{name}: {status}")
+    assert not served, served
