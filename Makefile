@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1:8000
 DEMO_PERSONS ?= 20000
+# The development commands run with DEBUG (and its development SECRET_KEY); production sets SECRET_KEY itself.
+DEV := DEBUG=$${DEBUG:-1}
 
 .PHONY: run test lint bench install migrate demo worker clean-db
 
@@ -17,15 +19,16 @@ $(STAMP): requirements.txt requirements-dev.txt
 install: $(STAMP)
 
 migrate: $(STAMP)
-	$(BIN)/python manage.py migrate --noinput
+	$(DEV) $(BIN)/python manage.py migrate --noinput
 
 demo: migrate
-	$(BIN)/python manage.py seed_demo --persons $(DEMO_PERSONS) --mos 8 --smos 3 --seed 1 --if-empty
+	$(DEV) $(BIN)/python manage.py seed_demo --persons $(DEMO_PERSONS) --mos 8 --smos 3 --seed 1 --if-empty
 
+# resume_jobs hands old jobs to processes of their own and returns at once: the server never waits for them.
 run: demo
-	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	$(BIN)/python manage.py demo_logins
-	$(BIN)/python manage.py resume_jobs
+	$(DEV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(DEV) $(BIN)/python manage.py demo_logins
+	$(DEV) $(BIN)/python manage.py resume_jobs
 	DEBUG=1 $(BIN)/python manage.py runserver $(HOST)
 
 test: $(STAMP)
@@ -33,13 +36,13 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(DEV) $(BIN)/python manage.py makemigrations --check --dry-run
 
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 worker: $(STAMP)
-	$(BIN)/celery -A omsportal worker -B --loglevel=INFO
+	$(DEV) $(BIN)/celery -A omsportal worker -B --loglevel=INFO
 
 clean-db:
 	rm -rf var/pgdata

@@ -60,10 +60,15 @@ def recreate_database(url: str) -> None:
     manage(["migrate", "--noinput", "--verbosity", "0"], database_url=url)
 
 
+# The bench runs production settings (DEBUG off), which require a key; it signs nothing that leaves the bench.
+BENCH_SECRET_KEY = "bench-only-not-a-secret"
+
+
 def child_env(database_url: str, **extra: str) -> dict[str, str]:
     env = dict(os.environ)
     env["DATABASE_URL"] = database_url
     env.setdefault("DJANGO_SETTINGS_MODULE", "omsportal.settings")
+    env.setdefault("SECRET_KEY", BENCH_SECRET_KEY)
     env.update(extra)
     return env
 
@@ -83,6 +88,7 @@ def setup_django(database_url: str) -> None:
     """Configure Django in this process against the bench database."""
     os.environ["DATABASE_URL"] = database_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "omsportal.settings")
+    os.environ.setdefault("SECRET_KEY", BENCH_SECRET_KEY)
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     import django

@@ -5,9 +5,12 @@ The audit log and the calendar corrections moved here from ``participants`` (the
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -76,3 +79,122 @@ class CalendarDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date:%d.%m.%Y} — {'рабочий' if self.is_working else 'выходной'}"
+
+
+class RegionalParameters(models.Model):
+    """The region's rule parameters, one row edited by the administrator; defaults are those of the regulation.
+
+    Read through omsportal.regional.regional_rules() (typed, with these defaults when the row is missing), never
+    from settings. Each field's help text names the clause it parameterizes [domain §3: "every deadline is a
+    regional parameter with the value below as default"].
+    """
+
+    # Deadlines [domain §3]
+    year_plan_due_month = models.PositiveSmallIntegerField(
+        _("годовой план: месяц срока"),
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(12)],
+        help_text=_("О1, п. II.1: министерство утверждает план не позднее 15 января года плана"),
+    )
+    year_plan_due_day = models.PositiveSmallIntegerField(
+        _("годовой план: день срока"),
+        default=15,
+        validators=[MinValueValidator(1), MaxValueValidator(31)],
+        help_text=_("О1, п. II.1"),
+    )
+    missing_lists_report_due_month = models.PositiveSmallIntegerField(
+        _("перечень МО без списков: месяц срока"),
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(12)],
+        help_text=_("О5, п. II.7: СМО представляет перечень МО, не представивших списки, до 15 января"),
+    )
+    missing_lists_report_due_day = models.PositiveSmallIntegerField(
+        _("перечень МО без списков: день срока"),
+        default=15,
+        validators=[MinValueValidator(1), MaxValueValidator(31)],
+        help_text=_("О5, п. II.7"),
+    )
+    correction_working_days = models.PositiveSmallIntegerField(
+        _("исправление после протокола, рабочих дней"),
+        default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(30)],
+        help_text=_("О4, п. II.6: МО исправляет ошибки в течение 5 рабочих дней после протокола"),
+    )
+    informing_working_days = models.PositiveSmallIntegerField(
+        _("индивидуальное информирование, рабочих дней"),
+        default=10,
+        choices=[(10, "10"), (15, "15")],
+        help_text=_(
+            "О9, п. II.11: СМО информирует в течение 10–15 рабочих дней после получения списков "
+            "(в I квартале) или с начала квартала; регион выбирает 10 или 15"
+        ),
+    )
+    informing_fact_days = models.PositiveSmallIntegerField(
+        _("размещение факта информирования, дней"),
+        default=1,
+        validators=[MinValueValidator(0), MaxValueValidator(10)],
+        help_text=_("О10, п. II.12: факт информирования размещается не позднее следующего дня"),
+    )
+    channel_report_day = models.PositiveSmallIntegerField(
+        _("отчёт об эффективности каналов: число месяца"),
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(31)],
+        help_text=_("О12, п. II.10: до 30-го числа месяца, следующего за кварталом"),
+    )
+    accounting_day = models.PositiveSmallIntegerField(
+        _("ежемесячный учёт: число второго месяца"),
+        default=25,
+        validators=[MinValueValidator(1), MaxValueValidator(31)],
+        help_text=_("О13, п. II.14: до 25-го числа второго месяца после отчётного"),
+    )
+    repeat_informing_months = models.PositiveSmallIntegerField(
+        _("повторное информирование, месяцев"),
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(12)],
+        help_text=_("О15, п. II.18: не позднее 3 месяцев после первого информирования"),
+    )
+    stage2_notice_months = models.PositiveSmallIntegerField(
+        _("информирование о 2 этапе, месяцев"),
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(12)],
+        help_text=_("О16, п. II.18: через 3 месяца после завершения 1 этапа без явки на 2 этап"),
+    )
+    # Surveys [R II.14]
+    survey_quota_passed_percent = models.DecimalField(
+        _("опрос прошедших ДВН, % не менее"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("0.50"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        help_text=_("О14, п. II.14: не менее 0,5 % прошедших диспансеризацию по реестрам счетов, по МО за квартал"),
+    )
+    survey_quota_informed_percent = models.DecimalField(
+        _("опрос проинформированных, но не прошедших, % не менее"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("50.00"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        help_text=_("О14, п. II.14: не менее 50 % проинформированных и не прошедших, по МО за квартал"),
+    )
+    call_tries = models.PositiveSmallIntegerField(
+        _("попыток дозвона по строке обзвона"),
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(20)],
+        help_text=_("Строки обзвона СП 1 уровня: после стольких недозвонов строка закрывается (правило портала)"),
+    )
+    otp_lifetime_hours = models.PositiveSmallIntegerField(
+        _("срок действия одноразового пароля, часов"),
+        default=24,
+        validators=[MinValueValidator(1), MaxValueValidator(720)],
+        help_text=_("Личный кабинет застрахованного: пароль, выданный через СМО, действует столько часов"),
+    )
+    updated_at = models.DateTimeField(_("изменено"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("параметры правил региона")
+        verbose_name_plural = _("параметры правил региона")
+        # One row: the region's parameters (created by the migration, edited in the admin).
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="regionalparameters_one_row")]
+
+    def __str__(self) -> str:
+        return str(_("Параметры правил региона"))

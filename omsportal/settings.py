@@ -1,8 +1,9 @@
 """Settings of the OMS portal, read from the environment.
 
-Variables: DATABASE_URL, REDIS_URL, SECRET_KEY, DEBUG, ALLOWED_HOSTS,
-CSRF_TRUSTED_ORIGINS, TIME_ZONE, OMS_REGION_CODE, MEDIA_ROOT, DEMO_PASSWORD,
-LOG_LEVEL. Bad values raise ImproperlyConfigured at start-up.
+Variables: DATABASE_URL, REDIS_URL, SECRET_KEY (required unless DEBUG), DEBUG, ALLOWED_HOSTS,
+CSRF_TRUSTED_ORIGINS, TIME_ZONE, OMS_REGION_CODE, MEDIA_ROOT, DEMO_PASSWORD, LOG_LEVEL,
+OMS_JOB_MAX_ATTEMPTS, OMS_JOB_STALL_SECONDS, OMS_ELIGIBILITY_RULES. Bad values raise ImproperlyConfigured at
+start-up. The region's rule parameters (deadlines, quotas) are not settings: see omsportal.regional.
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
-    if not DEBUG and env_bool("OMS_REQUIRE_SECRET_KEY", False):
-        raise ImproperlyConfigured("SECRET_KEY must be set in production")
-    SECRET_KEY = "insecure-dev-key-set-SECRET_KEY-in-production"  # noqa: S105 (dev only)
+    # No silent development key: without DEBUG (production, a worker, the bench) the key must be given.
+    if not DEBUG:
+        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off (set DEBUG=1 for development)")
+    SECRET_KEY = "insecure-dev-key-set-SECRET_KEY-in-production"  # noqa: S105 (DEBUG only)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
@@ -30,6 +32,11 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 OMS_REGION_CODE = env_str("OMS_REGION_CODE", "27")
 if not (OMS_REGION_CODE and OMS_REGION_CODE.isdigit() and len(OMS_REGION_CODE) == 2):
     raise ImproperlyConfigured(f"OMS_REGION_CODE must be two digits, got {OMS_REGION_CODE!r}")
+
+# The federal order whose ages decide who is due DVN / PMO (screening.eligibility.RULE_SETS): 404n, 124n or 869n.
+OMS_ELIGIBILITY_RULES = env_str("OMS_ELIGIBILITY_RULES", "404n")
+if OMS_ELIGIBILITY_RULES not in ("404n", "124n", "869n"):
+    raise ImproperlyConfigured(f"OMS_ELIGIBILITY_RULES must be 404n, 124n or 869n, got {OMS_ELIGIBILITY_RULES!r}")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -120,7 +127,6 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 3 * 3600)
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 3 * 3600 - 60)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 4 * 3600}
-CELERY_TIMEZONE = "Europe/Moscow"
 # Jobs whose task was lost (broker or web process gone before dispatch, worker killed, stuck) are picked up again
 # by the one sweeper of the job kit (omsportal.jobs.resume), for every registered kind.
 CELERY_BEAT_SCHEDULE: dict = {
@@ -160,6 +166,7 @@ LANGUAGE_CODE = "ru"
 LANGUAGES = [("ru", _("Русский")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env_str("TIME_ZONE", "Asia/Vladivostok")
+CELERY_TIMEZONE = TIME_ZONE  # beat's schedule and the tasks' dates in the portal's own time zone
 USE_I18N = True
 USE_TZ = True
 
@@ -211,7 +218,7 @@ SPECTACULAR_SETTINGS = {
 # --- Security ---------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 8 * 3600
-SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG and False)
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 

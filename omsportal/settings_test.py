@@ -1,5 +1,10 @@
 """Test settings: the real PostgreSQL from DATABASE_URL (or the embedded one), jobs inline."""
 
+import os
+
+# Tests run with DEBUG off, as production does: they give the key production must give.
+os.environ.setdefault("SECRET_KEY", "test-only-key-not-a-secret")
+
 from .settings import *
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

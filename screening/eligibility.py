@@ -73,8 +73,9 @@ RULE_SETS: dict[str, RuleSet] = {rules.name: rules for rules in (ORDER_404N, ORD
 
 
 def current_rules() -> RuleSet:
-    """The rule set of this instance: settings.OMS_ELIGIBILITY_RULES ("404n" by default)."""
-    return RULE_SETS[getattr(settings, "OMS_ELIGIBILITY_RULES", ORDER_404N.name)]
+    """The rule set of this instance: settings.OMS_ELIGIBILITY_RULES ("404n" by default; the federal order the
+    region's lists follow, checked at start-up)."""
+    return RULE_SETS[settings.OMS_ELIGIBILITY_RULES]
 
 
 def age_in_year(birth_date: datetime.date, year: int) -> int:

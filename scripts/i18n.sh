@@ -10,6 +10,7 @@ PY="${PY:-.venv/bin/python}"
 command -v msgfmt >/dev/null || { echo "gettext is missing: apt-get install -y gettext" >&2; exit 1; }
 # Reading settings must not start the embedded PostgreSQL: makemessages never touches the database.
 export DATABASE_URL="${DATABASE_URL:-postgres://unused@127.0.0.1:1/unused}"
+export DEBUG="${DEBUG:-1}"  # reading settings without a SECRET_KEY
 IGNORE=(--ignore=.venv --ignore=var --ignore=static --ignore=staticfiles --ignore=node_modules --ignore=tests
         --ignore=bench --ignore=media)
 "$PY" manage.py makemessages -l ru -l en "${IGNORE[@]}" --no-obsolete --add-location=file

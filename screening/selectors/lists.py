@@ -16,14 +16,14 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from omsportal.obligations import Period, obligation
+from omsportal.regional import regional_rules
 from omsportal.scoping import restrict
-from omsportal.workdays import add_working_days, last_working_day_of_year, working_days_between
+from omsportal.workdays import working_days_between
 from participants.models import Organization, OrganizationKind, User
 from screening.access import READ_MISSING_LISTS, WORK_WITH_UPLOADS, list_entry_scope
-from screening.models import EntryState, ListEntry, ListKind, ListUpload, Measure, UploadStatus
+from screening.models import EntryState, ListEntry, ListUpload, Measure, UploadStatus
 
-# R II.6: the MO corrects within five working days of the protocol.
-CORRECTION_WORKING_DAYS = 5
 FINISHED_STATUSES = frozenset({UploadStatus.DONE, UploadStatus.REJECTED, UploadStatus.FAILED})
 
 
@@ -110,8 +110,8 @@ def _clock(upload: ListUpload, correction: ListUpload | None, today: datetime.da
         return CorrectionClock(False, upload.correction_due, None, False, None)
     due = upload.correction_due
     if due is None and upload.protocol_issued_at is not None:
-        # R II.6: five working days after the protocol.
-        due = add_working_days(timezone.localdate(upload.protocol_issued_at), CORRECTION_WORKING_DAYS)
+        # O4, R II.6: five working days after the protocol (a regional parameter).
+        due = obligation("O4").due_on(Period.protocol(timezone.localdate(upload.protocol_issued_at)))
     if due is None:
         return CorrectionClock(True, None, correction, False, None)
     if correction is not None:
@@ -268,38 +268,26 @@ class ListDeadline:
 
 
 def mo_list_deadlines(*, mo_id: int, today: datetime.date | None = None) -> list[ListDeadline]:
-    """The MO's list deadlines around ``today`` [domain §3]:
+    """The MO's list deadlines around ``today``, as the obligations registry declares them [domain §3]:
 
-    - O2, R II.2: the yearly list for next year, due the last working day of this year; met by a processed yearly
-      upload for next year;
     - O7, R II.9: the quarterly updates of this year's lists, due the 1st day of the first month of quarters 2–4;
       the update of a quarter is met by a processed update (or yearly) upload for this year made after the
-      previous quarter began.
+      previous quarter began;
+    - O2, R II.2: the yearly list for next year, due the last working day of this year; met by a processed yearly
+      upload for next year.
     """
     today = today or timezone.localdate()
     year = today.year
-    done = list(
-        ListUpload.objects.filter(mo_id=mo_id, status=UploadStatus.DONE, year__in=[year, year + 1])
-        .values_list("kind", "year", "created_at")
-        .order_by("created_at")
-    )
-
-    def first_done(kinds: tuple[str, ...], list_year: int, since: datetime.date) -> datetime.date | None:
-        for kind, upload_year, created_at in done:
-            day = timezone.localdate(created_at)
-            if kind in kinds and upload_year == list_year and day >= since:
-                return day
-        return None
-
+    rules = regional_rules()
+    update, yearly = obligation("O7"), obligation("O2")
     deadlines = []
     for quarter in (2, 3, 4):
-        due = datetime.date(year, 3 * quarter - 2, 1)
-        since = datetime.date(year, 3 * quarter - 5, 1)
-        done_on = first_done((ListKind.UPDATE, ListKind.YEARLY), year, since)
-        deadlines.append(_deadline(_("Актуализация списков на %(n)s квартал") % {"n": quarter}, due, done_on, today))
-    yearly_due = last_working_day_of_year(year)
-    done_on = first_done((ListKind.YEARLY,), year + 1, datetime.date(year, 1, 1))
-    deadlines.append(_deadline(_("Списки на %(year)s год") % {"year": year + 1}, yearly_due, done_on, today))
+        period = Period.of_quarter(year, quarter)
+        label = _("Актуализация списков на %(n)s квартал") % {"n": quarter}
+        deadlines.append(_deadline(label, update.due_on(period, rules), update.met_on(mo_id, period), today))
+    period = Period.of_year(year + 1)
+    label = _("Списки на %(year)s год") % {"year": year + 1}
+    deadlines.append(_deadline(label, yearly.due_on(period, rules), yearly.met_on(mo_id, period), today))
     return deadlines
 
 

@@ -10,7 +10,6 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, OuterRef, QuerySet, Sum
 from django.db.models.functions import ExtractYear
@@ -19,8 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from omsportal.obligations import Period, obligation
 from omsportal.scoping import restrict
-from omsportal.workdays import last_working_day_of_year
 from participants.models import District, Organization, OrganizationKind, Role, User
 from screening.access import EDIT_MO_PLANS, EDIT_YEAR_PLAN, plan_read_scope
 from screening.formats.plans import plan_template_xlsx
@@ -132,14 +131,13 @@ def get_plan_object(*, user: User, model, pk: int, for_edit: bool = False):
 
 
 def year_plan_due(year: int) -> datetime.date:
-    """R II.1: the Ministry approves the plan not later than 15 January of the plan year (a regional parameter)."""
-    month, day = getattr(settings, "OMS_YEAR_PLAN_DUE", (1, 15))
-    return datetime.date(year, month, day)
+    """O1, R II.1: the Ministry approves the plan by 15 January of the plan year (a regional parameter)."""
+    return obligation("O1").due_on(Period.of_year(year))
 
 
 def mo_plans_due(year: int) -> datetime.date:
-    """R II.2: an MO posts its plans for ``year`` by the last working day of the year before."""
-    return last_working_day_of_year(year - 1)
+    """O2, R II.2: an MO posts its plans for ``year`` by the last working day of the year before."""
+    return obligation("O2").due_on(Period.of_year(year))
 
 
 # --- the yearly plan ------------------------------------------------------------------------------------------
@@ -169,15 +167,7 @@ def year_plan_status(*, user: User, year: int) -> YearPlanStatus:
     """The plan header for ``year``: status, due date, whether the approval is (or was) late."""
     plan = restrict(YearPlan.objects.select_related("approved_by"), user).filter(year=year).first()
     due = year_plan_due(year)
-    first_approval = None
-    if plan is not None:
-        first_approval = (
-            PlanChange.objects.filter(object_type="YearPlan", object_id=plan.pk, action="approve")
-            .order_by("at")
-            .values_list("at", flat=True)
-            .first()
-        )
-    approved_on = timezone.localdate(first_approval) if first_approval else None
+    approved_on = obligation("O1").met_on(None, Period.of_year(year)) if plan is not None else None
     is_approved = plan is not None and plan.status == PlanStatus.APPROVED
     today = timezone.localdate()
     reference = approved_on or today

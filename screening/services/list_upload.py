@@ -38,7 +38,7 @@ from omsportal import locks
 from omsportal.jobs.dispatch import enqueue_job
 from omsportal.jobs.progress import ProgressWriter
 from omsportal.jobs.runner import run_job
-from omsportal.workdays import add_working_days
+from omsportal.obligations import Period, obligation
 from participants.models import Organization, OrganizationKind, User
 from screening.codes import ERROR, FILE
 from screening.eligibility import current_rules
@@ -49,8 +49,6 @@ from screening.services import identification as ident
 
 logger = logging.getLogger(__name__)
 
-# R II.6: the MO corrects within five working days of the protocol.
-CORRECTION_WORKING_DAYS = 5
 # Rows per COPY batch while streaming (progress is reported between batches).
 COPY_BATCH = 20_000
 # A list of this many entries or more refreshes the statistics of the lists in the same transaction.
@@ -414,9 +412,9 @@ def _finish(upload: ListUpload, outcome: Outcome, day: datetime.date) -> None:
 
 
 def _issue_protocol(upload: ListUpload, now: datetime.datetime) -> None:
-    """The protocol is issued now; the MO has five working days to correct [R II.6]."""
+    """The protocol is issued now (O3); the MO has five working days to correct (O4, R II.6)."""
     upload.protocol_issued_at = now
-    upload.correction_due = add_working_days(timezone.localdate(now), CORRECTION_WORKING_DAYS)
+    upload.correction_due = obligation("O4").due_on(Period.protocol(timezone.localdate(now)))
 
 
 def _refresh_current_flags(upload: ListUpload) -> None:

@@ -1,0 +1,57 @@
+"""The one typed accessor of the region's rule parameters (omsportal.models.RegionalParameters).
+
+Selectors, services and the obligations registry read a parameter as ``regional_rules().correction_working_days``
+and nothing else: never ``getattr(settings, ...)``, never a constant of their own. Without the row (a fresh
+database before its migration, a test) the model's defaults apply, which are the regulation's [domain §3].
+Read once per operation (a page, a job) and pass the values on: each call is one small query.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, fields
+from decimal import Decimal
+
+from omsportal.models import RegionalParameters
+
+
+@dataclass(frozen=True)
+class RegionalRules:
+    """The parameters as plain typed values (see the model's help texts for the clause of each)."""
+
+    year_plan_due_month: int
+    year_plan_due_day: int
+    missing_lists_report_due_month: int
+    missing_lists_report_due_day: int
+    correction_working_days: int
+    informing_working_days: int
+    informing_fact_days: int
+    channel_report_day: int
+    accounting_day: int
+    repeat_informing_months: int
+    stage2_notice_months: int
+    survey_quota_passed_percent: Decimal
+    survey_quota_informed_percent: Decimal
+    call_tries: int
+    otp_lifetime_hours: int
+
+    def year_plan_due(self, year: int) -> datetime.date:
+        """O1, R II.1: the yearly plan is approved by this day of the plan year."""
+        return datetime.date(year, self.year_plan_due_month, self.year_plan_due_day)
+
+    def missing_lists_report_due(self, year: int) -> datetime.date:
+        """O5, R II.7: the SMO's list of MOs without lists for ``year`` is due by this day of ``year``."""
+        return datetime.date(year, self.missing_lists_report_due_month, self.missing_lists_report_due_day)
+
+    @property
+    def otp_lifetime(self) -> datetime.timedelta:
+        return datetime.timedelta(hours=self.otp_lifetime_hours)
+
+
+_NAMES = tuple(field.name for field in fields(RegionalRules))
+
+
+def regional_rules() -> RegionalRules:
+    """The region's parameters now: the administrator's row, or the regulation's defaults."""
+    row = RegionalParameters.objects.filter(pk=1).first() or RegionalParameters()
+    return RegionalRules(**{name: getattr(row, name) for name in _NAMES})

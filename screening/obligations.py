@@ -1,0 +1,232 @@
+"""The obligations screening's data judge, declared to the registry (omsportal.obligations) [domain §3].
+
+O1 the yearly plan, O2 the lists for next year (and the MO's plans), O3 the protocol, O4 the corrections after it,
+O7 the quarterly updates, O8 the daily stage events, O20 the schedule of preventive work. Pages and deadline
+panels read their due dates and evidence from here; the obligations engine (non-compliance records) will too.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from omsportal.jobs.models import JobStatus
+from omsportal.obligations import DAY, PROTOCOL, QUARTER, YEAR, Obligation, Period, declare_obligation
+from omsportal.workdays import add_working_days, last_working_day_of_year
+from participants.models import OrganizationKind
+from screening.models import EventBatch, ListKind, ListUpload, PlanChange, UploadStatus, YearPlan
+
+
+def _day_start(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def _first_day(queryset, field: str = "created_at") -> datetime.date | None:
+    """The local day of the earliest row of ``queryset`` (by ``field``), or None."""
+    first = queryset.order_by(field).values_list(field, flat=True).first()
+    return timezone.localdate(first) if first else None
+
+
+# --- O1, R II.1: the Ministry approves the yearly plan by 15 January (a regional parameter) -------------------
+
+
+def year_plan_due(period: Period, rules) -> datetime.date:
+    """A calendar date of the plan year (R II.1: 15 January by default)."""
+    return rules.year_plan_due(period.year)
+
+
+def year_plan_approved_on(_organization_id, period: Period) -> datetime.date | None:
+    """The first approval of the plan for the year, even if it was reopened since."""
+    plans = YearPlan.objects.filter(year=period.year).values("id")
+    return _first_day(PlanChange.objects.filter(object_type="YearPlan", action="approve", object_id__in=plans), "at")
+
+
+# --- O2, R II.2: the lists (and the MO's plans) for next year by the last working day of the year before -----------
+
+
+def before_the_year(period: Period, _rules) -> datetime.date:
+    """The last working day of the year before the period's year (a working day already: never moves)."""
+    return last_working_day_of_year(period.year - 1)
+
+
+def yearly_list_accepted_on(mo_id: int, period: Period) -> datetime.date | None:
+    """A processed yearly list for the year, uploaded since the year before began."""
+    return _first_day(
+        ListUpload.objects.filter(
+            mo_id=mo_id,
+            status=UploadStatus.DONE,
+            kind=ListKind.YEARLY,
+            year=period.year,
+            created_at__gte=_day_start(datetime.date(period.year - 1, 1, 1)),
+        )
+    )
+
+
+# --- O3, R II.5 and O4, R II.6: the protocol at once; corrections within 5 working days of it ----------------------
+
+
+def protocol_issued_on(mo_id: int, period: Period) -> datetime.date | None:
+    """A protocol issued for an upload the MO made on the period's day."""
+    start = _day_start(period.day)
+    return _first_day(
+        ListUpload.objects.filter(
+            mo_id=mo_id,
+            created_at__gte=start,
+            created_at__lt=start + datetime.timedelta(days=1),
+            protocol_issued_at__isnull=False,
+        ),
+        "protocol_issued_at",
+    )
+
+
+def correction_due(period: Period, rules) -> datetime.date:
+    """R II.6: the N-th working day after the protocol's day (the day itself not counted) [domain §3]."""
+    return add_working_days(period.day, rules.correction_working_days)
+
+
+def corrected_on(mo_id: int, period: Period) -> datetime.date | None:
+    """The MO's next processed upload after the protocol's day (the upload pages pair it by list and year)."""
+    return _first_day(
+        ListUpload.objects.filter(
+            mo_id=mo_id,
+            status=UploadStatus.DONE,
+            created_at__gte=_day_start(period.day + datetime.timedelta(days=1)),
+        )
+    )
+
+
+# --- O7, R II.9: the quarterly update by the 1st day of the quarter's first month ----------------------------------
+
+
+def quarter_update_due(period: Period, _rules) -> datetime.date:
+    return period.quarter_start
+
+
+def quarter_updated_on(mo_id: int, period: Period) -> datetime.date | None:
+    """A processed update (or yearly) list for the year, uploaded since the previous quarter began."""
+    since = datetime.date(period.year, max(1, 3 * period.number - 5), 1)
+    return _first_day(
+        ListUpload.objects.filter(
+            mo_id=mo_id,
+            status=UploadStatus.DONE,
+            kind__in=(ListKind.UPDATE, ListKind.YEARLY),
+            year=period.year,
+            created_at__gte=_day_start(since),
+        )
+    )
+
+
+# --- O8, R II.9: stage events daily ---------------------------------------------------------------------------------
+
+
+def the_day(period: Period, _rules) -> datetime.date:
+    return period.day
+
+
+def events_posted_on(mo_id: int, period: Period) -> datetime.date | None:
+    start = _day_start(period.day)
+    return _first_day(
+        EventBatch.objects.filter(
+            mo_id=mo_id,
+            status=JobStatus.DONE,
+            created_at__gte=start,
+            created_at__lt=start + datetime.timedelta(days=1),
+        )
+    )
+
+
+# --- O20, R II.24: the schedule of preventive work, routing and the responsible phone, before the year -------------
+
+
+def schedule_posted_on(mo_id: int, period: Period) -> datetime.date | None:
+    return _first_day(
+        PlanChange.objects.filter(object_type="PreventionSchedule", mo_id=mo_id, changes__year=period.year), "at"
+    )
+
+
+O1 = declare_obligation(
+    Obligation(
+        code="O1",
+        clause="R II.1",
+        debtor=OrganizationKind.MINISTRY,
+        title=_("Годовой план профилактических мероприятий по МО и месяцам"),
+        period=YEAR,
+        due=year_plan_due,
+        met=year_plan_approved_on,
+        evidence=_("план утверждён"),
+    )
+)
+O2 = declare_obligation(
+    Obligation(
+        code="O2",
+        clause="R II.2",
+        debtor=OrganizationKind.MO,
+        title=_("Списки на следующий год по месяцам; планы по участкам, графики бригад, особые дни, маршрутизация"),
+        period=YEAR,
+        due=before_the_year,
+        met=yearly_list_accepted_on,
+        evidence=_("годовой список принят по протоколу"),
+    )
+)
+O3 = declare_obligation(
+    Obligation(
+        code="O3",
+        clause="R II.5",
+        debtor=OrganizationKind.FUND,
+        title=_("Протокол идентификации по каждому загруженному списку"),
+        period=PROTOCOL,
+        due=the_day,
+        met=protocol_issued_on,
+        evidence=_("протокол выдан при обработке"),
+    )
+)
+O4 = declare_obligation(
+    Obligation(
+        code="O4",
+        clause="R II.6",
+        debtor=OrganizationKind.MO,
+        title=_("Исправления после протокола"),
+        period=PROTOCOL,
+        due=correction_due,
+        met=corrected_on,
+        evidence=_("исправленный список принят"),
+    )
+)
+O7 = declare_obligation(
+    Obligation(
+        code="O7",
+        clause="R II.9",
+        debtor=OrganizationKind.MO,
+        title=_("Ежеквартальная актуализация списков"),
+        period=QUARTER,
+        due=quarter_update_due,
+        met=quarter_updated_on,
+        evidence=_("актуализированный список загружен"),
+    )
+)
+O8 = declare_obligation(
+    Obligation(
+        code="O8",
+        clause="R II.9",
+        debtor=OrganizationKind.MO,
+        title=_("Ежедневная передача событий этапов"),
+        period=DAY,
+        due=the_day,
+        met=events_posted_on,
+        evidence=_("события переданы"),
+    )
+)
+O20 = declare_obligation(
+    Obligation(
+        code="O20",
+        clause="R II.24",
+        debtor=OrganizationKind.MO,
+        title=_("График профилактической работы, маршрутизация и телефон ответственного для СМО"),
+        period=YEAR,
+        due=before_the_year,
+        met=schedule_posted_on,
+        evidence=_("график размещён"),
+    )
+)
