@@ -33,9 +33,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from django.db.models import Model, Q
-from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext_lazy as _
 
+from omsportal.registry import Registry
 from participants.models import Role
 
 ScopeFn = Callable[..., "Q | None"]
@@ -111,9 +111,8 @@ class MenuItem:
         return self.capability.allows(user) and user.role not in self.hidden_for
 
 
-_SCOPES: dict[type[Model], ModelAccess] = {}
-_MENU: list[MenuItem] = []
-_discovered = False
+SCOPES: Registry[type[Model], ModelAccess] = Registry("access", "scope of the model")
+MENU: Registry[str, MenuItem] = Registry("access", "menu entry")
 
 
 def declare_scope(
@@ -121,33 +120,20 @@ def declare_scope(
 ) -> ModelAccess:
     """Declare how ``model`` is scoped: ``scope(user) -> Q | None``; ``personal(rows) -> person ids`` if it shows
     persons' data."""
-    access = ModelAccess(model=model, scope=scope, personal=personal, object_type=object_type)
-    existing = _SCOPES.get(model)
-    if existing is not None and existing.scope is not scope:
-        raise ValueError(f"{model.__name__} is scoped twice")
-    _SCOPES[model] = access
-    return access
+    return SCOPES.add(model, ModelAccess(model=model, scope=scope, personal=personal, object_type=object_type))
 
 
 def declare_menu(*items: MenuItem) -> None:
     for item in items:
-        if all(existing.url_name != item.url_name for existing in _MENU):
-            _MENU.append(item)
-
-
-def _discover() -> None:
-    global _discovered
-    if not _discovered:
-        _discovered = True
-        autodiscover_modules("access")
+        MENU.add(item.url_name, item)
 
 
 def model_access(model: type[Model]) -> ModelAccess:
     """The declared access of ``model`` (or its concrete parent); TypeError if nobody declared it."""
-    _discover()
     for candidate in (model, *model._meta.get_parent_list()):
-        if candidate in _SCOPES:
-            return _SCOPES[candidate]
+        access = SCOPES.find(candidate)
+        if access is not None:
+            return access
     raise TypeError(
         f"{model.__name__} declares no scope (scope_for_user): add declare_scope({model.__name__}, ...) to its app's "
         "access.py; it cannot be served scoped"
@@ -163,8 +149,19 @@ def is_declared(model: type[Model]) -> bool:
 
 
 def menu_items() -> list[MenuItem]:
-    _discover()
-    return sorted(_MENU, key=lambda item: item.order)
+    return sorted(MENU.values(), key=lambda item: item.order)
+
+
+def guard_scoped_class(cls, model: type[Model] | None) -> None:
+    """For the scoped bases of pages and endpoints: refuse, when the class is built, a view that replaces the
+    scoped ``get_queryset()`` or serves a model nobody scoped."""
+    if "get_queryset" in vars(cls):
+        raise TypeError(
+            f"{cls.__name__} overrides get_queryset(); override get_base_queryset() instead, "
+            "so that omsportal.scoping.restrict() still applies"
+        )
+    if model is not None:
+        model_access(model)
 
 
 def organization_scope(user, *, field: str = "mo", all_roles: Iterable[str] = (Role.FUND, Role.MINISTRY)) -> Q | None:

@@ -27,9 +27,8 @@ import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.utils.module_loading import autodiscover_modules
-
 from omsportal.regional import RegionalRules, regional_rules
+from omsportal.registry import Registry
 
 # The kinds of period an obligation is counted over.
 YEAR = "year"  # a calendar year: the plan year, the list year
@@ -104,34 +103,17 @@ class Obligation:
         return None if self.met is None else self.met(organization_id, period)
 
 
-_OBLIGATIONS: dict[str, Obligation] = {}
-_discovered = False
+OBLIGATIONS: Registry[str, Obligation] = Registry("obligations", "obligation")
 
 
 def declare_obligation(obligation: Obligation) -> Obligation:
-    existing = _OBLIGATIONS.get(obligation.code)
-    if existing is not None and existing != obligation:
-        raise ValueError(f"obligation {obligation.code} is declared twice")
-    _OBLIGATIONS[obligation.code] = obligation
-    return obligation
-
-
-def _discover() -> None:
-    global _discovered
-    if not _discovered:
-        _discovered = True
-        autodiscover_modules("obligations")
+    return OBLIGATIONS.add(obligation.code, obligation)
 
 
 def obligation(code: str) -> Obligation:
-    _discover()
-    try:
-        return _OBLIGATIONS[code]
-    except KeyError as exc:
-        raise KeyError(f"no obligation {code!r} is declared (an app's obligations.py declares it)") from exc
+    return OBLIGATIONS.get(code)
 
 
 def obligations() -> list[Obligation]:
     """Every declared obligation, in the order of their codes (O1, O2, …, O20)."""
-    _discover()
-    return sorted(_OBLIGATIONS.values(), key=lambda item: int(item.code[1:]))
+    return sorted(OBLIGATIONS.values(), key=lambda item: int(item.code[1:]))

@@ -50,7 +50,7 @@ from rest_framework.filters import OrderingFilter
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
-from omsportal.access import model_access
+from omsportal.access import guard_scoped_class, model_access
 from omsportal.api.permissions import CapabilityPermission
 from omsportal.audit import audit_record
 from omsportal.models import AuditAction
@@ -100,14 +100,8 @@ class ScopedAPIMixin:
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        if "get_queryset" in vars(cls):
-            raise TypeError(
-                f"{cls.__name__} overrides get_queryset(); override get_base_queryset() instead, "
-                "so that omsportal.scoping.restrict() still applies"
-            )
         queryset = vars(cls).get("queryset")
-        if queryset is not None:
-            model_access(queryset.model)  # TypeError: a model nobody scoped cannot be served
+        guard_scoped_class(cls, queryset.model if queryset is not None else None)
 
     @classmethod
     def as_view(cls, *args, **kwargs):

@@ -26,9 +26,9 @@ from typing import Any
 
 from django.apps import apps
 from django.db.models import Q
-from django.utils.module_loading import autodiscover_modules
 
 from omsportal.locks import LockSpace
+from omsportal.registry import Registry
 
 # What to do with a job whose worker is gone (or that stood still too long):
 RESUME = "resume"  # run it again: its transaction left nothing behind and the job row holds all it needs
@@ -64,8 +64,7 @@ class JobKind:
         return apps.get_model(self.model)
 
 
-_KINDS: dict[str, JobKind] = {}
-_discovered = False
+KINDS: Registry[str, JobKind] = Registry("tasks", "job kind")
 
 
 def register_job(kind: JobKind):
@@ -74,10 +73,7 @@ def register_job(kind: JobKind):
 
     from .runner import run_job
 
-    existing = _KINDS.get(kind.name)
-    if existing is not None and existing != kind:
-        raise ValueError(f"job kind {kind.name} is registered twice")
-    _KINDS[kind.name] = kind
+    KINDS.add(kind.name, kind)
 
     def task(job_id: int) -> str:
         return run_job(kind.name, job_id)
@@ -87,22 +83,10 @@ def register_job(kind: JobKind):
     return shared_task(name=kind.name, acks_late=True, reject_on_worker_lost=True)(task)
 
 
-def _discover() -> None:
-    global _discovered
-    if not _discovered:
-        autodiscover_modules("tasks")
-        _discovered = True
-
-
 def job_kinds() -> list[JobKind]:
     """Every registered kind, in registration order."""
-    _discover()
-    return list(_KINDS.values())
+    return KINDS.values()
 
 
 def job_kind(name: str) -> JobKind:
-    _discover()
-    try:
-        return _KINDS[name]
-    except KeyError as exc:
-        raise KeyError(f"no job kind {name!r}: declare it with register_job() in the app's tasks.py") from exc
+    return KINDS.get(name)

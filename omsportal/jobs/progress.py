@@ -19,7 +19,8 @@ DEFAULT_INTERVAL_SECONDS = 0.5
 
 
 def log_entry(text: str, *, at: datetime.datetime | None = None) -> dict:
-    return {"at": (at or timezone.now()).isoformat(timespec="seconds"), "text": text}
+    """One line of a job's log: the portal's local time (ISO, with its offset) and a Russian text."""
+    return {"at": timezone.localtime(at or timezone.now()).isoformat(timespec="seconds"), "text": text}
 
 
 def log_append_sql(column: str = "log") -> str:

@@ -96,17 +96,17 @@ def lost_outcome(kind: JobKind, pk: int, *, attempts: int, reason: str, from_sta
         )
         return "closed"
     if attempts >= max_attempts():
-        close_job(
-            kind,
-            pk,
-            message=exhausted_message(attempts, reason),
-            log=f"Прервано: {reason}; попытки исчерпаны ({attempts})",
-            statuses=(from_status,),
-        )
+        _close_exhausted(kind, pk, attempts, reason, from_status, log=f"Прервано: {reason}")
         return "closed"
     text = f"Прервано: {reason}; поставлено в очередь повторно"
     resumed = _append_log(kind, pk, text, statuses=(from_status,), status=JobStatus.PENDING)
     return "resumed" if resumed else "unchanged"
+
+
+def _close_exhausted(kind: JobKind, pk: int, attempts: int, reason: str, status: str, *, log: str) -> None:
+    """Out of attempts: FAILED with a message that says so, never started once more."""
+    message = exhausted_message(attempts, reason)
+    close_job(kind, pk, message=message, log=f"{log}; попытки исчерпаны ({attempts})", statuses=(status,))
 
 
 def claim_job(kind: JobKind | str, pk: int) -> bool:
@@ -130,13 +130,7 @@ def claim_job(kind: JobKind | str, pk: int) -> bool:
                 return False
         if attempts >= max_attempts():
             reason = WORKER_GONE if status == JobStatus.RUNNING else "задание не завершилось"
-            close_job(
-                kind,
-                pk,
-                message=exhausted_message(attempts, reason),
-                log=f"Не запущено: попытки исчерпаны ({attempts})",
-                statuses=(status,),
-            )
+            _close_exhausted(kind, pk, attempts, reason, status, log="Не запущено")
             return False
         now = timezone.now()
         claimed = model.objects.filter(pk=pk, status=status, attempts=attempts).update(

@@ -32,7 +32,7 @@ from django.utils.translation import gettext
 from django.views import View
 from django.views.generic import DetailView, ListView, TemplateView
 
-from omsportal.access import Capability, model_access
+from omsportal.access import Capability, guard_scoped_class, model_access
 from omsportal.audit import audit_record
 from omsportal.models import AuditAction
 from omsportal.scoping import restrict
@@ -92,14 +92,7 @@ class ScopedObjectMixin:
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        if "get_queryset" in vars(cls):
-            raise TypeError(
-                f"{cls.__name__} overrides get_queryset(); override get_base_queryset() instead, "
-                "so that the scope still applies"
-            )
-        model = vars(cls).get("model")
-        if model is not None:
-            model_access(model)  # a model nobody scoped cannot be served: TypeError now
+        guard_scoped_class(cls, vars(cls).get("model"))
 
     def get_base_queryset(self) -> QuerySet:
         """The unscoped rows of the page; override to filter, annotate or order them."""

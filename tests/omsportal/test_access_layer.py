@@ -177,6 +177,7 @@ def test_a_menu_entry_follows_its_capability(region, monkeypatch):
     from omsportal import access
 
     extra = MenuItem("Проба", "organizations", Capability("test.fund", [Role.FUND]), order=1)
-    monkeypatch.setattr(access, "_MENU", [extra])
+    access.MENU.discover()
+    monkeypatch.setattr(access.MENU, "entries", {extra.url_name: extra})
     assert [item["label"] for item in menu_for(region.fund_user)] == ["Проба"]
     assert menu_for(region.mo1_user) == []

@@ -179,7 +179,8 @@ def test_a_kind_registered_later_is_swept_without_changing_the_sweeper(region, m
         label="Будущие задания",
         on_lost=CLOSE,
     )
-    monkeypatch.setattr(kinds_module, "_KINDS", {future.name: future})
+    kinds_module.KINDS.discover()
+    monkeypatch.setattr(kinds_module.KINDS, "entries", {future.name: future})
     job = lost_import()
     done = resume_jobs(now=timezone.now() + LATER)
     assert done == {"tests.future_kind": {"dispatched": 0, "resumed": 0, "closed": 1}}
@@ -368,3 +369,14 @@ def test_the_kinds_declare_resume_or_close():
     assert {kind.on_lost for kind in job_kinds()} <= {RESUME, CLOSE}
     with pytest.raises(ValueError):
         JobKind(name="x", model="a.B", run=lambda *a: None, lock=locks.LIST_UPLOAD_JOB, label="x", on_lost="retry")
+
+
+@pytest.mark.django_db
+def test_the_job_page_shows_the_log_with_the_reason(client, region):
+    from django.urls import reverse
+
+    job = lost_import()
+    resume_jobs(now=timezone.now() + LATER)
+    client.force_login(region.fund_user)
+    page = client.get(reverse("register:detail", args=[job.pk])).content.decode()
+    assert 'data-testid="job-log"' in page and "Прервано: обработчик остановился; закрыто" in page

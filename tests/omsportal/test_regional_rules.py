@@ -151,7 +151,7 @@ def test_the_uploads_deadline_panel_reads_the_registry(region, monkeypatch):
 
     o7 = registry.obligation("O7")
     moved = replace(o7, due=lambda period, rules: datetime.date(period.year, 3 * period.number - 2, 5))
-    monkeypatch.setitem(registry._OBLIGATIONS, "O7", moved)
+    monkeypatch.setitem(registry.OBLIGATIONS.entries, "O7", moved)
     deadlines = {d.label: d for d in mo_list_deadlines(mo_id=region.mo1.pk, today=datetime.date(2026, 5, 12))}
     assert deadlines["Актуализация списков на 3 квартал"].due == datetime.date(2026, 7, 5)
 

@@ -79,7 +79,7 @@ class TestDirectory:
 
 def narrow_scope(monkeypatch, scope) -> None:
     """Replace the scope participants/access.py declares for Organization (the hook restrict() reads)."""
-    monkeypatch.setitem(access._SCOPES, Organization, replace(access.model_access(Organization), scope=scope))
+    monkeypatch.setitem(access.SCOPES.entries, Organization, replace(access.model_access(Organization), scope=scope))
 
 
 @pytest.mark.django_db
