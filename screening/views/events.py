@@ -53,7 +53,7 @@ MONTHS = [
     _lazy("ноябрь"),
     _lazy("декабрь"),
 ]
-# Chart colours of the states (stacked bars), in the order of selectors_events.MEASURE_STATES.
+# Chart colours of the states (stacked bars), in the order of selectors.events.MEASURE_STATES.
 STATE_COLORS = {
     "LISTED": "#adb5bd",
     "STARTED": "#6ea8fe",
