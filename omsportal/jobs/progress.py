@@ -9,6 +9,7 @@ import time
 
 from django.db import connections
 from django.utils import timezone
+from psycopg2 import sql
 
 from .models import LOG_ENTRIES_KEPT
 
@@ -23,12 +24,15 @@ def log_entry(text: str, *, at: datetime.datetime | None = None) -> dict:
     return {"at": timezone.localtime(at or timezone.now()).isoformat(timespec="seconds"), "text": text}
 
 
-def log_append_sql(column: str = "log") -> str:
-    """SQL of ``log`` with one more entry (a jsonb parameter), keeping the last LOG_ENTRIES_KEPT."""
-    return (
-        f"(CASE WHEN jsonb_array_length({column}) >= {LOG_ENTRIES_KEPT} THEN ({column} - 0) ELSE {column} END)"
-        " || %s::jsonb"
-    )
+# ``log`` with one more entry (a jsonb parameter), keeping the last LOG_ENTRIES_KEPT.
+LOG_APPEND = sql.SQL(
+    "log = (CASE WHEN jsonb_array_length(log) >= {kept} THEN (log - 0) ELSE log END) || %s::jsonb"
+).format(kept=sql.Literal(LOG_ENTRIES_KEPT))
+
+
+def assignments(names) -> sql.Composed:
+    """``a = %s, b = %s``: column names quoted as identifiers; the values go as parameters."""
+    return sql.SQL(", ").join(sql.SQL("{} = %s").format(sql.Identifier(name)) for name in names)
 
 
 class ProgressWriter:
@@ -65,29 +69,27 @@ class ProgressWriter:
             return
         self._last = now
         moved = any(self._written.get(name, object()) != value for name, value in values.items())
-        assignments = [f"{name} = %s" for name in values]
-        params = list(values.values())
+        changes = [assignments(values)]
         if moved:
-            assignments.append("progress_at = now()")
-        self._execute(", ".join(assignments), params)
+            changes.append(sql.SQL("progress_at = now()"))
+        self._execute(sql.SQL(", ").join(changes), list(values.values()))
         self._written.update(values)
 
     def log(self, text: str) -> None:
         """Append a line to the job's log (and count it as progress)."""
         if self._broken:
             return
-        self._execute(f"log = {log_append_sql()}, progress_at = now()", [json.dumps([log_entry(text)])])
+        self._execute(sql.SQL("{}, progress_at = now()").format(LOG_APPEND), [json.dumps([log_entry(text)])])
 
-    def _execute(self, assignments: str, params: list) -> None:
+    def _execute(self, changes: sql.Composable, params: list) -> None:
+        statement = sql.SQL(
+            "UPDATE {table} SET {changes} WHERE id = "
+            "(SELECT id FROM {table} WHERE id = %s FOR NO KEY UPDATE SKIP LOCKED)"
+        ).format(table=sql.Identifier(self.table), changes=changes)
         try:
             with self._cursor() as cursor:
                 cursor.execute("SET statement_timeout = 5000")
-                # Names come from the model's _meta and the caller's keyword names; every value is a parameter.
-                cursor.execute(
-                    f"UPDATE {self.table} SET {assignments} WHERE id = "  # noqa: S608
-                    f"(SELECT id FROM {self.table} WHERE id = %s FOR NO KEY UPDATE SKIP LOCKED)",
-                    [*params, self.pk],
-                )
+                cursor.execute(statement.as_string(cursor.cursor), [*params, self.pk])
         except Exception:
             logger.warning("Progress of %s %s could not be written", self.table, self.pk, exc_info=True)
             self._broken = True

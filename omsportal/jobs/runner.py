@@ -25,12 +25,13 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from psycopg2 import sql
 
 from omsportal import locks
 
 from .kinds import CLOSE, JobKind, job_kind
 from .models import JobStatus
-from .progress import ProgressWriter, log_append_sql, log_entry
+from .progress import LOG_APPEND, ProgressWriter, assignments, log_entry
 
 logger = logging.getLogger(__name__)
 
@@ -59,19 +60,17 @@ def _append_log(kind: JobKind, pk: int, text: str, *, statuses: tuple[str, ...] 
 
     Returns the number of rows changed.
     """
-    table = kind.job_model._meta.db_table
-    assignments = [f"{connection.ops.quote_name(name)} = %s" for name in changes]
     params = [*changes.values(), json.dumps([log_entry(text)]), pk]
-    where = "id = %s"
+    where = sql.SQL("id = %s")
     if statuses is not None:
-        where += " AND status = ANY(%s)"
+        where = sql.SQL("{} AND status = ANY(%s)").format(where)
         params.append(list(statuses))
+    sets = [assignments(changes), LOG_APPEND] if changes else [LOG_APPEND]
+    statement = sql.SQL("UPDATE {table} SET {sets} WHERE {where}").format(
+        table=sql.Identifier(kind.job_model._meta.db_table), sets=sql.SQL(", ").join(sets), where=where
+    )
     with connection.cursor() as cursor:
-        # Column names come from the caller's keywords (code), values are parameters.
-        cursor.execute(
-            f"UPDATE {table} SET {', '.join([*assignments, f'log = {log_append_sql()}'])} WHERE {where}",  # noqa: S608
-            params,
-        )
+        cursor.execute(statement.as_string(cursor.cursor), params)
         return cursor.rowcount
 
 
