@@ -286,7 +286,8 @@ class JobStatus(models.TextChoices):
     PENDING = "PENDING", _("в очереди")
     RUNNING = "RUNNING", _("выполняется")
     DONE = "DONE", _("завершено")
-    FAILED = "FAILED", _("отклонено")
+    REJECTED = "REJECTED", _("файл отклонён")  # a file-level problem (901): the reason is in the message
+    FAILED = "FAILED", _("ошибка обработки")  # an internal error or an interrupted job
 
 
 class RegisterImport(models.Model):

@@ -28,7 +28,9 @@ LIST_COUNT_ROLES = LIST_PERSON_ROLES | {Role.MINISTRY}
 UPLOAD_ROLES = frozenset({Role.MO_STAFF, Role.FUND})
 # R II.6: the MO corrects within five working days of the protocol.
 CORRECTION_WORKING_DAYS = 5
-FINISHED_STATUSES = frozenset({UploadStatus.DONE, UploadStatus.REJECTED, UploadStatus.FAILED})
+FINISHED_STATUSES = frozenset({UploadStatus.DONE, UploadStatus.HELD, UploadStatus.REJECTED, UploadStatus.FAILED})
+# Uploads whose protocol is issued (a HELD one waits for the MO to confirm the list replacement).
+PROTOCOL_STATUSES = frozenset({UploadStatus.DONE, UploadStatus.HELD, UploadStatus.REJECTED})
 
 
 def can_see_list_persons(user: User) -> bool:
@@ -124,7 +126,7 @@ def correction_clock(upload: ListUpload, *, today: datetime.date | None = None) 
 
 
 def _clock(upload: ListUpload, correction: ListUpload | None, today: datetime.date) -> CorrectionClock:
-    finished = upload.status in (UploadStatus.DONE, UploadStatus.REJECTED)
+    finished = upload.status in PROTOCOL_STATUSES
     required = finished and (upload.records_rejected > 0 or upload.file_error_code is not None)
     if not required:
         return CorrectionClock(False, upload.correction_due, None, False, None)

@@ -38,7 +38,8 @@ from django.utils.translation import gettext as _
 
 from participants.audit import audit_record
 from participants.formats.register import DUPLICATE, INVALID, RecordError, RegisterReader, RegisterRecord
-from participants.formats.xmlsafe import XmlFileError, open_xml
+from omsportal.filelimits import BadFile
+from participants.formats.xmlsafe import open_xml
 from participants.identifiers import sql_name_key
 from participants.models import (
     AttachmentPeriod,
@@ -162,8 +163,13 @@ def register_import_run(*, import_id: int) -> RegisterImport:
                 cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
                 result = _load(job, cur, progress)
             _finish(job, result)
-    except XmlFileError as exc:
-        _fail(import_id, exc.message)
+    except BadFile as exc:
+        # A file-level problem (901): not an error of the portal; the register is as it was.
+        _fail(
+            import_id,
+            _("Файл отклонён (код %(code)s): %(reason)s") % {"code": exc.code, "reason": exc.message},
+            status=JobStatus.REJECTED,
+        )
     except Exception as exc:
         # The message of a database error may quote personal data (a key's value): log the kind only.
         cause = exc.__cause__ or exc
@@ -175,9 +181,9 @@ def register_import_run(*, import_id: int) -> RegisterImport:
     return job
 
 
-def _fail(import_id: int, message: str) -> None:
+def _fail(import_id: int, message: str, *, status: str = JobStatus.FAILED) -> None:
     RegisterImport.objects.filter(pk=import_id).update(
-        status=JobStatus.FAILED,
+        status=status,
         finished_at=timezone.now(),
         message=message,
         records_loaded=0,

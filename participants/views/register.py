@@ -30,7 +30,8 @@ STATUS_BADGES = {
     JobStatus.PENDING: "secondary",
     JobStatus.RUNNING: "primary",
     JobStatus.DONE: "success",
-    JobStatus.FAILED: "danger",
+    JobStatus.REJECTED: "danger",
+    JobStatus.FAILED: "dark",
 }
 
 
@@ -61,7 +62,7 @@ class FundOnlyMixin(LoginRequiredMixin):
 
 def progress_percent(job: RegisterImport) -> int:
     """Reading the file fills the bar to 90 %, the merge into the register the rest."""
-    if job.status in (JobStatus.DONE, JobStatus.FAILED):
+    if job.status in (JobStatus.DONE, JobStatus.REJECTED, JobStatus.FAILED):
         return 100
     if job.status == JobStatus.PENDING or not job.bytes_total:
         return 0

@@ -24,10 +24,10 @@ from participants.api.permissions import ReadOnlyOrRole
 from participants.audit import audit_record
 from participants.models import AuditAction, Role
 from screening.formats.flk import protocol_temp_file
-from screening.models import ListUpload, ProtocolError, UploadStatus
+from screening.models import ListUpload, ProtocolError
 from screening.selectors import protocol_errors
-from screening.selectors_lists import can_work_with_uploads, correction_clocks
-from screening.services.list_upload import list_upload_create
+from screening.selectors_lists import PROTOCOL_STATUSES, can_work_with_uploads, correction_clocks
+from screening.services.list_upload import list_upload_confirm_replace, list_upload_create
 from screening.views.uploads import XLSX_CONTENT_TYPE, XML_CONTENT_TYPE, attachment, protocol_filename
 
 from .serializers_uploads import ListUploadCreateSerializer, ListUploadSerializer, ProtocolErrorSerializer
@@ -74,8 +74,10 @@ class ListUploadViewSet(ScopedAPIMixin, mixins.CreateModelMixin, viewsets.ReadOn
     @extend_schema(
         summary=_("Загрузить список"),
         description=_(
-            "Принимает файл списка (multipart: file, kind, необязательно year) и ставит его в обработку. "
-            "Ответ 201 содержит номер загрузки и адрес, по которому видно ход обработки и итоги протокола."
+            "Принимает файл списка (multipart: file, kind, необязательно year и confirm_replace) и ставит его в "
+            "обработку. Ответ 201 содержит номер загрузки и адрес, по которому видно ход обработки и итоги "
+            "протокола. Файл, который удалил бы из действующего списка больше установленной доли, ждёт "
+            "подтверждения (статус HELD), если не передан confirm_replace=true."
         ),
         request={"multipart/form-data": ListUploadCreateSerializer},
         responses={201: ListUploadSerializer, 400: OpenApiResponse(description=_("Файл не принят"))},
@@ -95,6 +97,7 @@ class ListUploadViewSet(ScopedAPIMixin, mixins.CreateModelMixin, viewsets.ReadOn
                 uploaded_by=request.user,
                 kind=data["kind"],
                 year=data.get("year"),
+                confirm_replace=data.get("confirm_replace", False),
             )
         except DjangoValidationError as exc:
             raise ValidationError({"detail": exc.messages}) from exc
@@ -107,9 +110,31 @@ class ListUploadViewSet(ScopedAPIMixin, mixins.CreateModelMixin, viewsets.ReadOn
         if not can_work_with_uploads(self.request.user):
             raise Http404("No protocols for this role")
         upload = self.get_object()
-        if upload.status not in (UploadStatus.DONE, UploadStatus.REJECTED):
+        if upload.status not in PROTOCOL_STATUSES:
             raise Http404("The protocol is not ready")
         return upload
+
+    @extend_schema(
+        summary=_("Подтвердить замену списка"),
+        description=_(
+            "Загрузка в статусе HELD удалила бы из действующего списка МО больше установленной доли "
+            "(OMS_LIST_REPLACE_CONFIRM_SHARE) и ждёт подтверждения. POST подтверждает замену: файл обрабатывается "
+            "снова и заменяет список. Ответ 202 — загрузка в очереди."
+        ),
+        request=None,
+        responses={202: ListUploadSerializer, 400: OpenApiResponse(description=_("Загрузка не ждёт подтверждения"))},
+        tags=["uploads"],
+    )
+    @action(detail=True, methods=["post"], url_path="confirm-replace", url_name="confirm-replace")
+    def confirm_replace(self, request, pk=None):
+        upload = self.get_object()
+        try:
+            upload = list_upload_confirm_replace(upload_id=upload.pk, user=request.user)
+        except DjangoValidationError as exc:
+            raise ValidationError({"detail": exc.messages}) from exc
+        upload.refresh_from_db()
+        body = ListUploadSerializer(upload, context=self.get_serializer_context()).data
+        return Response(body, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(
         summary=_("Записи протокола с замечаниями"),

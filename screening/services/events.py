@@ -33,6 +33,7 @@ from django.core.files import File
 from django.db import connection, transaction
 from django.utils import timezone
 
+from omsportal.filelimits import BadFile
 from omsportal.jobs import enqueue
 from participants.models import JobStatus, Organization, User
 from screening.formats.events import (
@@ -161,10 +162,10 @@ def _run(batch: EventBatch, raws: Iterator[RawEvent], *, require_n_zap: bool | C
     try:
         with transaction.atomic():
             _load(batch, raws, require_n_zap=require_n_zap)
-    except EventsFileError as exc:
+    except BadFile as exc:  # EventsFileError and every limit of omsportal.filelimits: a file-level 901
         EventBatch.objects.filter(id=batch.id).update(
-            status=JobStatus.FAILED,
-            message=f"Файл отклонён: {exc}",
+            status=JobStatus.REJECTED,
+            message=f"Файл отклонён (код {exc.code}): {exc.message}",
             records_accepted=0,
             records_rejected=0,
             errors=[],

@@ -364,6 +364,31 @@ def write_errors(cursor, batch: Batch) -> None:
     )
 
 
+def replacement_counts(cursor, batch: Batch, measures: list[str]) -> dict[str, dict[str, int]]:
+    """Per measure of the file: entries on the MO's current list, how many of them the file keeps, records accepted.
+
+    What the list replacement would do, before it is done: the share of the current list it removes is
+    (current - kept) / current (see list_upload: a large share waits for the MO's confirmation).
+    """
+    cursor.execute(
+        f"""
+        SELECT m.measure,
+               (SELECT count(*) FROM {T_ENTRY} e
+                 WHERE e.mo_id = %(mo)s AND e.year = %(year)s AND e.measure = m.measure),
+               (SELECT count(*) FROM {T_ENTRY} e
+                 WHERE e.mo_id = %(mo)s AND e.year = %(year)s AND e.measure = m.measure
+                   AND EXISTS (SELECT 1 FROM scr_acc a WHERE a.person_id = e.person_id AND a.measure = e.measure)),
+               (SELECT count(*) FROM scr_acc a WHERE a.measure = m.measure)
+          FROM unnest(%(measures)s::varchar[]) AS m(measure)
+        """,
+        dict(batch.params, measures=measures),
+    )
+    return {
+        measure: {"current": current, "kept": kept, "accepted": accepted}
+        for measure, current, kept, accepted in cursor.fetchall()
+    }
+
+
 def replace_entries(cursor, batch: Batch, measures: list[str]) -> int:
     """Make the accepted rows the MO's list for the year and each measure of the file; returns the rows on it.
 

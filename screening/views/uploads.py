@@ -28,6 +28,7 @@ from screening.models import ListUpload, Measure, ProtocolError, UploadStatus
 from screening.selectors import protocol_errors, protocol_summary
 from screening.selectors_lists import (
     FINISHED_STATUSES,
+    PROTOCOL_STATUSES,
     can_upload_lists,
     can_work_with_uploads,
     correction_clock,
@@ -37,7 +38,7 @@ from screening.selectors_lists import (
     upload_progress,
     uploads_for_user,
 )
-from screening.services.list_upload import list_upload_create
+from screening.services.list_upload import list_upload_confirm_replace, list_upload_create
 
 HISTORY_PAGE_SIZE = 25
 PROTOCOL_PAGE_SIZE = 50
@@ -200,8 +201,47 @@ class UploadDetailView(UploadPagesMixin, View):
             "page_obj": page_obj,
             "errors": rows,
             "clock": correction_clock(upload),
-            "downloadable": upload.status in (UploadStatus.DONE, UploadStatus.REJECTED),
+            "downloadable": upload.status in PROTOCOL_STATUSES,
+            "can_confirm_replace": upload.status == UploadStatus.HELD
+            and can_upload_lists(request.user)
+            and request.user.organization_id == upload.mo_id,
+            "replacement_rows": _replacement_rows(upload),
         }
+
+
+def _replacement_rows(upload: ListUpload) -> list[dict]:
+    """Per measure of the file: the current list, what the file keeps and removes, whether the list was replaced."""
+    rows = []
+    for measure, values in sorted((upload.replacement or {}).get("measures", {}).items()):
+        current, kept = values.get("current", 0), values.get("kept", 0)
+        rows.append(
+            {
+                "measure": MEASURE_LABELS.get(measure, measure),
+                "current": current,
+                "kept": kept,
+                "removed": current - kept,
+                "removed_percent": (current - kept) * 100 // current if current else 0,
+                "accepted": values.get("accepted", 0),
+                "applied": values.get("applied", False),
+                "over_share": values.get("over_share", False),
+            }
+        )
+    return rows
+
+
+class ConfirmReplaceView(UploadPagesMixin, View):
+    """POST: the MO confirms that a HELD file replaces its current list (the file is processed again)."""
+
+    def post(self, request, pk: int):
+        upload = self.get_upload()
+        try:
+            list_upload_confirm_replace(upload_id=upload.pk, user=request.user)
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("Замена списка подтверждена: файл обрабатывается снова."))
+        return redirect("screening:upload_detail", pk=upload.pk)
 
 
 class UploadProgressView(UploadPagesMixin, View):
@@ -224,7 +264,7 @@ class ProtocolDownloadView(UploadPagesMixin, View):
 
     def get(self, request, pk: int, fmt: str):
         upload = self.get_upload()
-        if upload.status not in (UploadStatus.DONE, UploadStatus.REJECTED):
+        if upload.status not in PROTOCOL_STATUSES:
             raise Http404("The protocol is not ready")
         content = protocol_temp_file(upload, fmt)
         content_type = XML_CONTENT_TYPE if fmt == "xml" else XLSX_CONTENT_TYPE
@@ -261,6 +301,7 @@ urlpatterns = [
     path("uploads/", UploadsView.as_view(), name="uploads"),
     path("uploads/<int:pk>/", UploadDetailView.as_view(), name="upload_detail"),
     path("uploads/<int:pk>/progress/", UploadProgressView.as_view(), name="upload_progress"),
+    path("uploads/<int:pk>/confirm-replace/", ConfirmReplaceView.as_view(), name="upload_confirm_replace"),
     re_path(
         r"^uploads/(?P<pk>\d+)/protocol\.(?P<fmt>xml|xlsx)$", ProtocolDownloadView.as_view(), name="protocol_download"
     ),
