@@ -234,8 +234,8 @@ def syntax_error_message(exc: etree.XMLSyntaxError, *, encoding: str = "UTF-8", 
     if column and line:
         where += f", позиция {column}"
     prefix = f"{part}: о" if part else "О"
-    message = f"{prefix}шибка XML ({where}): {_explain(code, msg, encoding)}. Файл не загружен. (Разбор XML: {msg[:200]})"
-    return message, line
+    explained = _explain(code, msg, encoding)
+    return f"{prefix}шибка XML ({where}): {explained}. Файл не загружен. (Разбор XML: {msg[:200]})", line
 
 
 def safe_iterparse(stream: LimitedStream, *, tag, events=("end",)):

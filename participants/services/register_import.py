@@ -36,9 +36,9 @@ from django.utils import timezone
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 
+from omsportal.filelimits import BadFile
 from participants.audit import audit_record
 from participants.formats.register import DUPLICATE, INVALID, RecordError, RegisterReader, RegisterRecord
-from omsportal.filelimits import BadFile
 from participants.formats.xmlsafe import open_xml
 from participants.identifiers import sql_name_key
 from participants.models import (
