@@ -363,6 +363,26 @@ def _require(kind: str, accept: tuple[str, ...], *, member: str = "") -> None:
     )
 
 
+# --- storing an upload -------------------------------------------------------------------------------------------
+
+UPLOAD_EXTENSIONS = (".xml", ".zip", ".csv", ".xlsx")
+
+
+def stored_name(original_name: str, *, prefix: str) -> str:
+    """The name an upload is stored under: never the uploader's text (a path, CR LF, a guessable name), but
+    ``<prefix>_<timestamp>_<random>.<known extension>``. Uploads are never served as media; this is a second line."""
+    import os
+    import secrets
+
+    from django.utils import timezone
+
+    extension = os.path.splitext(original_name or "")[1].lower()
+    if extension not in UPLOAD_EXTENSIONS:
+        extension = ".bin"
+    safe_prefix = re.sub(r"[^0-9A-Za-z_-]", "_", prefix)[:40] or "upload"
+    return f"{safe_prefix}_{timezone.now():%Y%m%d_%H%M%S}_{secrets.token_hex(8)}{extension}"
+
+
 # --- text: UTF-8 or windows-1251 ------------------------------------------------------------------------------------
 
 _RUSSIAN = re.compile("[А-Яа-яЁё]")

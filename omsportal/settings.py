@@ -166,6 +166,9 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 # Uploaded files are never served as media, in any mode (omsportal/urls.py has no media route, WhiteNoise serves
 # only static files): downloads go through scoped, audited views. MEDIA_URL is kept because FileField needs one.
 MEDIA_URL = "media/"
+for _static in (STATIC_ROOT, *STATICFILES_DIRS):
+    if MEDIA_ROOT.resolve().is_relative_to(Path(_static).resolve()):
+        raise ImproperlyConfigured(f"MEDIA_ROOT ({MEDIA_ROOT}) must not lie inside a static directory ({_static})")
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024  # larger uploads stream to a temp file
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from omsportal.exports import write_cell
 from participants.models import District, Organization, OrganizationKind, Role, User
 from participants.scoping import restrict
 from participants.workdays import last_working_day_of_year
@@ -278,7 +279,7 @@ def year_plan_template_xlsx(*, user: User, year: int) -> bytes:
     text = workbook.add_format({"num_format": "@"})
     headers = [*PLAN_XLSX_COLUMNS, "NAME_MO"]
     for col, title in enumerate(headers):
-        sheet.write_string(0, col, title, bold)
+        write_cell(sheet, 0, col, title, bold)
     row_index = 0
     labels = {Measure.DVN: "ДВН", Measure.PMO: "ПМО"}
     for row in grid["rows"]:
@@ -286,12 +287,12 @@ def year_plan_template_xlsx(*, user: User, year: int) -> bytes:
             continue
         for measure in PLAN_MEASURES:
             row_index += 1
-            sheet.write_string(row_index, 0, row.mo.code, text)
-            sheet.write_string(row_index, 1, labels[measure])
+            write_cell(sheet, row_index, 0, row.mo.code, text)
+            write_cell(sheet, row_index, 1, labels[measure])
             for month_index, value in enumerate(row.cells[measure]):
                 if value is not None:
                     sheet.write_number(row_index, 2 + month_index, value)
-            sheet.write_string(row_index, 14, row.mo.name)
+            write_cell(sheet, row_index, 14, row.mo.name)  # an administrator's text: neutralized too
     last = max(row_index, 1000)
     sheet.data_validation(1, 1, last, 1, {"validate": "list", "source": ["ДВН", "ПМО"]})
     sheet.data_validation(

@@ -19,6 +19,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from omsportal.exports import attachment
 from participants.api.base import ScopedAPIMixin
 from participants.api.permissions import ReadOnlyOrRole
 from participants.audit import audit_record
@@ -28,7 +29,7 @@ from screening.models import ListUpload, ProtocolError
 from screening.selectors import protocol_errors
 from screening.selectors_lists import PROTOCOL_STATUSES, can_work_with_uploads, correction_clocks
 from screening.services.list_upload import list_upload_confirm_replace, list_upload_create
-from screening.views.uploads import XLSX_CONTENT_TYPE, XML_CONTENT_TYPE, attachment, protocol_filename
+from screening.views.uploads import XLSX_CONTENT_TYPE, XML_CONTENT_TYPE, protocol_filename
 
 from .serializers_uploads import ListUploadCreateSerializer, ListUploadSerializer, ProtocolErrorSerializer
 

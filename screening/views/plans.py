@@ -13,13 +13,14 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import View
 
+from omsportal.exports import attachment
 from participants.models import Role
 from screening.forms_plans import (
     BrigadeTripForm,
@@ -273,11 +274,11 @@ class YearPlanTemplateView(PlanReaderMixin, View):
     def get(self, request, year: int):
         _check_year(year)
         content = year_plan_template_xlsx(user=request.user, year=year)
-        response = HttpResponse(
-            content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        return attachment(
+            content,
+            filename=f"plan_{year}.xlsx",
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
-        response["Content-Disposition"] = f'attachment; filename="plan_{year}.xlsx"'
-        return response
 
 
 class YearPlanApproveView(PlanReaderMixin, View):

@@ -6,18 +6,17 @@ gets 404, the same answer as "does not exist" [domain §2].
 
 from __future__ import annotations
 
-from typing import IO
-
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, re_path
 from django.utils.translation import gettext as _
 from django.views import View
 
+from omsportal.exports import attachment, safe_filename
 from participants.audit import audit_record
 from participants.models import AuditAction
 from screening.codes import meaning_of
@@ -51,20 +50,10 @@ CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
 MEASURE_LABELS = dict(Measure.choices)
 
 
-def attachment(content: bytes | IO[bytes], *, filename: str, content_type: str) -> HttpResponse:
-    """A download: bytes, or an open binary file streamed in blocks (and closed) by FileResponse."""
-    if isinstance(content, bytes):
-        response = HttpResponse(content, content_type=content_type)
-    else:
-        response = FileResponse(content, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
 def protocol_filename(upload: ListUpload, extension: str) -> str:
-    """FLK_P is named after the list: FNAME = 'V' + FNAME_I, the list's FILENAME [formats.md]."""
-    return f"V{protocol_file_name(upload)}.{extension}"
+    """FLK_P is named after the list: FNAME = 'V' + FNAME_I, the list's FILENAME [formats.md] — in safe characters
+    only: a FILENAME is the uploader's text (CR LF, quotes, '=' are made '_' by omsportal.exports.safe_filename)."""
+    return safe_filename(f"V{protocol_file_name(upload)}.{extension}", default=f"VLIST_{upload.pk}.{extension}")
 
 
 class UploadPagesMixin(LoginRequiredMixin):
