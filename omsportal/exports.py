@@ -68,7 +68,7 @@ def write_cells(sheet, row: int, column: int, values: Iterable[Any], cell_format
 # --- download names -------------------------------------------------------------------------------------------
 
 _UNSAFE_NAME = re.compile(r"[^0-9A-Za-zА-Яа-яЁё_.\-]+")
-_REPEATS = re.compile(r"([_.\-])[_.\-]+")
+_UNDERSCORES_AT_DOTS = re.compile(r"_*\.[._]*")
 MAX_NAME = 120
 
 
@@ -78,7 +78,7 @@ def safe_filename(name: str, *, default: str = "file") -> str:
     Everything else (spaces, quotes, slashes, CR/LF, control characters, ``=``) becomes ``_``; no leading dot.
     The extension, if any, is kept.
     """
-    cleaned = _REPEATS.sub(r"\1", _UNSAFE_NAME.sub("_", name or "")).strip("._-")
+    cleaned = _UNDERSCORES_AT_DOTS.sub(".", _UNSAFE_NAME.sub("_", name or "")).strip("._-")
     if not cleaned or cleaned.startswith("."):
         cleaned = default
     if len(cleaned) > MAX_NAME:

@@ -76,6 +76,8 @@ class BadFile(Exception):
     ``EventsFileError``): services catch this one class. ``message`` is Russian and says where and what to do.
     """
 
+    setting = ""  # for a LimitExceeded: the setting of the limit
+
     def __init__(self, message: str, *, code: int = 901, line: int | None = None, field: str = ""):
         super().__init__(message)
         self.message = message
@@ -85,6 +87,16 @@ class BadFile(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+    @classmethod
+    def from_error(cls, error: BadFile):
+        """The same problem as this reader's own error class (message, code, line, field and limit kept)."""
+        if isinstance(error, cls):
+            return error
+        converted = cls.__new__(cls)
+        BadFile.__init__(converted, error.message, code=error.code, line=error.line, field=error.field)
+        converted.setting = error.setting
+        return converted
 
 
 def _group(number: int) -> str:
@@ -129,14 +141,19 @@ class LimitExceeded(BadFile):
         field: str = "",
     ):
         shown = _UNITS[unit]
-        excess = f"в {actual / limit:.1f} раза больше".replace(".", ",") if limit else ""
-        amount = f"{'не меньше ' if at_least else ''}{shown(actual)}"
-        message = f"{where + ': ' if where else ''}{what} — {amount} при пределе {shown(limit)} ({setting})"
-        if excess and actual / limit >= 1.05:
-            message += f", {'не менее чем ' if at_least else ''}{excess}"
+        ratio = actual / limit if limit else 0
+        excess = (f"{ratio:.1f}" if ratio < 10 else f"{ratio:.0f}").replace(".", ",")
+        if at_least:  # found while reading: the reading stopped here, the whole would be larger still
+            amount = f"прочитано уже {shown(actual)}, предел {shown(limit)} ({setting})"
+        else:
+            amount = f"{shown(actual)} при пределе {shown(limit)} ({setting})"
+        message = f"{where + ': ' if where else ''}{what}: {amount}"
+        if ratio >= 1.05:
+            message += f", {'не менее чем ' if at_least else ''}в {excess} раза больше"
         message += ". " + (hint or "Файл не загружен.")
+        message = message[0].upper() + message[1:]
         super().__init__(message, line=line, field=field)
-        self.setting = setting
+        self.setting = setting  # type: ignore[misc]
         self.limit = limit
         self.actual = actual
 
@@ -203,6 +220,7 @@ class LimitedStream:
         self.check_chunk = check_chunk
         self.bytes_read = 0
         self.newlines = 0
+        self.at_end = False  # the end of the data was reached
         self._mark = 0
         self.record_limit = limits.max_record_bytes
 
@@ -254,6 +272,7 @@ class LimitedStream:
                     f"{str(exc)[:100]}). Упакуйте файл заново и загрузите его ещё раз."
                 ) from exc
         if not chunk:
+            self.at_end = size > 0
             return chunk
         self.bytes_read += len(chunk)
         if self.bytes_read > self.limits.max_bytes:

@@ -111,12 +111,12 @@ def sniff(head: bytes) -> str:
     """'xml', 'csv' (text) or 'zip' from the first bytes of a file; a file of another kind is refused (901)."""
     if head.startswith(ZIP_MAGIC):
         return "zip"
-    wide = wide_encoding(head)
-    if wide:
-        raise BadFile(wide_encoding_message(wide), line=1)
     for magic, message in _FOREIGN:
         if head.startswith(magic):
             raise BadFile(message)
+    wide = wide_encoding(head)
+    if wide:
+        raise BadFile(wide_encoding_message(wide), line=1)
     text = head[3:] if head.startswith(codecs.BOM_UTF8) else head
     stripped = text.lstrip(_WHITESPACE)
     if not stripped:
@@ -175,7 +175,7 @@ def open_zip(fileobj: IO[bytes], *, size: int, limits: FileLimits, label: str = 
         )
     if entries > limits.max_zip_members:
         raise LimitExceeded(
-            f"{label.lower()} содержит слишком много файлов",
+            f"{label} содержит слишком много файлов",
             setting="OMS_ZIP_MAX_MEMBERS",
             limit=limits.max_zip_members,
             actual=entries,
@@ -188,7 +188,7 @@ def open_zip(fileobj: IO[bytes], *, size: int, limits: FileLimits, label: str = 
     if len(archive.infolist()) > limits.max_zip_members:
         archive.close()
         raise LimitExceeded(
-            f"{label.lower()} содержит слишком много файлов",
+            f"{label} содержит слишком много файлов",
             setting="OMS_ZIP_MAX_MEMBERS",
             limit=limits.max_zip_members,
             actual=len(archive.infolist()),
@@ -285,14 +285,14 @@ def open_upload(
         return
     archive = open_zip(fileobj, size=size, limits=limits)
     with archive:
+        foreign = foreign_archive_message(archive)
+        if foreign:
+            raise BadFile(foreign)
         if is_xlsx_archive(archive):
             _require("xlsx", accept)
             fileobj.seek(0)
             yield Upload(kind="xlsx", size=size, head=head, limits=limits, deadline=deadline, file=fileobj)
             return
-        foreign = foreign_archive_message(archive)
-        if foreign:
-            raise BadFile(foreign)
         members = [i for i in archive.infolist() if not i.is_dir() and not _ZIP_JUNK.search(i.filename)]
         if not members:
             raise BadFile("Архив ZIP пуст: в нём нет ни одного файла.")

@@ -100,10 +100,11 @@ class _SharedStrings:
     def get(self, index: int) -> str | None:
         if not 0 <= index < self.count:
             return None
-        block, position = divmod(index, self.BLOCK)
+        block = index >> 12  # BLOCK = 4096
         if block == len(self._blocks):
-            return self._pending[position]
+            return self._pending[index & 4095]
         offsets = self._offsets[block]
+        position = index & 4095
         return self._blocks[block][offsets[position] : offsets[position + 1]]
 
 
@@ -169,7 +170,7 @@ class SheetReader:
         try:
             yield from safe_iterparse(stream, tag=tag, events=events)
         except etree.XMLSyntaxError as exc:
-            message, line = syntax_error_message(exc, part=f"{self.label}, часть «{path}»")
+            message, line = syntax_error_message(exc, part=f"{self.label}, часть «{path}»", stream=stream)
             raise BadFile(message + " Сохраните книгу заново в Excel.", line=line) from exc
 
     def _docinfo_check(self, element: etree._Element, path: str) -> None:
@@ -360,10 +361,12 @@ class SheetReader:
     def rows(self) -> Iterator[tuple[int, list]]:
         """(row number, values from column A to the last cell holding a value) for each row that holds a value."""
         ns, path, limits = self.ns, self.sheet_path, self.limits
-        row_tag, cell_tag, value_tag, inline_tag = f"{{{ns}}}row", f"{{{ns}}}c", f"{{{ns}}}v", f"{{{ns}}}is"
+        row_tag, cell_tag = f"{{{ns}}}row", f"{{{ns}}}c"
+        value_tag, inline_tag, text_tag, run_tag = f"{{{ns}}}v", f"{{{ns}}}is", f"{{{ns}}}t", f"{{{ns}}}r"
         max_rows, max_columns, max_value = limits.max_sheet_rows, limits.max_sheet_columns, limits.max_value_chars
         stream = self._sheet_stream = self._open_part(path)
-        deadline = self.deadline
+        deadline, shared, date_styles = self.deadline, self._shared, self._date_styles
+        columns: dict[str, int] = {}  # "AB" -> 28, computed once per column letters
         number = rows_seen = 0
         checked = False
         try:
@@ -377,7 +380,7 @@ class SheetReader:
                 rows_seen += 1
                 if number > max_rows or rows_seen > max_rows:
                     raise LimitExceeded(
-                        f"номер строки листа {number} больше допустимого числа строк",
+                        "номер строки листа больше допустимого",
                         setting="OMS_SHEET_MAX_ROWS",
                         limit=max_rows,
                         actual=max(number, rows_seen),
@@ -393,22 +396,57 @@ class SheetReader:
                         continue
                     ref = cell.get("r")
                     if ref:
-                        match = _CELL_REF.match(ref)
-                        if match is None:
-                            raise BadFile(
-                                f"Лист «{self.sheet_name}», строка {number}: адрес ячейки «{ref[:20]}» неверен. "
-                                "Сохраните книгу заново в Excel.",
-                                line=number,
-                            )
-                        column = column_index(match.group(1))
+                        letters = ref.rstrip("0123456789")
+                        column = columns.get(letters, 0)
+                        if not column:
+                            if not _CELL_REF.match(ref):
+                                raise BadFile(
+                                    f"Лист «{self.sheet_name}», строка {number}: адрес ячейки «{ref[:20]}» неверен. "
+                                    "Сохраните книгу заново в Excel.",
+                                    line=number,
+                                )
+                            column = columns[letters] = column_index(letters)
                     else:
                         column += 1
-                    value = self._value(cell, number, column, value_tag, inline_tag)
-                    if value is None:
-                        continue
+                    kind = cell.get("t")
+                    if kind == "inlineStr":
+                        value = None
+                        for inline in cell:
+                            if inline.tag == inline_tag:
+                                parts = []
+                                for item in inline:
+                                    if item.tag == text_tag:
+                                        parts.append(item.text or "")
+                                    elif item.tag == run_tag:  # rich text; phonetic runs (rPh) are not the value
+                                        parts.extend(t.text or "" for t in item if t.tag == text_tag)
+                                value = "".join(parts)
+                        if value is None:
+                            continue
+                    else:
+                        text = None
+                        for child in cell:  # <v> (after an <f> formula, if any); findtext would cost twice as much
+                            if child.tag == value_tag:
+                                text = child.text
+                                break
+                        if text is None:
+                            continue
+                        if kind == "s":
+                            index = int(text) if text.isdigit() and text.isascii() and len(text) < 12 else -1
+                            value = shared.get(index)
+                            if value is None:
+                                raise BadFile(
+                                    f"Лист «{self.sheet_name}», ячейка {column_letter(column)}{number}: ссылка на "
+                                    f"строку № {text[:12]} общей таблицы строк, которой нет. Книга повреждена — "
+                                    "сохраните её заново в Excel.",
+                                    line=number,
+                                )
+                        elif kind in ("str", "e"):
+                            value = text
+                        else:
+                            value = self._typed(cell, kind, text, number, column, date_styles)
                     if column > max_columns:
                         raise LimitExceeded(
-                            f"значение в столбце {column_letter(column)} (№ {column}) — дальше допустимого столбца",
+                            f"значение в столбце {column_letter(column)} — номер столбца больше допустимого",
                             setting="OMS_SHEET_MAX_COLUMNS",
                             limit=max_columns,
                             actual=column,
@@ -416,7 +454,7 @@ class SheetReader:
                             where=f"Лист «{self.sheet_name}», строка {number}",
                             line=number,
                         )
-                    if isinstance(value, str) and len(value) > max_value:
+                    if value.__class__ is str and len(value) > max_value:
                         raise LimitExceeded(
                             "значение ячейки длиннее допустимого",
                             setting="OMS_FILE_MAX_VALUE_CHARS",
@@ -436,29 +474,8 @@ class SheetReader:
         finally:
             stream.close()
 
-    def _value(self, cell: etree._Element, row: int, column: int, value_tag: str, inline_tag: str):
-        kind = cell.get("t")
-        if kind == "inlineStr":
-            inline = cell.find(inline_tag)
-            if inline is None:
-                return None
-            t = f"{{{self.ns}}}t"
-            return "".join(item.text or "" for item in inline.iter(t) if item.getparent().tag != f"{{{self.ns}}}rPh")
-        text = cell.findtext(value_tag)
-        if text is None:
-            return None
-        if kind == "s":
-            index = int(text) if ascii_digits(text) and len(text) < 12 else -1
-            value = self._shared.get(index)
-            if value is None:
-                raise BadFile(
-                    f"Лист «{self.sheet_name}», ячейка {column_letter(column)}{row}: ссылка на строку № {text[:12]} "
-                    "общей таблицы строк, которой нет. Книга повреждена — сохраните её заново в Excel.",
-                    line=row,
-                )
-            return value
-        if kind in ("str", "e"):
-            return text
+    def _typed(self, cell: etree._Element, kind: str | None, text: str, row: int, column: int, date_styles):
+        """A cell of type b (boolean), d (ISO date) or n (a number; a date when its style shows a date)."""
         if kind == "b":
             return text.strip() in ("1", "true")
         if kind == "d":
@@ -476,7 +493,7 @@ class SheetReader:
                 line=row,
             ) from exc
         style = cell.get("s")
-        if style and self._date_styles and ascii_digits(style) and int(style) in self._date_styles:
+        if style and date_styles and ascii_digits(style) and int(style) in date_styles:
             try:
                 return from_excel(number, self._epoch)
             except (OverflowError, ValueError):

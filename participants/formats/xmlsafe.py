@@ -139,10 +139,8 @@ def open_xml(fileobj: IO[bytes], *, size: int | None = None) -> Iterator[XmlSour
     try:
         with open_upload(fileobj, accept=("xml",)) as upload:
             yield xml_source(upload.stream, head=upload.head, size=upload.size, member_name=upload.member_name)
-    except XmlFileError:
-        raise
     except BadFile as exc:
-        raise XmlFileError(exc.message, line=exc.line, code=exc.code, field=exc.field) from exc
+        raise XmlFileError.from_error(exc) from exc
 
 
 def xml_source(stream: LimitedStream, *, head: bytes, size: int, member_name: str = "") -> XmlSource:
@@ -219,7 +217,9 @@ def _explain(code: int, msg: str, encoding: str) -> str:
     return "файл не является корректным XML"
 
 
-def syntax_error_message(exc: etree.XMLSyntaxError, *, encoding: str = "UTF-8", part: str = "") -> tuple[str, int]:
+def syntax_error_message(
+    exc: etree.XMLSyntaxError, *, encoding: str = "UTF-8", part: str = "", stream: LimitedStream | None = None
+) -> tuple[str, int]:
     """A Russian message for an lxml syntax error and its line; the parser's own words follow in parentheses."""
     code, msg, line, column = exc.code, exc.msg or "", exc.lineno or 0, exc.position[1] if exc.position else 0
     if code == _T.ERR_INTERNAL_ERROR or not line:
@@ -235,6 +235,8 @@ def syntax_error_message(exc: etree.XMLSyntaxError, *, encoding: str = "UTF-8", 
         where += f", позиция {column}"
     prefix = f"{part}: о" if part else "О"
     explained = _explain(code, msg, encoding)
+    if stream is not None and stream.at_end and line >= stream.line - 1 and code != _T.ERR_TAG_NOT_FINISHED:
+        explained += " — это последняя строка: похоже, файл обрывается (передан не полностью)"
     return f"{prefix}шибка XML ({where}): {explained}. Файл не загружен. (Разбор XML: {msg[:200]})", line
 
 
@@ -298,7 +300,7 @@ def iter_records(source: XmlSource, *, root: str, tags: tuple[str, ...]) -> Iter
                 while element.getprevious() is not None:
                     del parent[0]
     except etree.XMLSyntaxError as exc:
-        message, line = syntax_error_message(exc, encoding=source.encoding)
+        message, line = syntax_error_message(exc, encoding=source.encoding, stream=stream)
         raise XmlFileError(message, line=line) from exc
     if not checked:
         if context.root is None:

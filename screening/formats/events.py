@@ -310,10 +310,8 @@ class EventsReader:
                     sheet = SheetReader(upload.file, limits=upload.limits, deadline=upload.deadline)
                     with sheet:
                         yield from self._tabular_records(sheet.rows())
-        except EventsFileError:
-            raise
         except BadFile as exc:
-            raise EventsFileError(exc.message, line=exc.line, field=exc.field) from exc
+            raise EventsFileError.from_error(exc) from exc
 
     # -- XML ------------------------------------------------------------------------------------------------
 
@@ -338,7 +336,7 @@ class EventsReader:
                 yield self._xml_record(index, elem)
                 index += 1
         except XmlFileError as exc:
-            raise EventsFileError(exc.message, line=exc.line) from exc
+            raise EventsFileError.from_error(exc) from exc
         if self.header is None:
             raise EventsFileError("В файле нет заголовка ZGLV")
 

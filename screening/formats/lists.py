@@ -138,10 +138,8 @@ def open_list_file(fileobj: IO[bytes]) -> Iterator[ListReader]:
                 upload=upload,
             )
             yield _pick(sniffed)
-    except FileRejected:
-        raise
     except BadFile as exc:
-        raise FileRejected(exc.code, exc.message, field=exc.field, line=exc.line) from exc
+        raise FileRejected.from_error(exc) from exc
 
 
 def _pick(sniffed: Sniffed) -> ListReader:

@@ -181,7 +181,7 @@ class XlsxListReader(_TabularReader):
         try:
             self._sheet = SheetReader(sniffed.stream, limits=upload.limits, deadline=upload.deadline)
         except BadFile as exc:
-            raise FileRejected(exc.code, exc.message, line=exc.line, field=exc.field) from exc
+            raise FileRejected.from_error(exc) from exc
 
     @property
     def bytes_total(self) -> int:  # progress in bytes of the sheet's XML as unpacked

@@ -30,7 +30,7 @@ class ZlListXmlReader:
         try:
             self._source = xml_source(sniffed.stream, head=sniffed.head, size=sniffed.size)
         except XmlFileError as exc:
-            raise FileRejected(901, exc.message, line=exc.line) from exc
+            raise FileRejected.from_error(exc) from exc
         self._elements = iter_records(self._source, root=self.TAG_ROOT, tags=(self.TAG_HEADER, self.TAG_RECORD))
         self._header: ListHeader | None = None
         self._pending = None
@@ -47,7 +47,7 @@ class ZlListXmlReader:
         try:
             return next(self._elements, None)
         except XmlFileError as exc:
-            raise FileRejected(901, exc.message, line=exc.line, field=exc.field) from exc
+            raise FileRejected.from_error(exc) from exc
 
     def header(self) -> ListHeader:
         if self._header is not None:
