@@ -417,7 +417,7 @@ class CsvRows:
     - lines end with CR LF, LF or CR, mixed in one file if need be; a line longer than OMS_FILE_MAX_RECORD_BYTES or a
       value longer than OMS_FILE_MAX_VALUE_CHARS refuses the file (901) while it is read;
     - an unclosed quote (which would swallow the lines after it into one value), a stray quote after a closing one,
-      a NUL byte: refused, naming the line.
+      a NUL byte, a value past column OMS_SHEET_MAX_COLUMNS: refused, naming the line.
     """
 
     def __init__(self, stream: LimitedStream, *, separators: tuple[str, ...] = (";", ",", "\t")):
@@ -541,7 +541,7 @@ class CsvRows:
             yield from lines
 
         reader = csv.reader(physical(), delimiter=separator, quotechar='"', strict=True)
-        max_value = self.limits.max_value_chars
+        max_value, max_columns = self.limits.max_value_chars, self.limits.max_sheet_columns
         csv.field_size_limit(max(self.limits.max_record_bytes, max_value) + 1)
         consumed = 0
         while True:
@@ -560,6 +560,17 @@ class CsvRows:
                     line=start,
                 )
             values = [value.strip() for value in values]
+            if len(values) > max_columns and any(values[max_columns:]):
+                last = max(index for index, value in enumerate(values) if value) + 1
+                raise LimitExceeded(
+                    "значение в столбце, номер которого больше допустимого",
+                    setting="OMS_SHEET_MAX_COLUMNS",
+                    limit=max_columns,
+                    actual=last,
+                    unit="count",
+                    where=f"Строка {start}",
+                    line=start,
+                )
             if not self.names:
                 self.names = [value.upper().lstrip("\ufeff") for value in values]
             for index, value in enumerate(values):

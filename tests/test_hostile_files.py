@@ -170,6 +170,14 @@ def test_huge_tree_is_off_deep_nesting_and_many_children_are_bounded():
     assert refused(read_list, wide.encode()).setting == "OMS_FILE_MAX_RECORD_BYTES"
 
 
+def test_csv_columns_are_bounded_like_a_sheets(settings):
+    settings.OMS_SHEET_MAX_COLUMNS = 12
+    assert read_list((CSV_HEADER + CSV_ROW.format(n=1, fam="А")[:-2] + ";;;;\r\n").encode()) == 1  # empty cells
+    far = (CSV_HEADER + CSV_ROW.format(n=1, fam="А")[:-2] + ";;;x\r\n").encode()
+    error = refused(read_list, far)
+    assert error.setting == "OMS_SHEET_MAX_COLUMNS" and "13" in error.message
+
+
 def test_csv_lines_and_values_are_bounded():
     long_line = (CSV_HEADER + "1;;;" + "Я" * 700_000 + "\r\n").encode()
     assert refused(read_list, long_line).setting == "OMS_FILE_MAX_RECORD_BYTES"

@@ -15,6 +15,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
+from omsportal.filelimits import file_limits, format_bytes
 from omsportal.jobs import enqueue
 from participants.models import JobStatus, RegisterImport, Role
 from participants.services.register_import import register_import_create
@@ -48,6 +49,12 @@ class RegisterUploadForm(forms.Form):
             raise forms.ValidationError(_("Загрузите файл .xml или .zip."))
         if not upload.size:
             raise forms.ValidationError(_("Файл пуст."))
+        limit = file_limits().max_bytes
+        if upload.size > limit:
+            raise forms.ValidationError(
+                _("Файл больше допустимых %(limit)s (OMS_FILE_MAX_BYTES); упакуйте его в ZIP.")
+                % {"limit": format_bytes(limit)}
+            )
         return upload
 
 

@@ -287,8 +287,13 @@ def _read_plan_rows(rows, *, mo_ids_by_code: Mapping[str, int]) -> list[tuple[in
             continue
         if name in positions and name in PLAN_XLSX_COLUMNS:
             errors.append(
-                _("Строка 1, столбец %(col)s: столбец «%(name)s» повторяется (уже есть в столбце %(first)s).")
-                % {"col": column_letter(index), "name": name, "first": column_letter(positions[name])}
+                _("Строка %(row)s, столбец %(col)s: столбец «%(name)s» повторяется (уже есть в столбце %(first)s).")
+                % {
+                    "row": header_number,
+                    "col": column_letter(index),
+                    "name": name,
+                    "first": column_letter(positions[name]),
+                }
             )
             continue
         positions.setdefault(name, index)
