@@ -22,13 +22,17 @@ migrate: $(STAMP)
 demo: migrate
 	$(BIN)/python manage.py seed_demo --persons $(DEMO_PERSONS) --mos 8 --smos 3 --seed 1 --if-empty
 
+# exec: the server replaces the shell, so a SIGTERM to make (make passes it on to its child) reaches the server,
+# which then stops cleanly, and the embedded PostgreSQL with it.
 run: demo
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py demo_logins
 	$(BIN)/python manage.py resume_jobs
-	DEBUG=1 $(BIN)/python manage.py runserver $(HOST)
+	exec env DEBUG=1 $(BIN)/python manage.py runserver $(HOST)
 
+# First a Chromium for the browser tests (found, else installed: apt-get as root, else Playwright's download).
 test: $(STAMP)
+	@$(BIN)/python -m tests.browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

