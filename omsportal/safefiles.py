@@ -173,26 +173,20 @@ def open_zip(fileobj: IO[bytes], *, size: int, limits: FileLimits, label: str = 
             f"{label} обрывается или повреждён: нет оглавления архива. Файл передан не полностью — "
             "загрузите его ещё раз."
         )
+    too_many = f"{label} содержит слишком много файлов"
     if entries > limits.max_zip_members:
         raise LimitExceeded(
-            f"{label} содержит слишком много файлов",
-            setting="OMS_ZIP_MAX_MEMBERS",
-            limit=limits.max_zip_members,
-            actual=entries,
-            unit="count",
+            too_many, setting="OMS_ZIP_MAX_MEMBERS", limit=limits.max_zip_members, actual=entries, unit="count"
         )
     try:
         archive = zipfile.ZipFile(fileobj)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
         raise BadFile(f"{label} повреждён и не читается ({str(exc)[:100]}). Упакуйте файл заново.") from exc
-    if len(archive.infolist()) > limits.max_zip_members:
+    entries = len(archive.infolist())  # a zip64 end record may say 0xFFFF: the directory tells
+    if entries > limits.max_zip_members:
         archive.close()
         raise LimitExceeded(
-            f"{label} содержит слишком много файлов",
-            setting="OMS_ZIP_MAX_MEMBERS",
-            limit=limits.max_zip_members,
-            actual=len(archive.infolist()),
-            unit="count",
+            too_many, setting="OMS_ZIP_MAX_MEMBERS", limit=limits.max_zip_members, actual=entries, unit="count"
         )
     return archive
 
@@ -314,18 +308,21 @@ def open_upload(
             member_head = stream.peek(HEAD_BYTES)
             if not member_head:
                 raise BadFile(f"Файл «{name}» в архиве пуст (0 байт).")
-            if not member_head.startswith(ZIP_MAGIC):
-                kind = sniff(member_head)
-                _require(kind, accept, member=name)
-                yield Upload(
+            def member_upload(kind: str, **where) -> Upload:
+                return Upload(
                     kind=kind,
                     size=info.file_size,
                     head=member_head,
                     limits=limits,
                     deadline=deadline,
-                    stream=stream,
                     member_name=info.filename,
+                    **where,
                 )
+
+            if not member_head.startswith(ZIP_MAGIC):
+                kind = sniff(member_head)
+                _require(kind, accept, member=name)
+                yield member_upload(kind, stream=stream)
                 return
             # A zip inside the zip: an XLSX (itself a zip) is read from a spooled copy; any other archive is refused.
             stream.record_limit = 0
@@ -341,15 +338,7 @@ def open_upload(
                     )
                 _require("xlsx", accept)
                 spooled.seek(0)
-                yield Upload(
-                    kind="xlsx",
-                    size=info.file_size,
-                    head=member_head,
-                    limits=limits,
-                    deadline=deadline,
-                    file=spooled,
-                    member_name=info.filename,
-                )
+                yield member_upload("xlsx", file=spooled)
 
 
 def _require(kind: str, accept: tuple[str, ...], *, member: str = "") -> None:

@@ -327,26 +327,20 @@ class SheetReader:
                         where=LABEL,
                     )
                 table.add(value)
-                if table.count > limits.max_shared_strings:
-                    raise LimitExceeded(
-                        "в общей таблице строк книги слишком много строк",
-                        setting="OMS_SHEET_MAX_SHARED_STRINGS",
-                        limit=limits.max_shared_strings,
-                        actual=table.count,
-                        unit="count",
-                        at_least=True,
-                        where=LABEL,
-                    )
-                if table.chars > limits.max_shared_chars:
-                    raise LimitExceeded(
-                        "в общей таблице строк книги слишком много символов",
-                        setting="OMS_SHEET_MAX_SHARED_CHARS",
-                        limit=limits.max_shared_chars,
-                        actual=table.chars,
-                        unit="chars",
-                        at_least=True,
-                        where=LABEL,
-                    )
+                for actual, limit, setting, unit, what in (
+                    (table.count, limits.max_shared_strings, "OMS_SHEET_MAX_SHARED_STRINGS", "count", "строк"),
+                    (table.chars, limits.max_shared_chars, "OMS_SHEET_MAX_SHARED_CHARS", "chars", "символов"),
+                ):
+                    if actual > limit:
+                        raise LimitExceeded(
+                            f"в общей таблице строк книги слишком много {what}",
+                            setting=setting,
+                            limit=limit,
+                            actual=actual,
+                            unit=unit,
+                            at_least=True,
+                            where=LABEL,
+                        )
                 stream.mark_record()
                 _free(element)
         finally:

@@ -249,3 +249,9 @@ def test_the_plan_page_answers_a_dimension_bomb_at_once(client, region):
     page = response.content.decode()
     assert response.status_code == 400, page
     assert 'data-testid="plan-file-errors"' in page and "OMS_SHEET_MAX_ROWS" in page
+
+
+def test_a_list_over_its_reading_budget_is_rejected_by_the_job_with_the_limit_named(region, settings):
+    settings.OMS_FILE_READ_SECONDS = 1e-9
+    result = rejected_upload(region, zl_list_xml([rec(region.p1, 1)]))
+    assert "OMS_FILE_READ_SECONDS" in result.message and not ListEntry.objects.exists()

@@ -112,14 +112,22 @@ def list_upload_create(
         )
         upload.file.save(_storage_name(mo, original_name), file, save=False)
         upload.save()
-        if run_async:
-            from screening.tasks import list_upload_task
+        _start(upload, run_async=run_async)
+    return _run_inline(upload) if not run_async else upload
 
-            enqueue(list_upload_task, upload.pk)
-    if not run_async:
-        if list_upload_claim(upload_id=upload.pk):
-            list_upload_process(upload_id=upload.pk)
-        upload.refresh_from_db()
+
+def _start(upload: ListUpload, *, run_async: bool) -> None:
+    """Inside the creating transaction: the job goes to the queue once that commits (or runs inline afterwards)."""
+    if run_async:
+        from screening.tasks import list_upload_task
+
+        enqueue(list_upload_task, upload.pk)
+
+
+def _run_inline(upload: ListUpload) -> ListUpload:
+    if list_upload_claim(upload_id=upload.pk):
+        list_upload_process(upload_id=upload.pk)
+    upload.refresh_from_db()
     return upload
 
 
@@ -162,15 +170,8 @@ def list_upload_confirm_replace(*, upload_id: int, user: User, run_async: bool =
         upload.started_at = upload.finished_at = None
         upload.records_read = upload.records_checked = upload.records_written = 0
         upload.save()
-        if run_async:
-            from screening.tasks import list_upload_task
-
-            enqueue(list_upload_task, upload.pk)
-    if not run_async:
-        if list_upload_claim(upload_id=upload.pk):
-            list_upload_process(upload_id=upload.pk)
-        upload.refresh_from_db()
-    return upload
+        _start(upload, run_async=run_async)
+    return _run_inline(upload) if not run_async else upload
 
 
 # --- Claiming the job --------------------------------------------------------------------------------------------
