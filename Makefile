@@ -40,6 +40,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/bandit -q -r participants screening omsportal informing reports surveys -t B608
 	$(DEV) $(BIN)/python manage.py makemigrations --check --dry-run
 
 bench: $(STAMP)

@@ -2,8 +2,9 @@
 
 Variables: DATABASE_URL, REDIS_URL, SECRET_KEY (required unless DEBUG), DEBUG, ALLOWED_HOSTS,
 CSRF_TRUSTED_ORIGINS, TIME_ZONE, OMS_REGION_CODE, MEDIA_ROOT, DEMO_PASSWORD, LOG_LEVEL,
-OMS_JOB_MAX_ATTEMPTS, OMS_JOB_STALL_SECONDS, OMS_ELIGIBILITY_RULES. Bad values raise ImproperlyConfigured at
-start-up. The region's rule parameters (deadlines, quotas) are not settings: see omsportal.regional.
+OMS_JOB_MAX_ATTEMPTS, OMS_JOB_STALL_SECONDS, OMS_ELIGIBILITY_RULES, the limits of uploaded files (OMS_FILE_*,
+OMS_ZIP_*, OMS_SHEET_*) and OMS_LIST_REPLACE_CONFIRM_SHARE. Bad values raise ImproperlyConfigured at start-up.
+The region's rule parameters (deadlines, quotas) are not settings: see omsportal.regional.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from .env import env_bool, env_int, env_list, env_str
+from .env import env_bool, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -179,9 +180,46 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
+# Uploaded files are never served as media, in any mode (omsportal/urls.py has no media route, WhiteNoise serves
+# only static files): downloads go through scoped, audited views. MEDIA_URL is kept because FileField needs one.
 MEDIA_URL = "media/"
+for _static in (STATIC_ROOT, *STATICFILES_DIRS):
+    if MEDIA_ROOT.resolve().is_relative_to(Path(_static).resolve()):
+        raise ImproperlyConfigured(f"MEDIA_ROOT ({MEDIA_ROOT}) must not lie inside a static directory ({_static})")
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024  # larger uploads stream to a temp file
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
+
+# --- Uploaded files: limits no real file reaches and every attack does (omsportal/filelimits.py) ---------------
+# Each rejection is a 901 that names the setting and by how much it was exceeded; docs/formats/limits.md.
+OMS_FILE_MAX_BYTES = env_int("OMS_FILE_MAX_BYTES", 2 * 1024**3)  # the file, and a zipped member unpacked
+OMS_ZIP_MAX_RATIO = env_int("OMS_ZIP_MAX_RATIO", 100)  # unpacked : packed, for members over 16 MiB
+OMS_ZIP_MAX_MEMBERS = env_int("OMS_ZIP_MAX_MEMBERS", 1000)  # entries of a zip or an XLSX
+OMS_FILE_MAX_RECORD_BYTES = env_int("OMS_FILE_MAX_RECORD_BYTES", 1024**2)  # one XML record / CSV line / sheet row
+OMS_FILE_MAX_VALUE_CHARS = env_int("OMS_FILE_MAX_VALUE_CHARS", 32_768)  # one value (Excel's own cell limit: 32,767)
+OMS_SHEET_MAX_ROWS = env_int("OMS_SHEET_MAX_ROWS", 1_048_576)  # Excel's own row limit
+OMS_SHEET_MAX_COLUMNS = env_int("OMS_SHEET_MAX_COLUMNS", 256)
+OMS_SHEET_MAX_SHARED_STRINGS = env_int("OMS_SHEET_MAX_SHARED_STRINGS", 4_000_000)
+OMS_SHEET_MAX_SHARED_CHARS = env_int("OMS_SHEET_MAX_SHARED_CHARS", 64_000_000)
+OMS_FILE_READ_SECONDS = env_int("OMS_FILE_READ_SECONDS", 1800)  # wall-clock budget of reading one file
+for _name in (
+    "OMS_FILE_MAX_BYTES",
+    "OMS_ZIP_MAX_RATIO",
+    "OMS_ZIP_MAX_MEMBERS",
+    "OMS_FILE_MAX_RECORD_BYTES",
+    "OMS_FILE_MAX_VALUE_CHARS",
+    "OMS_SHEET_MAX_ROWS",
+    "OMS_SHEET_MAX_COLUMNS",
+    "OMS_SHEET_MAX_SHARED_STRINGS",
+    "OMS_SHEET_MAX_SHARED_CHARS",
+    "OMS_FILE_READ_SECONDS",
+):
+    if globals()[_name] <= 0:
+        raise ImproperlyConfigured(f"{_name} must be a positive number")
+# A re-uploaded list that would remove more than this share of the MO's current list (of a measure) waits for the
+# MO to confirm the replacement; a file with no accepted record of a measure never empties that list.
+OMS_LIST_REPLACE_CONFIRM_SHARE = env_float("OMS_LIST_REPLACE_CONFIRM_SHARE", 0.5)
+if not 0 <= OMS_LIST_REPLACE_CONFIRM_SHARE <= 1:
+    raise ImproperlyConfigured("OMS_LIST_REPLACE_CONFIRM_SHARE must be between 0 and 1 (a share of the list)")
 
 # --- API --------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -1,5 +1,3 @@
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
@@ -21,5 +19,5 @@ urlpatterns = [
     *audit.urlpatterns,
     path("", include("participants.urls")),
 ]
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# No media route, in any mode (DEBUG too): uploaded lists and register files hold personal data and are read only
+# through the scoped, audited views of their protocols and jobs.

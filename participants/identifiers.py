@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-_NON_DIGIT = re.compile(r"\D")
+_NON_DIGIT = re.compile(r"[^0-9]")  # ASCII digits only
 _NAME_NOISE = re.compile(r"[\s\-‐–—.'`]+")
 
 
@@ -51,7 +51,10 @@ def enp_check_digit(first15: str) -> int:
 
 
 def enp_is_valid(value: str) -> bool:
-    return len(value or "") == 16 and value.isdigit() and enp_check_digit(value[:15]) == int(value[15])
+    """16 ASCII digits (``str.isdigit`` alone would take other scripts' digits) with a correct check digit."""
+    return (
+        len(value or "") == 16 and value.isascii() and value.isdigit() and enp_check_digit(value[:15]) == int(value[15])
+    )
 
 
 def enp_with_check(first15: str) -> str:

@@ -236,6 +236,9 @@ class UploadStatus(models.TextChoices):
     PENDING = "PENDING", _("в очереди")
     RUNNING = "RUNNING", _("обрабатывается")
     DONE = "DONE", _("протокол сформирован")
+    # The protocol is issued, but the file would remove more of the current list than OMS_LIST_REPLACE_CONFIRM_SHARE:
+    # the list stays as it was until the MO confirms the replacement (the file is then processed again).
+    HELD = "HELD", _("ждёт подтверждения замены")
     REJECTED = "REJECTED", _("файл отклонён")
     FAILED = "FAILED", _("ошибка обработки")
 
@@ -268,9 +271,14 @@ class ListUpload(Job):
     protocol_issued_at = models.DateTimeField(_("протокол выдан"), null=True, blank=True)
     correction_due = models.DateField(_("срок исправления"), null=True, blank=True)  # R II.6: 5 working days
     is_current = models.BooleanField(_("действующий список"), default=False)
+    # The MO agreed that this file replaces its current list even if it removes more than the set share of it.
+    replace_confirmed = models.BooleanField(_("замена списка подтверждена"), default=False)
+    # Per measure of the file: {"current": entries on the list before, "kept": of them also in the file,
+    # "accepted": accepted records, "applied": whether the list was replaced}; plus who confirmed, when.
+    replacement = models.JSONField(_("замена списка"), default=dict, blank=True)
 
     STARTED_BY_FIELD = "uploaded_by"
-    FINISHED_STATUSES = (UploadStatus.DONE, UploadStatus.REJECTED, UploadStatus.FAILED)
+    FINISHED_STATUSES = (UploadStatus.DONE, UploadStatus.HELD, UploadStatus.REJECTED, UploadStatus.FAILED)
 
     class Meta:
         verbose_name = _("загрузка списка")

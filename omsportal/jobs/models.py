@@ -11,7 +11,8 @@ class JobStatus(models.TextChoices):
     PENDING = "PENDING", _("в очереди")
     RUNNING = "RUNNING", _("выполняется")
     DONE = "DONE", _("завершено")
-    FAILED = "FAILED", _("отклонено")
+    REJECTED = "REJECTED", _("файл отклонён")  # a file-level problem (901): the reason is in the message
+    FAILED = "FAILED", _("ошибка обработки")  # an internal error or an interrupted job
 
 
 # Entries kept in a job's log; older ones are dropped (the log says what happened to the job, not to each record).
@@ -27,7 +28,7 @@ class Job(models.Model):
     stood still too long, writing why into ``log``. A concrete job adds its own counts and result fields.
 
     A model whose user field has another name (``uploaded_by``) sets ``created_by = None`` and names it in
-    ``STARTED_BY_FIELD``; one with more statuses overrides ``status`` with its own choices, keeping the four here.
+    ``STARTED_BY_FIELD``; one with more statuses overrides ``status`` with its own choices, keeping the five here.
     """
 
     status = models.CharField(_("статус"), max_length=10, choices=JobStatus.choices, default=JobStatus.PENDING)
@@ -54,8 +55,8 @@ class Job(models.Model):
     log = models.JSONField(_("журнал задания"), default=list, blank=True)
 
     STARTED_BY_FIELD = "created_by"
-    # Statuses in which the job is over; a model with more statuses (REJECTED) extends them.
-    FINISHED_STATUSES: tuple[str, ...] = (JobStatus.DONE, JobStatus.FAILED)
+    # Statuses in which the job is over; a model with more statuses (HELD) extends them.
+    FINISHED_STATUSES: tuple[str, ...] = (JobStatus.DONE, JobStatus.REJECTED, JobStatus.FAILED)
 
     class Meta:
         abstract = True

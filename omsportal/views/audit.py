@@ -8,7 +8,7 @@ import tempfile
 from urllib.parse import unquote
 
 import xlsxwriter
-from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.http import Http404
 from django.urls import include, path
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -17,6 +17,7 @@ from django.views.generic import TemplateView
 
 from omsportal.access import READ_AUDIT_LOG
 from omsportal.audit import audit_record
+from omsportal.exports import attachment, safe_row, write_cell, write_cells
 from omsportal.filtersets import AuditLogFilter
 from omsportal.models import AuditAction, AuditLog
 from omsportal.pagination import CappedPaginator
@@ -191,13 +192,13 @@ class AuditExportView(AuditPagesMixin, View):
             writer = csv.writer(_Echo(), delimiter=";")
 
             def lines():
-                yield "\ufeff" + writer.writerow(_export_header())
+                yield "\ufeff" + writer.writerow(safe_row(_export_header()))
                 for row in _export_rows(queryset):
-                    yield writer.writerow(row)
+                    yield writer.writerow(safe_row(row))
 
-            response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-            response["Content-Disposition"] = f'attachment; filename="audit_{stamp}.csv"'
-            return response
+            return attachment(
+                lines(), filename=f"audit_{stamp}.csv", content_type="text/csv; charset=utf-8", streaming=True
+            )
         return self._xlsx(queryset, total, stamp)
 
     def _xlsx(self, queryset, total: int, stamp: str):
@@ -205,24 +206,24 @@ class AuditExportView(AuditPagesMixin, View):
         book = xlsxwriter.Workbook(spool, {"constant_memory": True, "in_memory": False})
         sheet = book.add_worksheet(gettext("Журнал доступа"))
         bold = book.add_format({"bold": True})
-        sheet.write_row(0, 0, _export_header(), bold)
+        write_cells(sheet, 0, 0, _export_header(), bold)
         sheet.set_column(0, 0, 20)
         sheet.set_column(1, 5, 18)
         sheet.set_column(8, 10, 40)
         row_number = 0
         for row_number, row in enumerate(_export_rows(queryset[:XLSX_MAX_ROWS]), start=1):
-            sheet.write_row(row_number, 0, row)
+            write_cells(sheet, row_number, 0, row)
         if total > XLSX_MAX_ROWS:
-            sheet.write(
+            write_cell(
+                sheet,
                 row_number + 1,
                 0,
                 gettext("Выгрузка обрезана: в XLSX помещается не больше 1 048 574 строк; используйте CSV."),
             )
         book.close()
         spool.seek(0)
-        return FileResponse(
+        return attachment(
             spool,
-            as_attachment=True,
             filename=f"audit_{stamp}.xlsx",
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )

@@ -20,7 +20,7 @@ from participants.models import AttachmentPeriod, Organization, OrganizationKind
 from participants.selectors.persons import PersonSearch, person_search_apply
 
 DATE_ERRORS = {"invalid": _("Неверная дата: ожидается ГГГГ-ММ-ДД")}
-_SNILS_CHARS = re.compile(r"^[\d\s\-]+$")
+_SNILS_CHARS = re.compile(r"^[0-9\s\-]+$")
 
 
 def validate_snils_input(value: str) -> None:
@@ -37,7 +37,7 @@ class PersonFilterSet(django_filters.FilterSet):
         max_length=200,
     )
     enp = django_filters.CharFilter(
-        label=_("ЕНП, 16 цифр"), validators=[RegexValidator(r"^\d{16}$", _("Неверный ЕНП: ожидается 16 цифр"))]
+        label=_("ЕНП, 16 цифр"), validators=[RegexValidator(r"^[0-9]{16}$", _("Неверный ЕНП: ожидается 16 цифр"))]
     )
     snils = django_filters.CharFilter(label=_("СНИЛС, 11 цифр"), validators=[validate_snils_input])
     last_name = django_filters.CharFilter(
@@ -57,11 +57,11 @@ class PersonFilterSet(django_filters.FilterSet):
     )
     smo = django_filters.CharFilter(
         label=_("Код СМО (F002, 5 цифр), страхующей лицо сегодня"),
-        validators=[RegexValidator(r"^\d{5}$", _("Неверный код СМО: ожидается 5 цифр"))],
+        validators=[RegexValidator(r"^[0-9]{5}$", _("Неверный код СМО: ожидается 5 цифр"))],
     )
     mo = django_filters.CharFilter(
         label=_("Код МО (F003, 6 цифр), к которой лицо прикреплено сегодня"),
-        validators=[RegexValidator(r"^\d{6}$", _("Неверный код МО: ожидается 6 цифр"))],
+        validators=[RegexValidator(r"^[0-9]{6}$", _("Неверный код МО: ожидается 6 цифр"))],
     )
 
     class Meta:

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 
 from django.utils import timezone
 
+from omsportal.safefiles import ascii_digits, positive_int
 from omsportal.xmlsafe import XmlFileError, XmlSource, child_texts, iter_records
 from participants.identifiers import enp_digits_ok, snils_digits_ok
 from participants.models import Sex
@@ -28,6 +29,8 @@ SNILS_CHECK = "103"
 ENP_CHECK = "104"
 DUPLICATE = "601"
 
+# N_ZAP is stored as integer: at most 9 digits, so any positive number written in ASCII digits fits.
+MAX_N_ZAP = 999_999_999
 # Column lengths of participants.Person / periods.
 MAX_LEN = {"FAM": 100, "IM": 100, "OT": 100, "ADRES": 500, "TEL": 50, "EMAIL": 200, "UCH": 20}
 REQUIRED = ("ENP", "FAM", "IM", "W", "DR", "SMO", "D_BEG", "CODE_MO", "DATEZ")
@@ -84,7 +87,7 @@ class RecordError:
 
 
 def is_iso_date(value: str) -> bool:
-    if len(value) != 10 or value[4] != "-" or value[7] != "-":
+    if len(value) != 10 or value[4] != "-" or value[7] != "-" or not value.isascii():
         return False
     try:
         datetime.date.fromisoformat(value)
@@ -94,7 +97,7 @@ def is_iso_date(value: str) -> bool:
 
 
 def _digits(value: str, length: int) -> bool:
-    return len(value) == length and value.isascii() and value.isdigit()
+    return len(value) == length and ascii_digits(value)
 
 
 class RegisterReader:
@@ -140,7 +143,8 @@ class RegisterReader:
         """Check one PERS's fields; returns the record or every problem found in it."""
         errors: list[RecordError] = []
         raw_n_zap = v.get("N_ZAP", "")
-        n_zap: int | None = int(raw_n_zap) if raw_n_zap.isdigit() and 0 < len(raw_n_zap) <= 9 else None
+        # ASCII digits only ("²" and "١٢" are digits to str.isdigit), and positive [docs/formats/register.md].
+        n_zap: int | None = positive_int(raw_n_zap, maximum=MAX_N_ZAP)
 
         def bad(field: str, code: str, reason: str) -> None:
             errors.append(RecordError(n_zap, field, code, reason, line))
@@ -150,7 +154,8 @@ class RegisterReader:
                 bad(
                     "N_ZAP",
                     INVALID,
-                    f"N_ZAP «{raw_n_zap[:20]}» не является номером записи (запись № {ordinal} в файле)",
+                    f"N_ZAP «{raw_n_zap[:20]}» не является номером записи: нужно целое число от 1 до {MAX_N_ZAP} "
+                    f"цифрами 0–9 (запись № {ordinal} в файле)",
                 )
             else:
                 bad("N_ZAP", MISSING, f"Не заполнен номер записи N_ZAP (запись № {ordinal} в файле)")

@@ -13,6 +13,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
+from omsportal.filelimits import file_limits, format_bytes
 from omsportal.jobs.models import JobStatus
 from omsportal.views.base import PortalMixin, ScopedObjectMixin
 from participants.access import LOAD_REGISTER
@@ -29,7 +30,8 @@ STATUS_BADGES = {
     JobStatus.PENDING: "secondary",
     JobStatus.RUNNING: "primary",
     JobStatus.DONE: "success",
-    JobStatus.FAILED: "danger",
+    JobStatus.REJECTED: "danger",
+    JobStatus.FAILED: "dark",
 }
 
 
@@ -46,6 +48,12 @@ class RegisterUploadForm(forms.Form):
             raise forms.ValidationError(_("Загрузите файл .xml или .zip."))
         if not upload.size:
             raise forms.ValidationError(_("Файл пуст."))
+        limit = file_limits().max_bytes
+        if upload.size > limit:
+            raise forms.ValidationError(
+                _("Файл больше допустимых %(limit)s (OMS_FILE_MAX_BYTES); упакуйте его в ZIP.")
+                % {"limit": format_bytes(limit)}
+            )
         return upload
 
 
@@ -58,7 +66,7 @@ class RegisterPagesMixin(ScopedObjectMixin, PortalMixin):
 
 def progress_percent(job: RegisterImport) -> int:
     """Reading the file fills the bar to 90 %, the merge into the register the rest."""
-    if job.status in (JobStatus.DONE, JobStatus.FAILED):
+    if job.status in (JobStatus.DONE, JobStatus.REJECTED, JobStatus.FAILED):
         return 100
     if job.status == JobStatus.PENDING or not job.bytes_total:
         return 0

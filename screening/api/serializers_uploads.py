@@ -21,6 +21,14 @@ class ListUploadCreateSerializer(serializers.Serializer):
     )
     kind = serializers.ChoiceField(choices=ListKind.choices, default=ListKind.YEARLY)
     year = serializers.IntegerField(required=False, min_value=2000, max_value=2100)
+    confirm_replace = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=_(
+            "Заменить действующий список, даже если файл удалит из него больше установленной доли "
+            "(иначе загрузка ждёт подтверждения, статус HELD)"
+        ),
+    )
 
 
 class UploadProgressSerializer(serializers.Serializer):
@@ -59,6 +67,7 @@ class UploadLinksSerializer(serializers.Serializer):
     protocol_xml = serializers.URLField()
     protocol_xlsx = serializers.URLField()
     errors = serializers.URLField()
+    confirm_replace = serializers.URLField()
 
 
 class ListUploadSerializer(serializers.ModelSerializer):
@@ -98,6 +107,8 @@ class ListUploadSerializer(serializers.ModelSerializer):
             "correction_due",
             "correction",
             "is_current",
+            "replace_confirmed",
+            "replacement",
             "links",
         ]
         read_only_fields = fields
@@ -133,6 +144,7 @@ class ListUploadSerializer(serializers.ModelSerializer):
                 "protocol_xml": absolute(reverse("screening_api:upload-protocol-xml", args=[upload.pk])),
                 "protocol_xlsx": absolute(reverse("screening_api:upload-protocol-xlsx", args=[upload.pk])),
                 "errors": absolute(reverse("screening_api:upload-errors", args=[upload.pk])),
+                "confirm_replace": absolute(reverse("screening_api:upload-confirm-replace", args=[upload.pk])),
             }
         ).data
 

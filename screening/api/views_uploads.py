@@ -22,14 +22,15 @@ from rest_framework.response import Response
 from omsportal.access import SIGNED_IN
 from omsportal.api.base import ScopedAPIMixin
 from omsportal.audit import audit_record
+from omsportal.exports import attachment
 from omsportal.models import AuditAction
 from screening.access import UPLOAD_LISTS, WORK_WITH_UPLOADS
 from screening.formats.flk import protocol_temp_file
-from screening.models import ListUpload, ProtocolError, UploadStatus
-from screening.selectors.lists import correction_clocks
+from screening.models import ListUpload, ProtocolError
+from screening.selectors.lists import PROTOCOL_STATUSES, correction_clocks
 from screening.selectors.protocols import protocol_errors
-from screening.services.list_upload import list_upload_create
-from screening.views.uploads import XLSX_CONTENT_TYPE, XML_CONTENT_TYPE, attachment, protocol_filename
+from screening.services.list_upload import list_upload_confirm_replace, list_upload_create
+from screening.views.uploads import XLSX_CONTENT_TYPE, XML_CONTENT_TYPE, protocol_filename
 
 from .serializers_uploads import ListUploadCreateSerializer, ListUploadSerializer, ProtocolErrorSerializer
 
@@ -78,8 +79,10 @@ class ListUploadViewSet(ScopedAPIMixin, mixins.CreateModelMixin, viewsets.ReadOn
     @extend_schema(
         summary=_("Загрузить список"),
         description=_(
-            "Принимает файл списка (multipart: file, kind, необязательно year) и ставит его в обработку. "
-            "Ответ 201 содержит номер загрузки и адрес, по которому видно ход обработки и итоги протокола."
+            "Принимает файл списка (multipart: file, kind, необязательно year и confirm_replace) и ставит его в "
+            "обработку. Ответ 201 содержит номер загрузки и адрес, по которому видно ход обработки и итоги "
+            "протокола. Файл, который удалил бы из действующего списка больше установленной доли, ждёт "
+            "подтверждения (статус HELD), если не передан confirm_replace=true."
         ),
         request={"multipart/form-data": ListUploadCreateSerializer},
         responses={201: ListUploadSerializer, 400: OpenApiResponse(description=_("Файл не принят"))},
@@ -99,6 +102,7 @@ class ListUploadViewSet(ScopedAPIMixin, mixins.CreateModelMixin, viewsets.ReadOn
                 uploaded_by=request.user,
                 kind=data["kind"],
                 year=data.get("year"),
+                confirm_replace=data.get("confirm_replace", False),
             )
         except DjangoValidationError as exc:
             raise ValidationError({"detail": exc.messages}) from exc
@@ -111,9 +115,31 @@ class ListUploadViewSet(ScopedAPIMixin, mixins.CreateModelMixin, viewsets.ReadOn
         if not WORK_WITH_UPLOADS.allows(self.request.user):
             raise Http404("No protocols for this role")
         upload = self.get_object()
-        if upload.status not in (UploadStatus.DONE, UploadStatus.REJECTED):
+        if upload.status not in PROTOCOL_STATUSES:
             raise Http404("The protocol is not ready")
         return upload
+
+    @extend_schema(
+        summary=_("Подтвердить замену списка"),
+        description=_(
+            "Загрузка в статусе HELD удалила бы из действующего списка МО больше установленной доли "
+            "(OMS_LIST_REPLACE_CONFIRM_SHARE) и ждёт подтверждения. POST подтверждает замену: файл обрабатывается "
+            "снова и заменяет список. Ответ 202 — загрузка в очереди."
+        ),
+        request=None,
+        responses={202: ListUploadSerializer, 400: OpenApiResponse(description=_("Загрузка не ждёт подтверждения"))},
+        tags=["uploads"],
+    )
+    @action(detail=True, methods=["post"], url_path="confirm-replace", url_name="confirm-replace")
+    def confirm_replace(self, request, pk=None):
+        upload = self.get_object()
+        try:
+            upload = list_upload_confirm_replace(upload_id=upload.pk, user=request.user)
+        except DjangoValidationError as exc:
+            raise ValidationError({"detail": exc.messages}) from exc
+        upload.refresh_from_db()
+        body = ListUploadSerializer(upload, context=self.get_serializer_context()).data
+        return Response(body, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(
         summary=_("Записи протокола с замечаниями"),

@@ -9,18 +9,18 @@ checks that need no database (ENP check digit, codes, dates, V009 results, ICD-1
 
 from __future__ import annotations
 
-import csv
 import datetime
-import io
 import re
-import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
 from lxml import etree
 
-from omsportal.xmlsafe import XmlFileError, iter_records, open_xml
+from omsportal.filelimits import BadFile
+from omsportal.safefiles import CsvRows, Upload, ascii_digits, open_upload, positive_int
+from omsportal.sheets import SheetReader
+from omsportal.xmlsafe import XmlFileError, iter_records, xml_source
 from participants.identifiers import enp_is_valid
 from screening.formats.validation import MEASURE_DISP
 from screening.models import EventType, Measure
@@ -31,9 +31,6 @@ RECORD_TAG = "EV"
 FORMAT_VERSION = "1.0"
 HEADER_FIELDS = ("VERSION", "DATA", "FILENAME", "CODE_MO")
 RECORD_FIELDS = ("N_ZAP", "ENP", "DISP", "EVENT", "DATE", "RSLT", "DS")
-
-# A zipped upload may hold one file of at most this many bytes unpacked (guards against zip bombs).
-MAX_UNZIPPED_BYTES = 2 * 1024**3
 
 # DISP as files write it (Cyrillic or Latin) -> stored measure. DN has no stage events.
 DISP_CODES = {"ДВН": Measure.DVN, "DVN": Measure.DVN, "ПМО": Measure.PMO, "PMO": Measure.PMO}
@@ -55,15 +52,15 @@ EVENT_CODES = frozenset(EventType.values)  # computed once: TextChoices.values b
 RESULT_EVENTS = frozenset({EventType.END1, EventType.END2})
 PMO_EVENTS = frozenset({EventType.START1, EventType.END1, EventType.REFUSED})  # PMO has one stage
 
-ICD10_RE = re.compile(r"^[A-Z]\d\d(\.\d{1,2})?$")
+ICD10_RE = re.compile(r"[A-Z][0-9][0-9](\.[0-9]{1,2})?\Z")  # ASCII digits only
 # Cyrillic letters that look like Latin ones, often typed by mistake in ICD-10 codes.
 _CYR_TO_LAT = str.maketrans("АВСЕНКМОРТХ", "ABCEHKMOPTX")
 _DS_SPLIT = re.compile(r"[,;\s]+")
-_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 
 
-class EventsFileError(Exception):
-    """The file as a whole cannot be read or is not the poster's: nothing from it is loaded."""
+class EventsFileError(BadFile):
+    """The file as a whole cannot be read or is not the poster's (901): nothing from it is loaded."""
 
 
 @dataclass(frozen=True)
@@ -144,18 +141,17 @@ def validate_event(
         errors.append(EventError(raw.index, n_zap, field_name, message))
 
     if raw.n_zap:
-        if raw.n_zap.isdigit() and int(raw.n_zap) > 0:
-            n_zap = int(raw.n_zap)
-        else:
-            err("N_ZAP", "Номер записи должен быть целым положительным числом")
+        n_zap = positive_int(raw.n_zap)
+        if n_zap is None:
+            err("N_ZAP", f"Номер записи «{_shown(raw.n_zap)}» должен быть целым положительным числом (цифры 0–9)")
     elif require_n_zap:
         err("N_ZAP", "Не заполнен номер записи")
 
     enp = raw.enp.strip()
     if not enp:
         err("ENP", "Не заполнен ЕНП")
-    elif len(enp) != 16 or not enp.isdigit():
-        err("ENP", "ЕНП должен состоять из 16 цифр")
+    elif len(enp) != 16 or not ascii_digits(enp):
+        err("ENP", f"ЕНП «{_shown(enp)}» должен состоять из 16 цифр 0–9")
     elif not enp_is_valid(enp):
         err("ENP", "Неверная контрольная цифра ЕНП")
 
@@ -200,8 +196,8 @@ def validate_event(
     if event in RESULT_EVENTS:
         if not rslt:
             err("RSLT", f"Для события {event} обязателен результат RSLT (классификатор V009)")
-        elif not rslt.isdigit():
-            err("RSLT", f"Результат «{_shown(rslt)}» не является кодом классификатора V009")
+        elif not ascii_digits(rslt) or len(rslt) > 5:
+            err("RSLT", f"Результат «{_shown(rslt)}» не является кодом классификатора V009 (цифры 0–9)")
         elif measure is not None:
             allowed = ALLOWED_RESULTS.get((measure, event), {})
             if int(rslt) in allowed:
@@ -288,12 +284,14 @@ def raw_event_from_mapping(index: int, data: dict) -> RawEvent:
 class EventsReader:
     """Reads an uploaded EVENTS file lazily: ``records()`` streams RawEvents; ``header`` is set for XML.
 
-    ``on_header`` is called once with the XML header before the first record, so a file of another MO is
-    rejected before anything is staged.
+    The content decides the format (``omsportal.safefiles.open_upload``: XML, CSV or XLSX, each also alone in a zip;
+    the name is not trusted), under the limits of ``omsportal.filelimits``; every file-level problem is an
+    :class:`EventsFileError` (901). ``on_header`` is called once with the XML header before the first record, so a
+    file of another MO is rejected before anything is staged.
     """
 
     def __init__(
-        self, fileobj: IO[bytes], *, name: str, on_header: Callable[[EventsHeader], None] | None = None
+        self, fileobj: IO[bytes], *, name: str = "", on_header: Callable[[EventsHeader], None] | None = None
     ) -> None:
         self.fileobj = fileobj
         self.name = name
@@ -302,81 +300,44 @@ class EventsReader:
         self.file_format = ""
 
     def records(self) -> Iterator[RawEvent]:
-        self.fileobj.seek(0)
-        head = self.fileobj.read(8)
-        self.fileobj.seek(0)
-        if head.startswith(b"PK\x03\x04") and not self.name.lower().endswith(".xlsx"):
-            yield from self._zip_records()
-            return
-        fmt = self._format_of(self.name.lower(), head)
-        self.file_format = fmt
-        if fmt == "XML":
-            yield from self._xml_records(self.fileobj)
-        elif fmt == "CSV":
-            yield from self._csv_records(self.fileobj)
-        else:
-            yield from self._xlsx_records(self.fileobj)
-
-    # -- format detection ------------------------------------------------------------------------------------
-
-    def _zip_records(self) -> Iterator[RawEvent]:
         try:
-            with zipfile.ZipFile(self.fileobj) as archive:
-                members = [m for m in archive.infolist() if not m.is_dir()]
-                if len(members) != 1:
-                    raise EventsFileError("Архив ZIP должен содержать ровно один файл")
-                member = members[0]
-                if member.file_size > MAX_UNZIPPED_BYTES:
-                    raise EventsFileError("Файл в архиве слишком большой")
-                with archive.open(member) as inner:
-                    head = inner.read(8)
-                fmt = self._format_of(member.filename.lower(), head)
-                if fmt != "XML":
-                    self.file_format = fmt
-                    with archive.open(member) as inner:
-                        reader = self._csv_records if fmt == "CSV" else self._xlsx_records
-                        yield from reader(inner)
-                    return
-        except zipfile.BadZipFile as exc:
-            raise EventsFileError("Архив ZIP повреждён") from exc
-        self.file_format = "XML"
-        self.fileobj.seek(0)
-        yield from self._xml_records(self.fileobj)  # xmlsafe opens the zip itself
-
-    @staticmethod
-    def _format_of(name: str, head: bytes) -> str:
-        if name.endswith(".xlsx") or head.startswith(b"PK\x03\x04"):
-            return "XLSX"
-        if name.endswith(".csv") or name.endswith(".txt"):
-            return "CSV"
-        if name.endswith(".xml") or head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
-            return "XML"
-        raise EventsFileError("Неизвестный формат файла: ожидается XML, CSV или XLSX (можно в архиве ZIP)")
+            with open_upload(self.fileobj) as upload:
+                self.file_format = upload.kind.upper()
+                if upload.kind == "xml":
+                    yield from self._xml_records(upload)
+                elif upload.kind == "csv":
+                    yield from self._tabular_records(iter(CsvRows(upload.stream)))
+                else:
+                    sheet = SheetReader(upload.file, limits=upload.limits, deadline=upload.deadline)
+                    with sheet:
+                        yield from self._tabular_records(sheet.rows())
+        except BadFile as exc:
+            raise EventsFileError.from_error(exc) from exc
 
     # -- XML ------------------------------------------------------------------------------------------------
 
-    def _xml_records(self, fileobj: IO[bytes]) -> Iterator[RawEvent]:
+    def _xml_records(self, upload: Upload) -> Iterator[RawEvent]:
         # Safe parsing (omsportal.xmlsafe): DOCTYPE/ENTITY refused, no entities, no network, no DTD;
         # elements are freed as soon as they are read.
         index = 0
         try:
-            with open_xml(fileobj) as source:
-                for elem in iter_records(source, root=ROOT_TAG, tags=(HEADER_TAG, RECORD_TAG)):
-                    if elem.getparent() is not None and elem.getparent().getparent() is not None:
-                        continue  # only direct children of the root count
-                    if elem.tag == HEADER_TAG:
-                        if self.header is not None:
-                            raise EventsFileError("Заголовок ZGLV встречается в файле дважды")
-                        self.header = self._xml_header(elem)
-                        if self.on_header is not None:
-                            self.on_header(self.header)
-                        continue
-                    if self.header is None:
-                        raise EventsFileError("Заголовок ZGLV должен предшествовать записям EV")
-                    yield self._xml_record(index, elem)
-                    index += 1
+            source = xml_source(upload.stream, head=upload.head, size=upload.size)
+            for elem in iter_records(source, root=ROOT_TAG, tags=(HEADER_TAG, RECORD_TAG)):
+                if elem.getparent() is not None and elem.getparent().getparent() is not None:
+                    continue  # only direct children of the root count
+                if elem.tag == HEADER_TAG:
+                    if self.header is not None:
+                        raise EventsFileError("Заголовок ZGLV встречается в файле дважды")
+                    self.header = self._xml_header(elem)
+                    if self.on_header is not None:
+                        self.on_header(self.header)
+                    continue
+                if self.header is None:
+                    raise EventsFileError("Заголовок ZGLV должен предшествовать записям EV")
+                yield self._xml_record(index, elem)
+                index += 1
         except XmlFileError as exc:
-            raise EventsFileError(exc.message) from exc
+            raise EventsFileError.from_error(exc) from exc
         if self.header is None:
             raise EventsFileError("В файле нет заголовка ZGLV")
 
@@ -433,36 +394,24 @@ class EventsReader:
         present = {str(c or "").strip().upper() for c in columns}
         missing = [c for c in ("ENP", "DISP", "EVENT", "DATE") if c not in present]
         if missing:
-            raise EventsFileError("В первой строке нет столбцов: " + ", ".join(missing))
+            raise EventsFileError(
+                "В первой строке нет столбцов: " + ", ".join(missing) + ". Первая строка файла — названия столбцов "
+                "N_ZAP, ENP, DISP, EVENT, DATE, RSLT, DS."
+            )
 
-    def _csv_records(self, source: IO[bytes]) -> Iterator[RawEvent]:
-        raw = source.read()
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = raw.decode("windows-1251", errors="replace")
-        first_line = text.split("\n", 1)[0]
-        delimiter = ";" if first_line.count(";") >= first_line.count(",") else ","
-        reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
-        self._check_columns(reader.fieldnames or [])
-        for index, row in enumerate(reader):
-            yield raw_event_from_mapping(index, row)
-
-    def _xlsx_records(self, source: IO[bytes]) -> Iterator[RawEvent]:
-        from openpyxl import load_workbook
-
-        try:
-            workbook = load_workbook(io.BytesIO(source.read()), read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises many kinds on a broken file
-            raise EventsFileError("Файл XLSX не читается") from exc
-        try:
-            rows = workbook.worksheets[0].iter_rows(values_only=True)
-            columns = [_text(c).upper() for c in next(rows, ())]
-            self._check_columns(columns)
-            for index, row in enumerate(r for r in rows if any(v not in (None, "") for v in r)):
-                yield raw_event_from_mapping(index, dict(zip(columns, row, strict=False)))
-        finally:
-            workbook.close()
+    def _tabular_records(self, rows: Iterator[tuple[int, list]]) -> Iterator[RawEvent]:
+        """Rows of a CSV or a sheet: the first row with values names the columns, each later one is a record."""
+        first = next(rows, None)
+        if first is None:
+            raise EventsFileError("Файл пуст: нет строки с названиями столбцов.")
+        columns = [_text(c).upper().lstrip("\ufeff") for c in first[1]]
+        self._check_columns(columns)
+        index = 0
+        for _line, values in rows:
+            if not any(v not in (None, "") for v in values):
+                continue
+            yield raw_event_from_mapping(index, dict(zip(columns, values, strict=False)))
+            index += 1
 
 
 # --- Writer ---------------------------------------------------------------------------------------------------

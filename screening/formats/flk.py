@@ -13,6 +13,7 @@ import re
 import tempfile
 from typing import IO
 
+from omsportal.exports import write_cell
 from screening.codes import ERROR_CODES, meaning_of
 from screening.formats.validation import MEASURE_DISP
 from screening.models import ListUpload, ProtocolError
@@ -136,24 +137,26 @@ def write_protocol_xlsx(upload: ListUpload, output: IO[bytes]) -> None:
         ("Предупреждений", upload.warnings),
         ("Исправить до", upload.correction_due.strftime("%d.%m.%Y") if upload.correction_due else ""),
     ]
+    # Every cell goes through omsportal.exports.write_cell: the file name and FILENAME are the uploader's text and
+    # would otherwise become live formulas (=HYPERLINK(...)) in xlsxwriter's write().
     row = 0
-    summary.write(row, 0, "Протокол идентификации", bold)
+    write_cell(summary, row, 0, "Протокол идентификации", bold)
     row += 1
     for label, value in facts:
-        summary.write(row, 0, label, bold)
-        summary.write(row, 1, value)
+        write_cell(summary, row, 0, label, bold)
+        write_cell(summary, row, 1, value)
         row += 1
     if upload.protocol_issued_at:
-        summary.write(row, 0, "Протокол выдан", bold)
+        write_cell(summary, row, 0, "Протокол выдан", bold)
         summary.write_datetime(row, 1, upload.protocol_issued_at.replace(tzinfo=None), date_format)
         row += 1
     row += 1
-    summary.write(row, 0, "Код", bold)
-    summary.write(row, 1, "Значение — число", bold)
+    write_cell(summary, row, 0, "Код", bold)
+    write_cell(summary, row, 1, "Значение — число", bold)
     row += 1
     for code, count in sorted(((int(c), n) for c, n in (upload.counts_by_code or {}).items())):
-        summary.write(row, 0, code)
-        summary.write(row, 1, f"{meaning_of(code)} — {count}")
+        write_cell(summary, row, 0, code)
+        write_cell(summary, row, 1, f"{meaning_of(code)} — {count}")
         row += 1
 
     sheet = workbook.add_worksheet("Ошибки")
@@ -161,17 +164,17 @@ def write_protocol_xlsx(upload: ListUpload, output: IO[bytes]) -> None:
     widths = (9, 6, 14, 45, 10, 12, 12, 70, 45)
     for column, (title, width) in enumerate(zip(headers, widths, strict=True)):
         sheet.set_column(column, column, width)
-        sheet.write(0, column, title, bold)
+        write_cell(sheet, 0, column, title, bold)
     sheet.freeze_panes(1, 0)
     for row, (n_zap, code, severity, field, base_element, comment, measure, label) in enumerate(_rows(upload), 1):
         if n_zap is not None:
             sheet.write_number(row, 0, n_zap)
         sheet.write_number(row, 1, code)
-        sheet.write_string(row, 2, SEVERITY_LABELS.get(severity, severity))
-        sheet.write_string(row, 3, ERROR_CODES.get(code, ("", ""))[1])
-        sheet.write_string(row, 4, field)
-        sheet.write_string(row, 5, base_element)
-        sheet.write_string(row, 6, MEASURE_DISP.get(measure, measure))
-        sheet.write_string(row, 7, comment)
-        sheet.write_string(row, 8, label)
+        write_cell(sheet, row, 2, SEVERITY_LABELS.get(severity, severity))
+        write_cell(sheet, row, 3, ERROR_CODES.get(code, ("", ""))[1])
+        write_cell(sheet, row, 4, field)
+        write_cell(sheet, row, 5, base_element)
+        write_cell(sheet, row, 6, MEASURE_DISP.get(measure, measure))
+        write_cell(sheet, row, 7, comment)
+        write_cell(sheet, row, 8, label)
     workbook.close()

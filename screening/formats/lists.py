@@ -10,32 +10,23 @@ message naming the line; record-level problems are the validator's business (scr
 
 from __future__ import annotations
 
-import io
-import tempfile
-import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO, Protocol
 
-# Biggest uncompressed member accepted from a zip (a 4-million-record list is about 2 GB of XML).
-MAX_MEMBER_BYTES = 4 * 1024**3
-HEAD_BYTES = 64 * 1024
-_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+from omsportal.filelimits import BadFile, LimitedStream
+from omsportal.safefiles import HEAD_BYTES, open_upload
+
+__all__ = ["HEAD_BYTES", "FileRejected", "ListHeader", "ListReader", "ListRecord", "Sniffed", "open_list_file"]
 
 
-class FileRejected(Exception):
-    """The whole file is rejected (901: unreadable / not the schema; 902: header does not match the uploader)."""
+class FileRejected(BadFile):
+    """The whole file is rejected (901: unreadable / not the schema / over a limit; 902: header does not match the
+    uploader). Every file-level error of the shared readers (omsportal.filelimits.BadFile) is one of these too."""
 
     def __init__(self, code: int, message: str, *, field: str = "", line: int | None = None):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.field = field
-        self.line = line
-
-    def __str__(self) -> str:
-        return self.message
+        super().__init__(message, code=code, line=line, field=field)
 
 
 @dataclass(slots=True)
@@ -98,13 +89,18 @@ class ListReader(Protocol):
 
 @dataclass
 class Sniffed:
-    """An opened upload: the (unzipped) binary stream, its size, the first bytes, and the member name if zipped."""
+    """An opened upload: the (unzipped) binary stream, its size, the first bytes, and the member name if zipped.
 
-    stream: IO[bytes]
+    ``stream`` is an :class:`omsportal.filelimits.LimitedStream` (it enforces the limits and counts bytes) for XML and
+    CSV, and a seekable file for XLSX (``extra["xlsx"]``); ``upload`` is the :class:`omsportal.safefiles.Upload`.
+    """
+
+    stream: IO[bytes] | LimitedStream
     size: int
     head: bytes
     member_name: str = ""
     extra: dict = field(default_factory=dict)
+    upload: object = None
 
 
 ReaderFactory = Callable[[Sniffed], ListReader]
@@ -122,87 +118,28 @@ def register_reader(name: str, detect: Callable[[Sniffed], bool], factory: Reade
         READERS.append(entry)
 
 
-def _is_xlsx_zip(archive: zipfile.ZipFile) -> bool:
-    names = set(archive.namelist())
-    return "[Content_Types].xml" in names and any(n.startswith("xl/") for n in names)
-
-
 @contextmanager
 def open_list_file(fileobj: IO[bytes]) -> Iterator[ListReader]:
-    """Open an uploaded list (seekable binary) and yield the reader for its format, or raise FileRejected(901)."""
+    """Open an uploaded list (seekable binary) and yield the reader for its format, or raise FileRejected(901).
+
+    The content decides (omsportal.safefiles.open_upload): XML, CSV or XLSX, each also alone in a zip; everything
+    else, and every limit of omsportal.filelimits, is a 901 with a Russian reason.
+    """
     _ensure_default_readers()
-    fileobj.seek(0)
-    magic = fileobj.read(4)
-    fileobj.seek(0, 2)
-    size = fileobj.tell()
-    fileobj.seek(0)
-    if size == 0:
-        raise FileRejected(901, "Файл пуст.")
-    if magic not in _ZIP_MAGIC:
-        head = fileobj.read(HEAD_BYTES)
-        fileobj.seek(0)
-        yield _pick(Sniffed(stream=fileobj, size=size, head=head))
-        return
     try:
-        archive = zipfile.ZipFile(fileobj)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise FileRejected(901, "Архив ZIP повреждён и не может быть прочитан.") from exc
-    if _is_xlsx_zip(archive):
-        archive.close()
-        fileobj.seek(0)
-        yield _pick(Sniffed(stream=fileobj, size=size, head=b"PK\x03\x04", extra={"xlsx": True}))
-        return
-    with archive:
-        members = [info for info in archive.infolist() if not info.is_dir()]
-        if len(members) != 1:
-            raise FileRejected(901, f"Архив должен содержать ровно один файл списка, а содержит {len(members)}.")
-        info = members[0]
-        if info.flag_bits & 0x1:
-            raise FileRejected(901, "Архив защищён паролем; загрузите архив без пароля.")
-        if info.file_size > MAX_MEMBER_BYTES:
-            raise FileRejected(901, "Файл в архиве слишком велик.")
-        try:
-            with archive.open(info) as member:
-                head = member.read(4)
-                if head in _ZIP_MAGIC:
-                    # An XLSX inside a zip: openpyxl needs random access, so spool the member to disk.
-                    with tempfile.TemporaryFile() as spooled:
-                        spooled.write(head)
-                        _copy_limited(member, spooled, MAX_MEMBER_BYTES)
-                        spooled.seek(0)
-                        is_xlsx = _looks_like_xlsx(spooled)
-                        spooled.seek(0)
-                        sniffed = Sniffed(
-                            stream=spooled,
-                            size=info.file_size,
-                            head=head,
-                            member_name=info.filename,
-                            extra={"xlsx": is_xlsx},
-                        )
-                        yield _pick(sniffed)
-                    return
-                head += member.read(HEAD_BYTES - len(head))
-                stream = _PrefixedStream(member, head)
-                yield _pick(Sniffed(stream=stream, size=info.file_size, head=head, member_name=info.filename))
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as exc:
-            raise FileRejected(901, f"Архив ZIP повреждён: {exc}") from exc
-
-
-def _looks_like_xlsx(stream: IO[bytes]) -> bool:
-    try:
-        with zipfile.ZipFile(stream) as inner:
-            return _is_xlsx_zip(inner)
-    except zipfile.BadZipFile:
-        return False
-
-
-def _copy_limited(src: IO[bytes], dst: IO[bytes], limit: int) -> None:
-    copied = 0
-    while chunk := src.read(1 << 20):
-        copied += len(chunk)
-        if copied > limit:
-            raise FileRejected(901, "Файл в архиве слишком велик.")
-        dst.write(chunk)
+        with open_upload(fileobj) as upload:
+            xlsx = upload.kind == "xlsx"
+            sniffed = Sniffed(
+                stream=upload.file if xlsx else upload.stream,
+                size=upload.size,
+                head=upload.head,
+                member_name=upload.member_name,
+                extra={"xlsx": xlsx, "kind": upload.kind},
+                upload=upload,
+            )
+            yield _pick(sniffed)
+    except BadFile as exc:
+        raise FileRejected.from_error(exc) from exc
 
 
 def _pick(sniffed: Sniffed) -> ListReader:
@@ -210,31 +147,6 @@ def _pick(sniffed: Sniffed) -> ListReader:
         if detect(sniffed):
             return factory(sniffed)
     raise FileRejected(901, "Формат файла не распознан: ожидается XML, CSV или XLSX (можно в архиве ZIP).")
-
-
-class _PrefixedStream(io.RawIOBase):
-    """A non-seekable binary stream that first returns an already read head, then the rest of ``raw``."""
-
-    def __init__(self, raw: IO[bytes], head: bytes):
-        self._raw = raw
-        self._head = head
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int = -1) -> bytes:
-        if self._head:
-            if size is None or size < 0:
-                chunk, self._head = self._head + self._raw.read(), b""
-                return chunk
-            chunk, self._head = self._head[:size], self._head[size:]
-            return chunk
-        return self._raw.read(size)
-
-    def readinto(self, buffer) -> int:
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
 
 
 _defaults_loaded = False

@@ -9,19 +9,24 @@ from __future__ import annotations
 
 import decimal
 import io
-import zipfile
+import re
 from collections.abc import Mapping
 from typing import IO, Any
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from omsportal.exports import write_cell
+from omsportal.filelimits import BadFile
+from omsportal.safefiles import ascii_digits, open_upload
+from omsportal.sheets import SheetReader, column_letter
 from screening.models import MAX_QUANTITY, MONTHS, PLAN_MEASURES, Measure
 
 PLAN_XLSX_COLUMNS: tuple[str, ...] = ("CODE_MO", "DISP", *(f"M{m}" for m in MONTHS))
 PLAN_XLSX_MAX_ROWS = 20_000
 PLAN_XLSX_MAX_ERRORS = 200
 MEASURE_ALIASES = {"ДВН": Measure.DVN, "DVN": Measure.DVN, "ПМО": Measure.PMO, "PMO": Measure.PMO}
+_PLAIN_NUMBER = re.compile(r"[0-9]+(?:[.,][0-9]+)?\Z")
 
 
 class PlanFileError(ValidationError):
@@ -46,6 +51,8 @@ def _parse_quantity(value: Any) -> int | None:
         quantity = int(value)
     else:
         text = str(value).strip().replace("\u00a0", "").replace(" ", "")
+        if not _PLAIN_NUMBER.match(text):  # ASCII digits only: Decimal would also read "١٢" as 12
+            return None
         try:
             number = decimal.Decimal(text.replace(",", "."))
         except decimal.InvalidOperation:
@@ -58,115 +65,113 @@ def _parse_quantity(value: Any) -> int | None:
 
 def read_plan_xlsx(file: IO[bytes], *, mo_ids_by_code: Mapping[str, int]) -> list[tuple[int, str, list[int]]]:
     """Read and check a plan file: [(mo_id, measure, [12 quantities])]; raises PlanFileError with all errors."""
-    from openpyxl import load_workbook
-    from openpyxl.utils import get_column_letter
-    from openpyxl.utils.exceptions import InvalidFileException
+    try:
+        with open_upload(file, accept=("xlsx",)) as upload, SheetReader(upload.file) as sheet:
+            return _read_plan_rows(sheet.rows(), mo_ids_by_code=mo_ids_by_code)
+    except BadFile as exc:
+        raise PlanFileError([exc.message]) from exc
 
-    try:
-        workbook = load_workbook(file, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise PlanFileError(
-            [_("Файл не удалось прочитать как книгу Excel (XLSX). Сохраните его в формате .xlsx и загрузите снова.")]
-        ) from exc
-    try:
-        sheet = workbook.worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
-        header = next(rows, None)
-        errors: list[str] = []
-        positions: dict[str, int] = {}
-        for index, title in enumerate(header or (), start=1):
-            name = _cell_text(title).upper()
-            if not name:
-                continue
-            if name in positions and name in PLAN_XLSX_COLUMNS:
-                errors.append(
-                    _("Строка 1, столбец %(col)s: столбец «%(name)s» повторяется (уже есть в столбце %(first)s).")
-                    % {"col": get_column_letter(index), "name": name, "first": get_column_letter(positions[name])}
-                )
-                continue
-            positions.setdefault(name, index)
-        missing = [name for name in PLAN_XLSX_COLUMNS if name not in positions]
-        if missing:
+
+def _read_plan_rows(rows, *, mo_ids_by_code: Mapping[str, int]) -> list[tuple[int, str, list[int]]]:
+    header_number, header = next(rows, (1, None))
+    errors: list[str] = []
+    positions: dict[str, int] = {}
+    for index, title in enumerate(header or (), start=1):
+        name = _cell_text(title).upper()
+        if not name:
+            continue
+        if name in positions and name in PLAN_XLSX_COLUMNS:
             errors.append(
-                _("Строка 1: нет столбцов %(names)s. Заголовок должен содержать CODE_MO, DISP, M1…M12.")
-                % {"names": ", ".join(missing)}
+                _("Строка %(row)s, столбец %(col)s: столбец «%(name)s» повторяется (уже есть в столбце %(first)s).")
+                % {
+                    "row": header_number,
+                    "col": column_letter(index),
+                    "name": name,
+                    "first": column_letter(positions[name]),
+                }
             )
-        if errors:
-            raise PlanFileError(errors)
+            continue
+        positions.setdefault(name, index)
+    missing = [name for name in PLAN_XLSX_COLUMNS if name not in positions]
+    if missing:
+        errors.append(
+            _("Строка %(row)s: нет столбцов %(names)s. Заголовок должен содержать CODE_MO, DISP, M1…M12.")
+            % {"row": header_number, "names": ", ".join(missing)}
+        )
+    if errors:
+        raise PlanFileError(errors)
 
-        def where(row_number: int, name: str) -> str:
-            return _("Строка %(row)s, столбец %(col)s (%(name)s)") % {
-                "row": row_number,
-                "col": get_column_letter(positions[name]),
-                "name": name,
-            }
+    def where(row_number: int, name: str) -> str:
+        return _("Строка %(row)s, столбец %(col)s (%(name)s)") % {
+            "row": row_number,
+            "col": column_letter(positions[name]),
+            "name": name,
+        }
 
-        result: list[tuple[int, str, list[int]]] = []
-        seen: dict[tuple[int, str], int] = {}
-        row_number = 1
-        for row in rows:
-            row_number += 1
-            if row_number - 1 > PLAN_XLSX_MAX_ROWS:
-                errors.append(_("Строк больше %(max)s: файл не похож на план.") % {"max": PLAN_XLSX_MAX_ROWS})
-                break
+    result: list[tuple[int, str, list[int]]] = []
+    seen: dict[tuple[int, str], int] = {}
+    data_rows = 0
+    for row_number, row in rows:
+        data_rows += 1
+        if data_rows > PLAN_XLSX_MAX_ROWS:
+            errors.append(_("Строк больше %(max)s: файл не похож на план.") % {"max": PLAN_XLSX_MAX_ROWS})
+            break
 
-            def cell(name: str, row=row):
-                position = positions[name] - 1
-                return row[position] if position < len(row) else None
+        def cell(name: str, row=row):
+            position = positions[name] - 1
+            return row[position] if position < len(row) else None
 
-            if all(_cell_text(cell(name)) == "" for name in PLAN_XLSX_COLUMNS):
-                continue  # a blank line
-            code = _cell_text(cell("CODE_MO"))
-            if isinstance(cell("CODE_MO"), float) and cell("CODE_MO").is_integer():
-                code = str(int(cell("CODE_MO")))
-            mo_id = None
-            if not code:
-                errors.append(_("%(where)s: не указан код МО.") % {"where": where(row_number, "CODE_MO")})
-            elif not (code.isdigit() and len(code) == 6):
+        if all(_cell_text(cell(name)) == "" for name in PLAN_XLSX_COLUMNS):
+            continue  # a blank line
+        code = _cell_text(cell("CODE_MO"))
+        if isinstance(cell("CODE_MO"), float) and cell("CODE_MO").is_integer():
+            code = str(int(cell("CODE_MO")))
+        mo_id = None
+        if not code:
+            errors.append(_("%(where)s: не указан код МО.") % {"where": where(row_number, "CODE_MO")})
+        elif not (ascii_digits(code) and len(code) == 6):
+            errors.append(
+                _("%(where)s: код МО «%(code)s» должен состоять из 6 цифр (справочник F003).")
+                % {"where": where(row_number, "CODE_MO"), "code": code}
+            )
+        else:
+            mo_id = mo_ids_by_code.get(code)
+            if mo_id is None:
                 errors.append(
-                    _("%(where)s: код МО «%(code)s» должен состоять из 6 цифр (справочник F003).")
+                    _("%(where)s: медицинской организации с кодом %(code)s нет в справочнике региона.")
                     % {"where": where(row_number, "CODE_MO"), "code": code}
                 )
-            else:
-                mo_id = mo_ids_by_code.get(code)
-                if mo_id is None:
-                    errors.append(
-                        _("%(where)s: медицинской организации с кодом %(code)s нет в справочнике региона.")
-                        % {"where": where(row_number, "CODE_MO"), "code": code}
-                    )
-            disp = _cell_text(cell("DISP")).upper()
-            measure = MEASURE_ALIASES.get(disp)
-            if not disp:
-                errors.append(_("%(where)s: не указано мероприятие.") % {"where": where(row_number, "DISP")})
-            elif measure is None:
+        disp = _cell_text(cell("DISP")).upper()
+        measure = MEASURE_ALIASES.get(disp)
+        if not disp:
+            errors.append(_("%(where)s: не указано мероприятие.") % {"where": where(row_number, "DISP")})
+        elif measure is None:
+            errors.append(
+                _("%(where)s: мероприятие «%(value)s» не входит в план; допустимо ДВН или ПМО (DVN, PMO).")
+                % {"where": where(row_number, "DISP"), "value": disp}
+            )
+        quantities: list[int] = []
+        for month in MONTHS:
+            name = f"M{month}"
+            quantity = _parse_quantity(cell(name))
+            if quantity is None:
                 errors.append(
-                    _("%(where)s: мероприятие «%(value)s» не входит в план; допустимо ДВН или ПМО (DVN, PMO).")
-                    % {"where": where(row_number, "DISP"), "value": disp}
+                    _("%(where)s: «%(value)s» — не целое число от 0 до %(max)s.")
+                    % {"where": where(row_number, name), "value": _cell_text(cell(name)), "max": MAX_QUANTITY}
                 )
-            quantities: list[int] = []
-            for month in MONTHS:
-                name = f"M{month}"
-                quantity = _parse_quantity(cell(name))
-                if quantity is None:
-                    errors.append(
-                        _("%(where)s: «%(value)s» — не целое число от 0 до %(max)s.")
-                        % {"where": where(row_number, name), "value": _cell_text(cell(name)), "max": MAX_QUANTITY}
-                    )
-                    quantity = 0
-                quantities.append(quantity)
-            if mo_id is not None and measure is not None:
-                first = seen.setdefault((mo_id, measure), row_number)
-                if first != row_number:
-                    errors.append(
-                        _("Строка %(row)s: МО %(code)s и мероприятие %(disp)s уже указаны в строке %(first)s.")
-                        % {"row": row_number, "code": code, "disp": disp, "first": first}
-                    )
-                else:
-                    result.append((mo_id, measure, quantities))
-            if len(errors) > PLAN_XLSX_MAX_ERRORS:
-                break
-    finally:
-        workbook.close()
+                quantity = 0
+            quantities.append(quantity)
+        if mo_id is not None and measure is not None:
+            first = seen.setdefault((mo_id, measure), row_number)
+            if first != row_number:
+                errors.append(
+                    _("Строка %(row)s: МО %(code)s и мероприятие %(disp)s уже указаны в строке %(first)s.")
+                    % {"row": row_number, "code": code, "disp": disp, "first": first}
+                )
+            else:
+                result.append((mo_id, measure, quantities))
+        if len(errors) > PLAN_XLSX_MAX_ERRORS:
+            break
     if not errors and not result:
         errors.append(_("В файле нет ни одной строки плана (ожидаются строки со второй)."))
     if errors:
@@ -187,18 +192,18 @@ def plan_template_xlsx(*, year: int, rows: list[tuple[str, str, dict[str, list[i
     text = workbook.add_format({"num_format": "@"})
     headers = [*PLAN_XLSX_COLUMNS, "NAME_MO"]
     for col, title in enumerate(headers):
-        sheet.write_string(0, col, title, bold)
+        write_cell(sheet, 0, col, title, bold)
     row_index = 0
     labels = {Measure.DVN: "ДВН", Measure.PMO: "ПМО"}
     for code, name, cells in rows:
         for measure in PLAN_MEASURES:
             row_index += 1
-            sheet.write_string(row_index, 0, code, text)
-            sheet.write_string(row_index, 1, labels[measure])
+            write_cell(sheet, row_index, 0, code, text)
+            write_cell(sheet, row_index, 1, labels[measure])
             for month_index, value in enumerate(cells[measure]):
                 if value is not None:
                     sheet.write_number(row_index, 2 + month_index, value)
-            sheet.write_string(row_index, 14, name)
+            write_cell(sheet, row_index, 14, name)  # an administrator's text: neutralized too
     last = max(row_index, 1000)
     sheet.data_validation(1, 1, last, 1, {"validate": "list", "source": ["ДВН", "ПМО"]})
     sheet.data_validation(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 
+from omsportal.exports import safe_row, write_cell, write_cells
+
 from .zl_list_tabular import COLUMNS, REQUIRED_COLUMNS
 
 _DESCRIPTIONS = {
@@ -21,7 +23,7 @@ _DESCRIPTIONS = {
     "W": ("Пол: 1 — мужской, 2 — женский", "2"),
     "DR": ("Дата рождения ГГГГ-ММ-ДД (или ДД.ММ.ГГГГ)", "1961-03-14"),
     "UCH": ("Номер участка", "12"),
-    "TEL": ("Телефон", "+79141234567"),
+    "TEL": ("Телефон", "89141234567"),
     "DISP": ("Мероприятие: ДВН, ПМО или ДН (или DVN, PMO, DN)", "ДВН"),
     "MONTH": ("Месяц проведения 1–12 (для ДН — или квартал KV)", "3"),
     "KV": ("Квартал 1–4, только для ДН", ""),
@@ -64,7 +66,7 @@ _EXAMPLE_ROWS = (
 
 def list_template_csv_bytes() -> bytes:
     """CSV template: UTF-8 with BOM, ';' separator, the header row and two example rows."""
-    lines = [";".join(COLUMNS)] + [";".join(row) for row in _EXAMPLE_ROWS]
+    lines = [";".join(safe_row(COLUMNS))] + [";".join(safe_row(row)) for row in _EXAMPLE_ROWS]
     return ("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8")
 
 
@@ -79,19 +81,17 @@ def list_template_xlsx_bytes() -> bytes:
     sheet = workbook.add_worksheet("ZL_LIST")
     for column, name in enumerate(COLUMNS):
         sheet.set_column(column, column, 16, text)
-        sheet.write_string(0, column, name, bold)
+        write_cell(sheet, 0, column, name, bold)
     for row, values in enumerate(_EXAMPLE_ROWS, start=1):
         for column, value in enumerate(values):
-            sheet.write_string(row, column, value, text)
+            write_cell(sheet, row, column, value, text)
     help_sheet = workbook.add_worksheet("Описание")
     help_sheet.set_column(0, 0, 12)
     help_sheet.set_column(1, 1, 14)
     help_sheet.set_column(2, 2, 100)
     for column, title in enumerate(("Столбец", "Обязателен", "Содержание")):
-        help_sheet.write(0, column, title, bold)
+        write_cell(help_sheet, 0, column, title, bold)
     for row, column in enumerate(LIST_COLUMNS, start=1):
-        help_sheet.write(row, 0, column["name"])
-        help_sheet.write(row, 1, "да" if column["required"] else "нет")
-        help_sheet.write(row, 2, column["description"])
+        write_cells(help_sheet, row, 0, (column["name"], "да" if column["required"] else "нет", column["description"]))
     workbook.close()
     return output.getvalue()

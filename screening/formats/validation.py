@@ -60,8 +60,8 @@ ERROR_COLUMNS = (
 
 _DIGITS = re.compile(r"[0-9]+\Z")  # ASCII only: \\d would also take other scripts' digits
 _SNILS_SEPARATORS = str.maketrans("", "", "- ")
-_ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
-_RU_DATE = re.compile(r"^(\d{2})\.(\d{2})\.(\d{4})$")
+_ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})\Z")  # ASCII digits only (\d takes "١٩٧٠")
+_RU_DATE = re.compile(r"([0-9]{2})\.([0-9]{2})\.([0-9]{4})\Z")
 # The common case in one match: N_ZAP, ENP or none, SNILS (plain or NNN-NNN-NNN NN) or none, W, DR as YYYY-MM-DD.
 # A record it does not take goes the long way, which names every problem; both give the same row for a good one.
 _SEP = "\x1f"

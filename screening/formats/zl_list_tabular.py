@@ -3,18 +3,20 @@
 Columns (docs/formats/zl_list.md): CODE_MO;YEAR;N_ZAP;ENP;SNILS;FAM;IM;OT;W;DR;UCH;TEL;DISP;MONTH;KV;IDDOKT.
 CODE_MO and YEAR play the part of the XML header: when present they must be the same in every row (else 902);
 when absent or empty the upload form / command-line ``--year`` and the uploader's MO stand in. Rows of one person
-(several measures) repeat N_ZAP and the person's fields. CSV: ``;`` separator, UTF-8 with BOM or windows-1251
-(a BOM-less file that is valid UTF-8 is read as UTF-8). XLSX: the first sheet, the first row holds the names.
+(several measures) repeat N_ZAP and the person's fields. CSV: ``;`` separator (``,`` or a tab also, as the header
+line shows), UTF-8 (BOM optional) or windows-1251, read by ``omsportal.safefiles.CsvRows``. XLSX: the first
+worksheet, read by ``omsportal.sheets.SheetReader`` (only the cells that exist); the first row with values holds the
+names. Both enforce the limits of ``omsportal.filelimits``.
 """
 
 from __future__ import annotations
 
-import codecs
-import csv
 import datetime
-import io
 from collections.abc import Iterator
-from typing import IO
+
+from omsportal.filelimits import BadFile
+from omsportal.safefiles import CsvRows
+from omsportal.sheets import SheetReader
 
 from .lists import FileRejected, ListHeader, ListRecord, Sniffed, register_reader
 
@@ -38,37 +40,6 @@ COLUMNS = (
 )
 REQUIRED_COLUMNS = ("N_ZAP", "ENP", "FAM", "IM", "W", "DR", "DISP")
 _RECORD_COLUMNS = COLUMNS[2:]
-
-
-class _CountingRaw(io.RawIOBase):
-    """Counts the bytes the text layer pulls from the upload, for the progress bar."""
-
-    def __init__(self, raw: IO[bytes]):
-        self._raw = raw
-        self.bytes_read = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        data = self._raw.read(len(buffer))
-        n = len(data)
-        buffer[:n] = data
-        self.bytes_read += n
-        return n
-
-
-def detect_csv_encoding(head: bytes) -> str:
-    """UTF-8 with BOM; else UTF-8 if the start of the file decodes as UTF-8; else windows-1251."""
-    if head.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        # A multi-byte character cut by the end of the head is still UTF-8.
-        if exc.start < len(head) - 3:
-            return "cp1251"
-    return "utf-8"
 
 
 class _TabularReader:
@@ -168,8 +139,7 @@ class CsvListReader(_TabularReader):
 
     def __init__(self, sniffed: Sniffed):
         super().__init__()
-        self._encoding = detect_csv_encoding(sniffed.head)
-        self._counter = _CountingRaw(sniffed.stream)
+        self._stream = sniffed.stream
         self._size = sniffed.size
 
     @property
@@ -178,26 +148,10 @@ class CsvListReader(_TabularReader):
 
     @property
     def bytes_read(self) -> int:
-        return self._counter.bytes_read
+        return self._stream.bytes_read
 
     def _raw_rows(self) -> Iterator[tuple[int, list[str]]]:
-        text = io.TextIOWrapper(io.BufferedReader(self._counter, 1 << 16), encoding=self._encoding, newline="")
-        reader = csv.reader(text, delimiter=";", quotechar='"')
-        try:
-            for values in reader:
-                yield reader.line_num, [v.strip() for v in values]
-        except UnicodeDecodeError as exc:
-            raise FileRejected(
-                901,
-                f"Строка {reader.line_num + 1}: файл не читается в кодировке "
-                f"{'UTF-8' if self._encoding.startswith('utf') else 'windows-1251'}. "
-                "Сохраните CSV в UTF-8 с BOM или в windows-1251.",
-                line=reader.line_num + 1,
-            ) from exc
-        except csv.Error as exc:
-            raise FileRejected(
-                901, f"Строка {reader.line_num}: ошибка формата CSV: {exc}.", line=reader.line_num
-            ) from exc
+        yield from CsvRows(self._stream)
 
 
 def _cell_text(value) -> str:
@@ -223,32 +177,26 @@ class XlsxListReader(_TabularReader):
 
     def __init__(self, sniffed: Sniffed):
         super().__init__()
-        from openpyxl import load_workbook
-
+        upload = sniffed.upload
         try:
-            self._workbook = load_workbook(sniffed.stream, read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises many kinds for a broken workbook
-            raise FileRejected(901, "Файл XLSX повреждён и не может быть прочитан.") from exc
-        self._rows_total = 0
-        self._rows_read = 0
+            self._sheet = SheetReader(sniffed.stream, limits=upload.limits, deadline=upload.deadline)
+        except BadFile as exc:
+            raise FileRejected.from_error(exc) from exc
 
     @property
-    def bytes_total(self) -> int:  # progress in rows: XLSX is compressed, bytes say little
-        return self._rows_total
+    def bytes_total(self) -> int:  # progress in bytes of the sheet's XML as unpacked
+        return self._sheet.size
 
     @property
     def bytes_read(self) -> int:
-        return self._rows_read
+        return self._sheet.bytes_read
 
     def _raw_rows(self) -> Iterator[tuple[int, list[str]]]:
-        sheet = self._workbook.worksheets[0]
-        self._rows_total = sheet.max_row or 0
         try:
-            for line, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-                self._rows_read = line
+            for line, row in self._sheet.rows():
                 yield line, [_cell_text(v) for v in row]
         finally:
-            self._workbook.close()
+            self._sheet.close()
 
 
 def _detect_xlsx(sniffed: Sniffed) -> bool:
@@ -256,8 +204,7 @@ def _detect_xlsx(sniffed: Sniffed) -> bool:
 
 
 def _detect_csv(sniffed: Sniffed) -> bool:
-    head = sniffed.head.lstrip(b"\xef\xbb\xbf")
-    return not sniffed.extra.get("xlsx") and not head.startswith(b"PK") and b"\x00" not in head[:4096]
+    return sniffed.extra.get("kind") == "csv"
 
 
 def register() -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from omsportal.xmlsafe import CountingReader, XmlFileError, XmlSource, check_prolog, iter_records
+from omsportal.xmlsafe import XmlFileError, iter_records, xml_source
 
 from .lists import MEASURE_FIELDS, PERSON_FIELDS, FileRejected, ListHeader, ListRecord, Sniffed, register_reader
 
@@ -28,10 +28,9 @@ class ZlListXmlReader:
 
     def __init__(self, sniffed: Sniffed):
         try:
-            encoding = check_prolog(sniffed.head)
+            self._source = xml_source(sniffed.stream, head=sniffed.head, size=sniffed.size)
         except XmlFileError as exc:
-            raise FileRejected(901, exc.message, line=exc.line) from exc
-        self._source = XmlSource(stream=CountingReader(sniffed.stream), size=sniffed.size, encoding=encoding)
+            raise FileRejected.from_error(exc) from exc
         self._elements = iter_records(self._source, root=self.TAG_ROOT, tags=(self.TAG_HEADER, self.TAG_RECORD))
         self._header: ListHeader | None = None
         self._pending = None
@@ -48,7 +47,7 @@ class ZlListXmlReader:
         try:
             return next(self._elements, None)
         except XmlFileError as exc:
-            raise FileRejected(901, exc.message, line=exc.line) from exc
+            raise FileRejected.from_error(exc) from exc
 
     def header(self) -> ListHeader:
         if self._header is not None:

@@ -24,7 +24,9 @@ from participants.models import Organization, OrganizationKind, User
 from screening.access import READ_MISSING_LISTS, WORK_WITH_UPLOADS, list_entry_scope
 from screening.models import EntryState, ListEntry, ListUpload, Measure, UploadStatus
 
-FINISHED_STATUSES = frozenset({UploadStatus.DONE, UploadStatus.REJECTED, UploadStatus.FAILED})
+FINISHED_STATUSES = frozenset({UploadStatus.DONE, UploadStatus.HELD, UploadStatus.REJECTED, UploadStatus.FAILED})
+# Uploads whose protocol is issued (a HELD one waits for the MO to confirm the list replacement).
+PROTOCOL_STATUSES = frozenset({UploadStatus.DONE, UploadStatus.HELD, UploadStatus.REJECTED})
 
 
 # --- Uploads --------------------------------------------------------------------------------------------
@@ -104,7 +106,7 @@ def correction_clock(upload: ListUpload, *, today: datetime.date | None = None) 
 
 
 def _clock(upload: ListUpload, correction: ListUpload | None, today: datetime.date) -> CorrectionClock:
-    finished = upload.status in (UploadStatus.DONE, UploadStatus.REJECTED)
+    finished = upload.status in PROTOCOL_STATUSES
     required = finished and (upload.records_rejected > 0 or upload.file_error_code is not None)
     if not required:
         return CorrectionClock(False, upload.correction_due, None, False, None)

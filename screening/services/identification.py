@@ -17,6 +17,8 @@ integer numbers of the rule set (screening.eligibility).
 """
 
 # ruff: noqa: S608 - table names come from model _meta, every value is a query parameter
+# SQL built from strings (bandit B608, reviewed; each statement marked nosec B608): only names from code are
+# pasted in (table names from model _meta, fixed SQL fragments of this module), every value is a query parameter.
 from __future__ import annotations
 
 import datetime
@@ -139,7 +141,7 @@ def identify(cursor, p: dict) -> None:
         SELECT s.id, p.id, 1, 1, p.name_key, p.birth_date, p.death_date
           FROM {T_STAGING} s JOIN {T_PERSON} p ON p.enp = s.enp
          WHERE s.id > %(lo)s AND s.id <= %(hi)s AND s.upload_id = %(u)s AND s.format_ok AND s.enp IS NOT NULL
-        """,
+        """,  # nosec B608
         p,
     )
     # The rows not found yet are few: they are picked first (MATERIALIZED), then looked up, so the register is
@@ -154,7 +156,7 @@ def identify(cursor, p: dict) -> None:
         SELECT t.id, min(p.id), 2, count(*), min(p.name_key), min(p.birth_date), min(p.death_date)
           FROM todo t JOIN {T_PERSON} p ON p.snils = t.snils
          GROUP BY t.id
-        """,
+        """,  # nosec B608
         p,
     )
     cursor.execute(
@@ -167,7 +169,7 @@ def identify(cursor, p: dict) -> None:
         SELECT t.id, min(p.id), 3, count(*), min(p.name_key), min(p.birth_date), min(p.death_date)
           FROM todo t JOIN {T_PERSON} p ON p.name_key = t.name_key AND p.birth_date = t.birth_date
          GROUP BY t.id
-        """,
+        """,  # nosec B608
         p,
     )
 
@@ -207,7 +209,7 @@ def identification_errors(cursor, p: dict) -> None:
            AND (split_part(p.name_key, '|', 1) <> split_part(s.name_key, '|', 1)
                 OR split_part(p.name_key, '|', 2) <> split_part(s.name_key, '|', 2)
                 OR p.birth_date <> s.birth_date)
-        """,
+        """,  # nosec B608
         p,
     )
 
@@ -230,7 +232,7 @@ def register_facts(cursor, p: dict) -> None:
                  ORDER BY date_from DESC LIMIT 1) att ON true
          WHERE i.sid > %(lo)s AND i.sid <= %(hi)s AND i.matches = 1
            AND NOT EXISTS (SELECT 1 FROM scr_err e WHERE e.sid = i.sid)
-        """,
+        """,  # nosec B608
         p,
     )
 
@@ -264,7 +266,7 @@ def record_errors(cursor, batch: Batch, p: dict) -> None:
         SELECT c.sid, 501, 'DISP', 'SV_PL_MER', {reason}, false
           FROM c JOIN {T_STAGING} s ON s.id = c.sid
          WHERE s.measure IN ('DVN', 'PMO') AND ({reason}) IS NOT NULL
-        """,
+        """,  # nosec B608
         p,
     )
 
@@ -283,7 +285,7 @@ def file_errors(cursor, batch: Batch) -> None:
                  WHERE s.measure <> ''
                 WINDOW w AS (PARTITION BY c.person_id, s.measure ORDER BY s.n_zap, s.id)) d
          WHERE d.rn > 1
-        """,
+        """,  # nosec B608
         batch.params,
     )
     cursor.execute(
@@ -308,7 +310,7 @@ def file_errors(cursor, batch: Batch) -> None:
          WHERE s.upload_id = %(u)s AND s.format_ok AND s.measure = 'DN' AND s.doctor_snils <> ''
            AND EXISTS (SELECT 1 FROM {T_WORKER} w WHERE w.mo_id = %(mo)s)
            AND NOT EXISTS (SELECT 1 FROM {T_WORKER} w WHERE w.mo_id = %(mo)s AND w.snils = s.doctor_snils)
-        """,
+        """,  # nosec B608
         batch.params,
     )
 
@@ -325,7 +327,7 @@ def other_mo_errors(cursor, batch: Batch) -> None:
           JOIN {T_ENTRY} e ON e.person_id = c.person_id AND e.year = %(year)s AND e.measure = s.measure
           JOIN {T_ORG} o ON o.id = e.mo_id
          WHERE e.mo_id <> %(mo)s
-        """,
+        """,  # nosec B608
         batch.params,
     )
 
@@ -340,7 +342,7 @@ def accept(cursor, batch: Batch) -> int:
                c.person_id, c.smo_id, c.smo_code
           FROM scr_chk c JOIN {T_STAGING} s ON s.id = c.sid
          WHERE s.measure <> '' AND NOT EXISTS (SELECT 1 FROM scr_err e WHERE e.sid = c.sid)
-        """,
+        """,  # nosec B608
         batch.params,
     )
     accepted = cursor.rowcount
@@ -359,9 +361,34 @@ def write_errors(cursor, batch: Batch) -> None:
                CASE WHEN e.per_person THEN '' ELSE s.measure END, {_LABEL}
           FROM scr_err e JOIN {T_STAGING} s ON s.id = e.sid
          ORDER BY s.n_zap, e.code, e.field, CASE WHEN e.per_person THEN '' ELSE s.measure END, s.id
-        """,
+        """,  # nosec B608
         batch.params,
     )
+
+
+def replacement_counts(cursor, batch: Batch, measures: list[str]) -> dict[str, dict[str, int]]:
+    """Per measure of the file: entries on the MO's current list, how many of them the file keeps, records accepted.
+
+    What the list replacement would do, before it is done: the share of the current list it removes is
+    (current - kept) / current (see list_upload: a large share waits for the MO's confirmation).
+    """
+    cursor.execute(
+        f"""
+        SELECT m.measure,
+               (SELECT count(*) FROM {T_ENTRY} e
+                 WHERE e.mo_id = %(mo)s AND e.year = %(year)s AND e.measure = m.measure),
+               (SELECT count(*) FROM {T_ENTRY} e
+                 WHERE e.mo_id = %(mo)s AND e.year = %(year)s AND e.measure = m.measure
+                   AND EXISTS (SELECT 1 FROM scr_acc a WHERE a.person_id = e.person_id AND a.measure = e.measure)),
+               (SELECT count(*) FROM scr_acc a WHERE a.measure = m.measure)
+          FROM unnest(%(measures)s::varchar[]) AS m(measure)
+        """,  # nosec B608
+        dict(batch.params, measures=measures),
+    )
+    return {
+        measure: {"current": current, "kept": kept, "accepted": accepted}
+        for measure, current, kept, accepted in cursor.fetchall()
+    }
 
 
 def replace_entries(cursor, batch: Batch, measures: list[str]) -> int:
@@ -379,13 +406,13 @@ def replace_entries(cursor, batch: Batch, measures: list[str]) -> int:
         SELECT e.id FROM {T_ENTRY} e
          WHERE e.mo_id = %(mo)s AND e.year = %(year)s AND e.measure = ANY(%(measures)s)
            AND NOT EXISTS (SELECT 1 FROM scr_acc a WHERE a.person_id = e.person_id AND a.measure = e.measure)
-        """,
+        """,  # nosec B608
         p,
     )
     if cursor.rowcount:
         cursor.execute(
             f"UPDATE {T_EVENT} se SET entry_id = NULL FROM scr_gone g WHERE se.entry_id = g.id;"
-            f"DELETE FROM {T_ENTRY} e USING scr_gone g WHERE e.id = g.id"
+            f"DELETE FROM {T_ENTRY} e USING scr_gone g WHERE e.id = g.id"  # nosec B608
         )
     cursor.execute("DROP TABLE scr_gone")
     cursor.execute(
@@ -406,7 +433,7 @@ def replace_entries(cursor, batch: Batch, measures: list[str]) -> int:
                 {T_ENTRY}.district, {T_ENTRY}.phone, {T_ENTRY}.n_zap)
                IS DISTINCT FROM (EXCLUDED.month, EXCLUDED.quarter, EXCLUDED.doctor_snils, EXCLUDED.smo_id,
                                  EXCLUDED.smo_code, EXCLUDED.district, EXCLUDED.phone, EXCLUDED.n_zap)
-        """,
+        """,  # nosec B608
         p,
     )
     # Every accepted row is now on the MO's list: 602 (under the year lock) left no row of another MO's list.
@@ -443,7 +470,7 @@ def plan_warnings(cursor, batch: Batch, measures: list[str]) -> int:
           LEFT JOIN accepted a ON a.measure = c.measure AND a.month = g.month
          WHERE coalesce(a.n, 0) <> coalesce(pd.quantity, 0)
          ORDER BY c.measure, g.month
-        """,
+        """,  # nosec B608
         dict(batch.params, measures=measures),
     )
     return cursor.rowcount

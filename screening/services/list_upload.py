@@ -9,6 +9,12 @@ but its protocol.
 
 Safe to repeat: the upload's staging and protocol rows are deleted at the start of the same transaction, so a task
 killed mid-file and run again gives the same list and protocol; a finished upload is never processed twice.
+
+A list is never lost by mistake: a measure of the file with no accepted record leaves that list as it was (an
+all-rejected file never empties a list), and a file that would remove more than OMS_LIST_REPLACE_CONFIRM_SHARE of
+the current list of a measure is kept as a protocol (status HELD) until the MO confirms the replacement
+(:func:`list_upload_confirm_replace`: the page, the API, or ``upload_list --confirm-replace``); the file is then
+processed again and replaces the list.
 Concurrency: an advisory lock per upload (one worker per file), per MO and year (two files of one MO are applied
 one after the other) and, for the short final step, per year (the 602 check and the insert of the new list see every
 other MO's committed list). Progress goes to the ListUpload row through a second, autocommit connection, so the
@@ -16,6 +22,8 @@ page shows it while the main transaction is still open.
 """
 
 # ruff: noqa: S608 - table names come from model _meta, every value is a query parameter
+# SQL built from strings (bandit B608, reviewed; each statement marked nosec B608): only names from code are
+# pasted in (table names from model _meta, fixed SQL fragments of this module), every value is a query parameter.
 from __future__ import annotations
 
 import contextlib
@@ -29,21 +37,23 @@ import threading
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.db import connection, transaction
 from django.utils import timezone
 
 from omsportal import locks
+from omsportal.filelimits import BadFile
 from omsportal.jobs.dispatch import enqueue_job
 from omsportal.jobs.progress import ProgressWriter
 from omsportal.jobs.runner import run_job
 from omsportal.obligations import Period, obligation
-from participants.models import Organization, OrganizationKind, User
+from omsportal.safefiles import ascii_digits, stored_name
+from participants.models import Organization, OrganizationKind, Role, User
 from screening.codes import ERROR, FILE
 from screening.eligibility import current_rules
 from screening.formats.lists import FileRejected, ListReader, open_list_file
-from screening.formats.validation import ERROR_COLUMNS, STAGING_COLUMNS, RecordValidator
+from screening.formats.validation import ERROR_COLUMNS, MEASURE_DISP, STAGING_COLUMNS, RecordValidator
 from screening.models import ListKind, ListUpload, ProtocolError, UploadStatus
 from screening.services import identification as ident
 
@@ -60,7 +70,7 @@ PROGRESS_INTERVAL_SECONDS = 0.5
 # The kit's name of the job kind (screening/tasks.py): services enqueue jobs by it.
 LIST_UPLOAD = "screening.list_upload"
 
-FINISHED = (UploadStatus.DONE, UploadStatus.REJECTED)
+FINISHED = (UploadStatus.DONE, UploadStatus.HELD, UploadStatus.REJECTED)
 
 
 # --- Creating an upload --------------------------------------------------------------------------------------
@@ -75,8 +85,13 @@ def list_upload_create(
     kind: str = ListKind.YEARLY,
     year: int | None = None,
     run_async: bool = True,
+    confirm_replace: bool = False,
 ) -> ListUpload:
-    """Store an uploaded list file as a pending job and start its processing (inline with run_async=False)."""
+    """Store an uploaded list file as a pending job and start its processing (inline with run_async=False).
+
+    ``confirm_replace``: the uploader agrees beforehand that the file replaces the current list even if it removes
+    more than OMS_LIST_REPLACE_CONFIRM_SHARE of it (otherwise such a file waits for confirmation, status HELD).
+    """
     if mo.kind != OrganizationKind.MO:
         raise ValidationError("Списки загружает медицинская организация.")
     if kind not in ListKind.values:
@@ -90,22 +105,68 @@ def list_upload_create(
             year=year,
             original_name=os.path.basename(original_name)[:255] or "list",
             uploaded_by=uploaded_by,
+            replace_confirmed=confirm_replace,
         )
         upload.file.save(_storage_name(mo, original_name), file, save=False)
         upload.save()
-        if run_async:
-            enqueue_job(LIST_UPLOAD, upload.pk)
-    if not run_async:
-        run_job(LIST_UPLOAD, upload.pk)
-        upload.refresh_from_db()
+        _start(upload, run_async=run_async)
+    return _run_inline(upload) if not run_async else upload
+
+
+def _start(upload: ListUpload, *, run_async: bool) -> None:
+    """Inside the creating transaction: the job goes to the queue once that commits (or runs inline afterwards)."""
+    if run_async:
+        enqueue_job(LIST_UPLOAD, upload.pk)
+
+
+def _run_inline(upload: ListUpload) -> ListUpload:
+    run_job(LIST_UPLOAD, upload.pk)
+    upload.refresh_from_db()
     return upload
 
 
 def _storage_name(mo: Organization, original_name: str) -> str:
-    extension = os.path.splitext(original_name)[1].lower()
-    if extension not in (".xml", ".zip", ".csv", ".xlsx"):
-        extension = ".bin"
-    return f"{mo.code}_{timezone.now():%Y%m%d_%H%M%S}{extension}"
+    return stored_name(original_name, prefix=mo.code)
+
+
+def list_upload_confirm_replace(*, upload_id: int, user: User, run_async: bool = True) -> ListUpload:
+    """The MO confirms that a HELD file replaces its current list: the file is processed again, now applied.
+
+    Only staff of the upload's MO may confirm (the views answer 404 outside the scope first); a file for which the MO
+    has since processed another list of the same kind and year cannot be confirmed (it would undo the later one).
+    """
+    with transaction.atomic():
+        upload = ListUpload.objects.select_for_update().get(pk=upload_id)
+        if user.role != Role.MO_STAFF or user.organization_id != upload.mo_id:
+            raise PermissionDenied("Подтвердить замену списка может только сотрудник МО, загрузившей файл.")
+        if upload.status != UploadStatus.HELD:
+            raise ValidationError("Эта загрузка не ждёт подтверждения замены списка.")
+        later = ListUpload.objects.filter(
+            mo_id=upload.mo_id,
+            year=upload.year,
+            kind=upload.kind,
+            status=UploadStatus.DONE,
+            created_at__gt=upload.created_at,
+        ).exists()
+        if later:
+            raise ValidationError(
+                "После этого файла МО загрузила другой список того же вида и года; подтверждение отменило бы его. "
+                "Если нужен именно этот файл, загрузите его заново."
+            )
+        upload.status = UploadStatus.PENDING
+        upload.replace_confirmed = True
+        upload.replacement = {
+            **upload.replacement,
+            "confirmed_by": user.username,
+            "confirmed_at": timezone.now().isoformat(),
+        }
+        upload.message = ""
+        upload.attempts = 0  # a new start asked by the MO, not a retry of a failing one
+        upload.started_at = upload.finished_at = None
+        upload.records_read = upload.records_checked = upload.records_written = 0
+        upload.save()
+        _start(upload, run_async=run_async)
+    return _run_inline(upload) if not run_async else upload
 
 
 # --- Processing ---------------------------------------------------------------------------------------------------
@@ -124,6 +185,9 @@ class Outcome:
     written: int = 0
     warnings: int = 0
     counts_by_code: dict[str, int] = field(default_factory=dict)
+    applied: list[str] = field(default_factory=list)  # measures whose list this file replaced
+    replacement: dict = field(default_factory=dict)  # identification.replacement_counts + "applied"
+    held: bool = False  # waits for the MO to confirm the replacement
 
 
 # Tests set this to a callable run right after the file is staged (inside the transaction).
@@ -144,7 +208,7 @@ def list_upload_process(*, upload_id: int, progress: ProgressWriter | None = Non
             outcome = _process(upload, day, progress)
             progress.close()
             _finish(upload, outcome, day)
-    except FileRejected as exc:
+    except BadFile as exc:  # FileRejected, and every limit of omsportal.filelimits
         progress.close()
         _reject(upload_id, exc, day)
     except BaseException as exc:
@@ -181,7 +245,7 @@ def _process(upload: ListUpload, day: datetime.date, progress: ProgressWriter) -
             # Foreign keys checked at the end of each statement, not queued to the commit: the queue of a
             # region-sized file would hold millions of pending checks in the server's memory.
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute(f"DELETE FROM {ProtocolError._meta.db_table} WHERE upload_id = %s", [upload.pk])
+            cursor.execute(f"DELETE FROM {ProtocolError._meta.db_table} WHERE upload_id = %s", [upload.pk])  # nosec B608
             ident.create_staging(cursor)
             ident.prepare(cursor)
             outcome.total = _stage(cursor, upload, reader, day, progress, batch)
@@ -200,7 +264,7 @@ def _process(upload: ListUpload, day: datetime.date, progress: ProgressWriter) -
         ident.analyze(cursor)
         ident.file_errors(cursor, batch)
         cursor.execute(
-            f"SELECT DISTINCT measure FROM {ident.T_STAGING} WHERE upload_id = %s AND measure <> ''",
+            f"SELECT DISTINCT measure FROM {ident.T_STAGING} WHERE upload_id = %s AND measure <> ''",  # nosec B608
             [upload.pk],
         )
         outcome.measures = sorted(row[0] for row in cursor.fetchall())
@@ -210,7 +274,8 @@ def _process(upload: ListUpload, day: datetime.date, progress: ProgressWriter) -
         ident.other_mo_errors(cursor, batch)
         outcome.accepted = ident.accept(cursor, batch)
         ident.write_errors(cursor, batch)
-        outcome.written = ident.replace_entries(cursor, batch, outcome.measures) if outcome.measures else 0
+        _decide_replacement(cursor, upload, batch, outcome)
+        outcome.written = ident.replace_entries(cursor, batch, outcome.applied) if outcome.applied else 0
         outcome.warnings = ident.plan_warnings(cursor, batch, outcome.measures) if outcome.measures else 0
         if outcome.written >= ANALYZE_LISTS_AFTER:
             # The lists' statistics follow a region-sized change at once, not when autovacuum comes by: the pages
@@ -218,12 +283,65 @@ def _process(upload: ListUpload, day: datetime.date, progress: ProgressWriter) -
             cursor.execute(f"ANALYZE {ident.T_ENTRY}")
         ident.cleanup(cursor)
         cursor.execute(
-            f"SELECT code, count(*) FROM {ProtocolError._meta.db_table} WHERE upload_id = %s GROUP BY code",
+            f"SELECT code, count(*) FROM {ProtocolError._meta.db_table} WHERE upload_id = %s GROUP BY code",  # nosec B608
             [upload.pk],
         )
         outcome.counts_by_code = {str(code): count for code, count in sorted(cursor.fetchall())}
     progress.write(force=True, records_written=outcome.written)
     return outcome
+
+
+def _replace_share() -> float:
+    return float(getattr(settings, "OMS_LIST_REPLACE_CONFIRM_SHARE", 0.5))
+
+
+def _decide_replacement(cursor, upload: ListUpload, batch: ident.Batch, outcome: Outcome) -> None:
+    """Which measures' lists the file replaces: those with an accepted record, and only when none of them would lose
+    more than the set share of its current list (or the MO confirmed); else the file waits (HELD)."""
+    counts = ident.replacement_counts(cursor, batch, outcome.measures)
+    share = _replace_share()
+    applied = [measure for measure in outcome.measures if counts[measure]["accepted"] > 0]
+    too_much = []
+    for measure in applied:
+        current, kept = counts[measure]["current"], counts[measure]["kept"]
+        if current and (current - kept) / current > share:
+            too_much.append(measure)
+    outcome.held = bool(too_much) and not upload.replace_confirmed
+    outcome.applied = [] if outcome.held else applied
+    for measure, values in counts.items():
+        values["applied"] = measure in outcome.applied
+        values["over_share"] = measure in too_much
+    outcome.replacement = {"measures": counts, "share": share}
+
+
+def replacement_message(replacement: dict, *, held: bool) -> str:
+    """What the file did or would do to the MO's lists, in Russian (empty when every list was simply replaced)."""
+    counts = replacement.get("measures", {})
+    share = replacement.get("share", _replace_share())
+    parts = []
+    for measure, values in sorted(counts.items()):
+        label = MEASURE_DISP.get(measure, measure)
+        current, kept, accepted = values["current"], values["kept"], values["accepted"]
+        if not accepted:
+            if current:
+                parts.append(
+                    f"Ни одна запись {label} не принята: действующий список {label} ({current} записей) не изменён."
+                )
+            continue
+        if held and values.get("over_share"):
+            removed = current - kept
+            parts.append(
+                f"Файл удалит из действующего списка {label} {removed} из {current} записей "
+                f"({removed * 100 // current} %) — больше {share * 100:.0f} % (OMS_LIST_REPLACE_CONFIRM_SHARE)."
+            )
+    if held:
+        parts.append(
+            "Список не изменён: подтвердите замену на странице загрузки (или upload_list --confirm-replace, "
+            "или POST /api/v1/uploads/{id}/confirm-replace/), либо загрузите исправленный файл.".replace(
+                "{id}", str(replacement.get("upload_id", "…"))
+            )
+        )
+    return " ".join(parts)
 
 
 def _check_header(upload: ListUpload, code_mo: str, year_text: str, day: datetime.date) -> int:
@@ -237,7 +355,7 @@ def _check_header(upload: ListUpload, code_mo: str, year_text: str, day: datetim
         if upload.year is None:
             raise FileRejected(901, "Не указан год списка: столбец YEAR или поле «Год» при загрузке.", field="YEAR")
         year_text = str(upload.year)
-    if not year_text.isdigit() or int(year_text) not in (day.year, day.year + 1):
+    if not ascii_digits(year_text) or len(year_text) != 4 or int(year_text) not in (day.year, day.year + 1):
         raise FileRejected(
             902,
             f"Год списка YEAR «{year_text[:10]}» недопустим: принимаются списки на {day.year} и {day.year + 1} годы.",
@@ -390,11 +508,14 @@ def _estimate_total(reader: ListReader, read: int) -> int:
 
 def _finish(upload: ListUpload, outcome: Outcome, day: datetime.date) -> None:
     now = timezone.now()
-    upload.status = UploadStatus.DONE
+    upload.status = UploadStatus.HELD if outcome.held else UploadStatus.DONE
     upload.file_format = outcome.file_format
     upload.header_filename = outcome.header_filename
     upload.year = outcome.year
-    upload.measures = outcome.measures
+    # The measures whose lists this upload now holds (a measure with no accepted record kept its list).
+    upload.measures = outcome.applied
+    confirmed = {k: v for k, v in upload.replacement.items() if k in ("confirmed_by", "confirmed_at")}
+    upload.replacement = {**outcome.replacement, **confirmed, "upload_id": upload.pk}
     upload.processing_date = day
     upload.records_total = upload.records_read = upload.records_checked = outcome.total
     upload.records_written = outcome.written
@@ -403,12 +524,13 @@ def _finish(upload: ListUpload, outcome: Outcome, day: datetime.date) -> None:
     upload.warnings = outcome.warnings
     upload.counts_by_code = outcome.counts_by_code
     upload.file_error_code = None
-    upload.message = ""
+    upload.message = replacement_message(upload.replacement, held=outcome.held)
     upload.finished_at = now
     _issue_protocol(upload, now)
-    upload.is_current = bool(outcome.measures)
+    upload.is_current = bool(outcome.applied)
     upload.save()
-    _refresh_current_flags(upload)
+    if outcome.applied:
+        _refresh_current_flags(upload)
 
 
 def _issue_protocol(upload: ListUpload, now: datetime.datetime) -> None:
@@ -438,7 +560,7 @@ def _refresh_current_flags(upload: ListUpload) -> None:
         ListUpload.objects.filter(pk__in=stale).update(is_current=False)
 
 
-def _reject(upload_id: int, exc: FileRejected, day: datetime.date) -> None:
+def _reject(upload_id: int, exc: BadFile, day: datetime.date) -> None:
     """The whole file is rejected: nothing of it is kept but a one-line protocol (901/902)."""
     now = timezone.now()
     with transaction.atomic():

@@ -37,7 +37,7 @@ ERRORS_PAGE_SIZE = 100
 POLL_SECONDS = 2
 EVENT_FILE_EXTENSIONS = (".xml", ".zip", ".csv", ".xlsx")
 EVENT_FILE_MAX_BYTES = 256 * 1024 * 1024
-FINISHED = (JobStatus.DONE, JobStatus.FAILED)
+FINISHED = (JobStatus.DONE, JobStatus.REJECTED, JobStatus.FAILED)
 
 MONTHS = [
     _lazy("январь"),

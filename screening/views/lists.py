@@ -15,7 +15,6 @@ from collections.abc import Iterator
 
 from django.core.paginator import Paginator
 from django.db import connection, transaction
-from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import path, re_path
 from django.utils import timezone
@@ -23,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from omsportal.audit import audit_record
+from omsportal.exports import attachment, safe_row, write_cells
 from omsportal.models import AuditAction
 from omsportal.roles import SMO_INSURED_ROLES
 from omsportal.views.base import PortalMixin, PortalView, ScopedObjectMixin
@@ -162,8 +162,6 @@ EXPORT_FIELDS = (
 )
 EXPORT_HEADERS = [header for _field, header, _kind in EXPORT_FIELDS]
 CSV_BATCH_ROWS = 2000
-# A spreadsheet runs a cell starting like this as a formula (CSV injection); phones keep their '+'.
-FORMULA_STARTS = ("=", "@", "\t", "\r")
 
 
 def _export_row(row: tuple) -> list:
@@ -173,11 +171,10 @@ def _export_row(row: tuple) -> list:
             values.append("")
         elif kind == "D":
             values.append(value.isoformat())
-        elif kind == "T" and value[:1] in FORMULA_STARTS:
-            values.append("'" + value)
         else:
             values.append(value)
-    return values
+    # Every text the MO wrote (a district "-1+cmd|...", a phone "+1+cmd|...") is neutralized (omsportal.exports).
+    return safe_row(values)
 
 
 def _stream_rows(queryset) -> Iterator[tuple]:
@@ -231,11 +228,10 @@ class ListExportView(ListPersonsMixin, View):
         stamp = timezone.localdate().strftime("%Y%m%d")
         filename = f"list_{filters.get('year')}_{filters.get('measure', 'ALL')}_{stamp}.{fmt}"
         if fmt == "csv":
-            response = StreamingHttpResponse(_csv_chunks(rows), content_type="text/csv; charset=utf-8")
-        else:
-            response = HttpResponse(_xlsx_bytes(rows, title=_("Список")), content_type=XLSX_CONTENT_TYPE)
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
+            return attachment(
+                _csv_chunks(rows), filename=filename, content_type="text/csv; charset=utf-8", streaming=True
+            )
+        return attachment(_xlsx_bytes(rows, title=_("Список")), filename=filename, content_type=XLSX_CONTENT_TYPE)
 
 
 def _xlsx_bytes(rows, *, title: str) -> bytes:
@@ -245,9 +241,9 @@ def _xlsx_bytes(rows, *, title: str) -> bytes:
     workbook = xlsxwriter.Workbook(buffer, {"constant_memory": True, "in_memory": False})
     sheet = workbook.add_worksheet(str(title)[:31])
     bold = workbook.add_format({"bold": True})
-    sheet.write_row(0, 0, EXPORT_HEADERS, bold)
+    write_cells(sheet, 0, 0, EXPORT_HEADERS, bold)
     for index, row in enumerate(rows, start=1):
-        sheet.write_row(index, 0, _export_row(row))
+        write_cells(sheet, index, 0, _export_row(row))
     sheet.freeze_panes(1, 0)
     workbook.close()
     return buffer.getvalue()

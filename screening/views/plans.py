@@ -12,13 +12,14 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import View
 
+from omsportal.exports import attachment
 from omsportal.views.base import PortalMixin
 from participants.models import Role
 from screening.access import READ_PLANS
@@ -282,11 +283,11 @@ class YearPlanTemplateView(PlanReaderMixin, View):
     def get(self, request, year: int):
         _check_year(year)
         content = year_plan_template_xlsx(user=request.user, year=year)
-        response = HttpResponse(
-            content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        return attachment(
+            content,
+            filename=f"plan_{year}.xlsx",
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
-        response["Content-Disposition"] = f'attachment; filename="plan_{year}.xlsx"'
-        return response
 
 
 class YearPlanApproveView(PlanReaderMixin, View):

@@ -6,12 +6,10 @@ gets 404, the same answer as "does not exist" [domain §2].
 
 from __future__ import annotations
 
-from typing import IO
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, re_path
 from django.utils.translation import gettext as _
@@ -19,6 +17,7 @@ from django.views import View
 
 from omsportal.access import SIGNED_IN
 from omsportal.audit import audit_record
+from omsportal.exports import attachment, safe_filename
 from omsportal.models import AuditAction
 from omsportal.views.base import PortalMixin, PortalView, ScopedObjectMixin
 from screening.access import UPLOAD_LISTS, WORK_WITH_UPLOADS
@@ -29,6 +28,7 @@ from screening.forms import ListUploadForm, ProtocolFilterForm, UploadHistoryFil
 from screening.models import MEASURE_LABELS, ListUpload, ProtocolError, UploadStatus
 from screening.selectors.lists import (
     FINISHED_STATUSES,
+    PROTOCOL_STATUSES,
     correction_clock,
     correction_clocks,
     mo_list_deadlines,
@@ -36,7 +36,7 @@ from screening.selectors.lists import (
     uploads_for_user,
 )
 from screening.selectors.protocols import protocol_errors, protocol_summary
-from screening.services.list_upload import list_upload_create
+from screening.services.list_upload import list_upload_confirm_replace, list_upload_create
 
 HISTORY_PAGE_SIZE = 25
 PROTOCOL_PAGE_SIZE = 50
@@ -48,20 +48,10 @@ XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
 
 
-def attachment(content: bytes | IO[bytes], *, filename: str, content_type: str) -> HttpResponse:
-    """A download: bytes, or an open binary file streamed in blocks (and closed) by FileResponse."""
-    if isinstance(content, bytes):
-        response = HttpResponse(content, content_type=content_type)
-    else:
-        response = FileResponse(content, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
 def protocol_filename(upload: ListUpload, extension: str) -> str:
-    """FLK_P is named after the list: FNAME = 'V' + FNAME_I, the list's FILENAME [formats.md]."""
-    return f"V{protocol_file_name(upload)}.{extension}"
+    """FLK_P is named after the list: FNAME = 'V' + FNAME_I, the list's FILENAME [formats.md] — in safe characters
+    only: a FILENAME is the uploader's text (CR LF, quotes, '=' are made '_' by omsportal.exports.safe_filename)."""
+    return safe_filename(f"V{protocol_file_name(upload)}.{extension}", default=f"VLIST_{upload.pk}.{extension}")
 
 
 class UploadPagesMixin(ScopedObjectMixin, PortalMixin):
@@ -196,8 +186,51 @@ class UploadDetailView(UploadPagesMixin, View):
             "page_obj": page_obj,
             "errors": rows,
             "clock": correction_clock(upload),
-            "downloadable": upload.status in (UploadStatus.DONE, UploadStatus.REJECTED),
+            "downloadable": upload.status in PROTOCOL_STATUSES,
+            "can_confirm_replace": upload.status == UploadStatus.HELD
+            and UPLOAD_LISTS.allows(request.user)
+            and request.user.organization_id == upload.mo_id,
+            "replacement_rows": _replacement_rows(upload),
         }
+
+
+def _replacement_rows(upload: ListUpload) -> list[dict]:
+    """Per measure of the file: the current list, what the file keeps and removes, whether the list was replaced."""
+    rows = []
+    for measure, values in sorted((upload.replacement or {}).get("measures", {}).items()):
+        current, kept = values.get("current", 0), values.get("kept", 0)
+        rows.append(
+            {
+                "measure": MEASURE_LABELS.get(measure, measure),
+                "current": current,
+                "kept": kept,
+                "removed": current - kept,
+                "removed_percent": (current - kept) * 100 // current if current else 0,
+                "accepted": values.get("accepted", 0),
+                "applied": values.get("applied", False),
+                "over_share": values.get("over_share", False),
+            }
+        )
+    return rows
+
+
+class ConfirmReplaceView(UploadPagesMixin, View):
+    """POST: the MO confirms that a HELD file replaces its current list (the file is processed again)."""
+
+    @property
+    def read_only_message(self) -> str:
+        return _("Подтвердить замену списка может только сотрудник МО, загрузившей файл.")
+
+    def post(self, request, pk: int):
+        upload = self.get_upload()
+        try:
+            list_upload_confirm_replace(upload_id=upload.pk, user=request.user)
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("Замена списка подтверждена: файл обрабатывается снова."))
+        return redirect("screening:upload_detail", pk=upload.pk)
 
 
 class UploadProgressView(UploadPagesMixin, View):
@@ -220,7 +253,7 @@ class ProtocolDownloadView(UploadPagesMixin, View):
 
     def get(self, request, pk: int, fmt: str):
         upload = self.get_upload()
-        if upload.status not in (UploadStatus.DONE, UploadStatus.REJECTED):
+        if upload.status not in PROTOCOL_STATUSES:
             raise Http404("The protocol is not ready")
         content = protocol_temp_file(upload, fmt)
         content_type = XML_CONTENT_TYPE if fmt == "xml" else XLSX_CONTENT_TYPE
@@ -261,6 +294,7 @@ urlpatterns = [
     path("uploads/", UploadsView.as_view(), name="uploads"),
     path("uploads/<int:pk>/", UploadDetailView.as_view(), name="upload_detail"),
     path("uploads/<int:pk>/progress/", UploadProgressView.as_view(), name="upload_progress"),
+    path("uploads/<int:pk>/confirm-replace/", ConfirmReplaceView.as_view(), name="upload_confirm_replace"),
     re_path(
         r"^uploads/(?P<pk>\d+)/protocol\.(?P<fmt>xml|xlsx)$", ProtocolDownloadView.as_view(), name="protocol_download"
     ),

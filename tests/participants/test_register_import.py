@@ -360,14 +360,14 @@ class TestEncodingsAndZip:
             z.writestr("b.xml", register_xml([pers(2)]))
         before = snapshot()
         job = load(archive.getvalue(), name="two.zip")
-        assert job.status == JobStatus.FAILED
-        assert "ровно один XML-файл" in job.message
+        assert job.status == JobStatus.REJECTED
+        assert "ровно один файл" in job.message and "901" in job.message
         assert snapshot() == before
 
     def test_an_undeclared_encoding_other_than_utf8_is_rejected(self, region):
         data = register_xml([pers(1)]).replace(b'encoding="UTF-8"', b'encoding="KOI8-R"')
         job = load(data)
-        assert job.status == JobStatus.FAILED
+        assert job.status == JobStatus.REJECTED
         assert "KOI8-R" in job.message and "не поддерживается" in job.message
 
 
@@ -379,19 +379,19 @@ class TestFileRejections:
         broken = data.replace(b"</REGISTER>", "<PERS><N_ZAP>8</N_ZAP><FAM>Обрыв".encode())
         before = snapshot()
         job = load(broken)
-        assert job.status == JobStatus.FAILED
-        assert "не является корректным XML" in job.message and "строка" in job.message
+        assert job.status == JobStatus.REJECTED
+        assert "Ошибка XML" in job.message and "строка" in job.message and "обрывается" in job.message
         assert (job.records_loaded, job.records_created) == (0, 0)
         assert snapshot() == before
 
     def test_a_wrong_root_element_is_rejected(self, region):
         job = load(b'<?xml version="1.0"?><ZL_LIST><ZGLV><DATA>2026-01-01</DATA></ZGLV></ZL_LIST>')
-        assert job.status == JobStatus.FAILED
+        assert job.status == JobStatus.REJECTED
         assert "<ZL_LIST>" in job.message and "<REGISTER>" in job.message
 
     def test_a_missing_header_date_is_rejected(self, region):
         job = load(register_xml([pers(1)], date="01.11.2026"))
-        assert job.status == JobStatus.FAILED and "DATA" in job.message
+        assert job.status == JobStatus.REJECTED and "DATA" in job.message
         assert not Person.objects.filter(enp=enp(1)).exists()
 
     def test_an_xxe_payload_is_refused_and_nothing_is_read_from_disk(self, region, tmp_path):
@@ -402,7 +402,7 @@ class TestFileRejections:
         assert b"<FAM>&xxe;</FAM>" in data
         before = snapshot()
         job = load(data)
-        assert job.status == JobStatus.FAILED
+        assert job.status == JobStatus.REJECTED
         assert "DOCTYPE" in job.message and "строка 2" in job.message.lower()
         assert snapshot() == before
         assert not Person.objects.filter(last_name__contains="СЕКРЕТ").exists()
@@ -415,7 +415,7 @@ class TestFileRejections:
         data = register_xml([pers(1, FAM="&lol9;")], prolog=prolog).replace(b"&amp;lol9;", b"&lol9;")
         before = snapshot()
         job = load(data)
-        assert job.status == JobStatus.FAILED
+        assert job.status == JobStatus.REJECTED
         assert "DOCTYPE" in job.message
         assert snapshot() == before
 
@@ -425,13 +425,14 @@ class TestFileRejections:
         prolog = comment + '<!DOCTYPE REGISTER [<!ENTITY e "e">]>\n'
         before = snapshot()
         job = load(register_xml([pers(1)], prolog=prolog))
-        assert job.status == JobStatus.FAILED and "DOCTYPE" in job.message
+        assert job.status == JobStatus.REJECTED and "DOCTYPE" in job.message
         assert snapshot() == before
 
     def test_an_undeclared_entity_is_not_well_formed(self, region):
         data = register_xml([pers(1, FAM="&nope;")]).replace(b"&amp;nope;", b"&nope;")
         job = load(data)
-        assert job.status == JobStatus.FAILED and "не является корректным XML" in job.message
+        assert job.status == JobStatus.REJECTED and "Ошибка XML" in job.message
+        assert "&nope;" in job.message and "строка 4" in job.message  # the entity and its line, not "строка 0"
 
     def test_the_command_fails_loudly_on_a_rejected_file(self, region, tmp_path):
         path = tmp_path / "bad.xml"

@@ -111,7 +111,7 @@ def zipped(content: bytes, member: str = "PROF_M270001_2701.xml") -> bytes:
 
 
 def upload(region, content: bytes, *, name="PROF_M270001_2701.xml", mo=None, user=None, kind=ListKind.YEARLY,
-           year=None) -> ListUpload:  # fmt: skip
+           year=None, confirm_replace=False) -> ListUpload:  # fmt: skip
     """Upload and process a list synchronously, as the management command does."""
     from screening.services.list_upload import list_upload_create
 
@@ -123,6 +123,7 @@ def upload(region, content: bytes, *, name="PROF_M270001_2701.xml", mo=None, use
         kind=kind,
         year=year,
         run_async=False,
+        confirm_replace=confirm_replace,
     )
 
 

@@ -213,7 +213,8 @@ def test_the_sample_file_validates_against_the_documented_xsd():
 @pytest.mark.parametrize(
     ("data", "fragment"),
     [
-        (b"not xml at all <", "не является корректным XML"),
+        (b"not xml at all <", "нет столбцов"),  # text, not XML: read as CSV, whose header it is not
+        (b"<EVENTS><ZGLV></EVENTS>", "Ошибка XML"),
         (b'<?xml version="1.0"?><LIST><ZGLV/></LIST>', "Корневой элемент"),
         (
             b'<?xml version="1.0"?><!DOCTYPE EVENTS [<!ENTITY a "x">]><EVENTS><ZGLV/></EVENTS>',
@@ -464,7 +465,7 @@ def test_a_file_of_another_mo_is_rejected_whole(listed, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     data = sample_xml([{"enp": listed.p1.enp, "disp": "ДВН", "event": "START1", "date": day(3)}], code_mo="270002")
     batch = upload(listed, data)
-    assert batch.status == JobStatus.FAILED
+    assert batch.status == JobStatus.REJECTED
     assert "Код МО в заголовке (270002) не совпадает" in batch.message
     assert not StageEvent.objects.exists()
 
@@ -475,8 +476,8 @@ def test_a_file_broken_after_valid_records_loads_nothing(listed, settings, tmp_p
     good = sample_xml([{"enp": listed.p1.enp, "disp": "ДВН", "event": "START1", "date": day(3)}])
     broken = good.replace(b"</EVENTS>", b"<EV><N_ZAP>2</N_ZAP></EVENTS>")
     batch = upload(listed, broken)
-    assert batch.status == JobStatus.FAILED
-    assert "не является корректным XML" in batch.message
+    assert batch.status == JobStatus.REJECTED
+    assert "Ошибка XML" in batch.message
     assert not StageEvent.objects.exists()
     listed.e1.refresh_from_db()
     assert listed.e1.state == EntryState.LISTED
@@ -487,7 +488,7 @@ def test_a_file_with_a_doctype_is_rejected(listed, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     data = b'<?xml version="1.0"?><!DOCTYPE EVENTS SYSTEM "http://example.com/x.dtd"><EVENTS/>'
     batch = upload(listed, data)
-    assert batch.status == JobStatus.FAILED
+    assert batch.status == JobStatus.REJECTED
     assert "DOCTYPE" in batch.message
 
 

@@ -119,11 +119,12 @@ def test_a_reupload_of_an_unchanged_list_rewrites_no_entry(region, people):
 def test_a_reupload_replaces_only_the_measures_it_carries(region, people):
     dn = [{"DISP": "ДН", "KV": "1", "IDDOKT": "12345678964"}]
     first = upload(region, zl_list_xml([rec(people[0], 1), rec(people[1], 2, measures=dn)]))
-    second = upload(region, zl_list_xml([rec(people[2], 1)]))
+    # A whole new DVN list (it removes the whole current one): the MO confirms the replacement.
+    second = upload(region, zl_list_xml([rec(people[2], 1)]), confirm_replace=True)
     assert set(ListEntry.objects.values_list("person_id", "measure")) == {(people[1].pk, "DN"), (people[2].pk, "DVN")}
     first.refresh_from_db()
     assert first.is_current and second.is_current  # the first still supplies the DN list
-    third = upload(region, zl_list_xml([rec(people[3], 1, measures=dn)]), kind="DN")
+    third = upload(region, zl_list_xml([rec(people[3], 1, measures=dn)]), kind="DN", confirm_replace=True)
     first.refresh_from_db()
     assert not first.is_current and third.is_current
     assert set(ListEntry.objects.values_list("person_id", "measure")) == {(people[3].pk, "DN"), (people[2].pk, "DVN")}
@@ -160,6 +161,7 @@ def test_a_crash_after_staging_leaves_nothing_and_the_rerun_completes(region, pe
     previous = upload(region, zl_list_xml([rec(people[5], 1)]))
     content = zl_list_xml([rec(people[0], 1), rec(region.p2, 2), rec(people[1], 3, W="7")])
     u = pending(region, content)
+    ListUpload.objects.filter(pk=u.pk).update(replace_confirmed=True)  # it replaces the whole previous list
 
     def crash(_upload):
         raise RuntimeError("worker killed")
@@ -228,6 +230,8 @@ def test_a_running_job_is_taken_over_only_when_its_worker_is_gone(region, people
 def test_concurrent_uploads_of_one_mo_and_year_are_serialized(region, people, monkeypatch):
     a = pending(region, zl_list_xml([rec(people[0], 1, month=1), rec(people[1], 2, month=1), rec(people[2], 3)]))
     b = pending(region, zl_list_xml([rec(people[1], 1, month=9), rec(people[3], 2, month=9)]))
+    # Either file replaces most of the other's list: both are confirmed replacements here.
+    ListUpload.objects.filter(pk__in=[a.pk, b.pk]).update(replace_confirmed=True)
     started = threading.Barrier(2)
 
     def slow(_upload):

@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from participants.models import Organization, OrganizationKind, Role, User
 from screening.codes import meaning_of
-from screening.models import ListKind
+from screening.models import ListKind, UploadStatus
 
 
 class Command(BaseCommand):
@@ -23,6 +23,12 @@ class Command(BaseCommand):
         parser.add_argument("--kind", default=ListKind.YEARLY, choices=ListKind.values, help="вид списка")
         parser.add_argument("--year", type=int, help="год списка (для CSV/XLSX без столбца YEAR)")
         parser.add_argument("--user", help="логин загружающего (по умолчанию — сотрудник МО или администратор)")
+        parser.add_argument(
+            "--confirm-replace",
+            action="store_true",
+            help="заменить действующий список, даже если файл удалит из него больше установленной доли "
+            "(OMS_LIST_REPLACE_CONFIRM_SHARE); без флага такая загрузка ждёт подтверждения",
+        )
 
     def handle(self, *args, **options):
         from screening.formats.flk import write_protocol_xlsx, write_protocol_xml
@@ -46,6 +52,7 @@ class Command(BaseCommand):
                     kind=options["kind"],
                     year=options.get("year"),
                     run_async=False,
+                    confirm_replace=options["confirm_replace"],
                 )
             except ValidationError as exc:
                 raise CommandError("; ".join(exc.messages)) from exc
@@ -56,6 +63,13 @@ class Command(BaseCommand):
         )
         if upload.message:
             self.stdout.write(upload.message)
+        if upload.status == UploadStatus.HELD:
+            self.stdout.write(
+                self.style.WARNING(
+                    "Действующий список не изменён. Чтобы заменить его этим файлом, повторите команду с "
+                    "--confirm-replace."
+                )
+            )
         for code, count in sorted(upload.counts_by_code.items(), key=lambda item: int(item[0])):
             self.stdout.write(f"  {code}  {count:>8}  {meaning_of(int(code))}")
         if upload.correction_due:

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('participants', '0003_audit_calendar_move_to_omsportal'),
+        ('participants', '0004_audit_calendar_move_to_omsportal'),
     ]
 
     operations = [

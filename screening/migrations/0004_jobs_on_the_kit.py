@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('screening', '0002_list_bulk_paths'),
+        ('screening', '0003_upload_held_and_rejected'),
     ]
 
     operations = [

@@ -7,7 +7,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('participants', '0002_audit_person_ids_gin'),
+        ('participants', '0003_job_status_rejected'),
         ('omsportal', '0001_initial'),
     ]
 
