@@ -146,87 +146,38 @@ def schedule_posted_on(mo_id: int, period: Period) -> datetime.date | None:
     )
 
 
-O1 = declare_obligation(
+# code, clause, who owes it, what, per which period, due, met, the evidence.
+OBLIGATIONS = (
     Obligation(
-        code="O1",
-        clause="R II.1",
-        debtor=OrganizationKind.MINISTRY,
-        title=_("Годовой план профилактических мероприятий по МО и месяцам"),
-        period=YEAR,
-        due=year_plan_due,
-        met=year_plan_approved_on,
-        evidence=_("план утверждён"),
-    )
-)
-O2 = declare_obligation(
+        "O1", "R II.1", OrganizationKind.MINISTRY, _("Годовой план профилактических мероприятий по МО и месяцам"),
+        YEAR, year_plan_due, year_plan_approved_on, _("план утверждён"),
+    ),
     Obligation(
-        code="O2",
-        clause="R II.2",
-        debtor=OrganizationKind.MO,
-        title=_("Списки на следующий год по месяцам; планы по участкам, графики бригад, особые дни, маршрутизация"),
-        period=YEAR,
-        due=before_the_year,
-        met=yearly_list_accepted_on,
-        evidence=_("годовой список принят по протоколу"),
-    )
-)
-O3 = declare_obligation(
+        "O2", "R II.2", OrganizationKind.MO,
+        _("Списки на следующий год по месяцам; планы по участкам, графики бригад, особые дни, маршрутизация"),
+        YEAR, before_the_year, yearly_list_accepted_on, _("годовой список принят по протоколу"),
+    ),
     Obligation(
-        code="O3",
-        clause="R II.5",
-        debtor=OrganizationKind.FUND,
-        title=_("Протокол идентификации по каждому загруженному списку"),
-        period=PROTOCOL,
-        due=the_day,
-        met=protocol_issued_on,
-        evidence=_("протокол выдан при обработке"),
-    )
-)
-O4 = declare_obligation(
+        "O3", "R II.5", OrganizationKind.FUND, _("Протокол идентификации по каждому загруженному списку"),
+        PROTOCOL, the_day, protocol_issued_on, _("протокол выдан при обработке"),
+    ),
     Obligation(
-        code="O4",
-        clause="R II.6",
-        debtor=OrganizationKind.MO,
-        title=_("Исправления после протокола"),
-        period=PROTOCOL,
-        due=correction_due,
-        met=corrected_on,
-        evidence=_("исправленный список принят"),
-    )
-)
-O7 = declare_obligation(
+        "O4", "R II.6", OrganizationKind.MO, _("Исправления после протокола"),
+        PROTOCOL, correction_due, corrected_on, _("исправленный список принят"),
+    ),
     Obligation(
-        code="O7",
-        clause="R II.9",
-        debtor=OrganizationKind.MO,
-        title=_("Ежеквартальная актуализация списков"),
-        period=QUARTER,
-        due=quarter_update_due,
-        met=quarter_updated_on,
-        evidence=_("актуализированный список загружен"),
-    )
-)
-O8 = declare_obligation(
+        "O7", "R II.9", OrganizationKind.MO, _("Ежеквартальная актуализация списков"),
+        QUARTER, quarter_update_due, quarter_updated_on, _("актуализированный список загружен"),
+    ),
     Obligation(
-        code="O8",
-        clause="R II.9",
-        debtor=OrganizationKind.MO,
-        title=_("Ежедневная передача событий этапов"),
-        period=DAY,
-        due=the_day,
-        met=events_posted_on,
-        evidence=_("события переданы"),
-    )
-)
-O20 = declare_obligation(
+        "O8", "R II.9", OrganizationKind.MO, _("Ежедневная передача событий этапов"),
+        DAY, the_day, events_posted_on, _("события переданы"),
+    ),
     Obligation(
-        code="O20",
-        clause="R II.24",
-        debtor=OrganizationKind.MO,
-        title=_("График профилактической работы, маршрутизация и телефон ответственного для СМО"),
-        period=YEAR,
-        due=before_the_year,
-        met=schedule_posted_on,
-        evidence=_("график размещён"),
-    )
-)
+        "O20", "R II.24", OrganizationKind.MO,
+        _("График профилактической работы, маршрутизация и телефон ответственного для СМО"),
+        YEAR, before_the_year, schedule_posted_on, _("график размещён"),
+    ),
+)  # fmt: skip
+for _obligation in OBLIGATIONS:
+    declare_obligation(_obligation)
