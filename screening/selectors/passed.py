@@ -55,17 +55,19 @@ def passed_entries(
     return qs.filter(passed_entry_filter(date_from=date_from, date_to=date_to))
 
 
+# The passing events as SQL, one row per person, measure and year (the first passing date); the codes are those of
+# PASSED_EVENTS (a test keeps the two equal).
+PASSED_SQL = (
+    "SELECT DISTINCT ON (e.person_id, e.measure, EXTRACT(YEAR FROM e.date)::int) "
+    "e.person_id, e.mo_id, e.measure, EXTRACT(YEAR FROM e.date)::int AS year, e.date AS passed_on "
+    "FROM screening_stageevent e WHERE e.event IN ('END1') "
+    "ORDER BY e.person_id, e.measure, EXTRACT(YEAR FROM e.date)::int, e.date"
+)
+
+
 def passed_sql() -> str:
     """SQL of the passing events, for set-based aggregates: rows (person_id, mo_id, measure, year, passed_on).
 
-    One row per person, measure and year (the first passing date). Use it as a subquery or CTE:
-    ``WITH passed AS ({passed_sql()}) SELECT … JOIN passed USING (person_id, measure, year)``.
-    The event codes are constants of this module, never user input.
+    Use it as a subquery or CTE: ``WITH passed AS (…) SELECT … JOIN passed USING (person_id, measure, year)``.
     """
-    codes = ", ".join(f"'{code}'" for code in PASSED_EVENTS)
-    return (
-        "SELECT DISTINCT ON (e.person_id, e.measure, EXTRACT(YEAR FROM e.date)::int) "
-        "e.person_id, e.mo_id, e.measure, EXTRACT(YEAR FROM e.date)::int AS year, e.date AS passed_on "
-        f"FROM {StageEvent._meta.db_table} e WHERE e.event IN ({codes}) "  # nosec B608 - constants only
-        "ORDER BY e.person_id, e.measure, EXTRACT(YEAR FROM e.date)::int, e.date"
-    )
+    return PASSED_SQL

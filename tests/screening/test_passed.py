@@ -6,8 +6,9 @@ import datetime
 
 from django.db import connection
 
-from screening.selectors.passed import passed_entries, passed_events, passed_sql
-from tests.screening.test_events import YEAR, ev, listed, post  # noqa: F401 - fixture
+from screening.models import StageEvent
+from screening.selectors.passed import PASSED_EVENTS, passed_entries, passed_events, passed_sql
+from tests.screening.test_events import YEAR, ev, listed, post
 
 __all__ = ["listed"]
 
@@ -36,3 +37,8 @@ def test_date_window_and_measure(listed):
     assert not passed_entries(date_from=datetime.date(YEAR, 6, 1)).exists()
     assert list(passed_entries(date_to=datetime.date(YEAR, 5, 20))) == [listed.e3]
     assert not passed_entries(date_to=datetime.date(YEAR, 5, 19)).exists()
+
+
+def test_sql_names_the_same_events_and_table():
+    assert StageEvent._meta.db_table in passed_sql()
+    assert "IN (" + ", ".join(f"'{code}'" for code in PASSED_EVENTS) + ")" in passed_sql()
