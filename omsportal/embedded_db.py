@@ -29,6 +29,7 @@ import json
 import os
 import signal
 import threading
+import time
 import warnings
 from pathlib import Path
 
@@ -38,7 +39,13 @@ HANDLE_FILE = ".handle_pids.json"  # the wheel's list of the processes using the
 _registered: set[Path] = set()
 
 
-def embedded_database_url(base_dir: Path) -> str:
+def embedded_database_url(base_dir: Path, name: str | None = None) -> str:
+    """The URL of database ``name`` (default ``omsportal``) on the embedded server of ``base_dir``, started if needed.
+
+    A job process started by the portal or by a test names the database its parent really uses (the test database
+    of a test run) through OMS_EMBEDDED_DB_NAME (omsportal.jobs.dispatch.child_environment).
+    """
+    name = name or DB_NAME
     os.environ.setdefault("XDG_RUNTIME_DIR", str(base_dir / "var" / "run"))
     Path(os.environ["XDG_RUNTIME_DIR"]).mkdir(parents=True, exist_ok=True, mode=0o700)
     with warnings.catch_warnings():
@@ -48,14 +55,28 @@ def embedded_database_url(base_dir: Path) -> str:
     pgdata = (base_dir / "var" / "pgdata").resolve()
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     forget_dead_handles(pgdata)
-    server = get_server(pgdata, cleanup_mode="stop")
+    server = _get_server(get_server, pgdata)
     if pgdata not in _registered:
         _registered.add(pgdata)
         # atexit runs its hooks last-registered first: this one runs before the wheel's own (registered by get_server).
         atexit.register(forget_dead_handles, pgdata, at_exit=True)
         _exit_normally_on_termination()
-    _ensure_database(server.get_uri("postgres"))
-    return server.get_uri(DB_NAME)
+    if name == DB_NAME:
+        _ensure_database(server.get_uri("postgres"))
+    return server.get_uri(name)
+
+
+def _get_server(get_server, pgdata: Path, attempts: int = 20):
+    """The wheel's server handle. While another process starts the same server, its ``postmaster.pid`` can be read
+    half-written, and the wheel then fails an assertion on the number of lines: wait a moment and read again."""
+    for attempt in range(attempts):
+        try:
+            return get_server(pgdata, cleanup_mode="stop")
+        except AssertionError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.25)
+    raise AssertionError("unreachable")
 
 
 def forget_dead_handles(pgdata: Path, *, at_exit: bool = False) -> list[int]:

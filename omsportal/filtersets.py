@@ -58,7 +58,7 @@ class AuditLogFilter(django_filters.FilterSet):
         label=_("ЕНП лица"),
         method="filter_enp",
         max_length=16,
-        widget=forms.TextInput(attrs={"class": "form-control", "inputmode": "numeric", "pattern": r"\d{16}"}),
+        widget=forms.TextInput(attrs={"class": "form-control", "inputmode": "numeric", "pattern": r"[0-9]{16}"}),
     )
 
     class Meta:

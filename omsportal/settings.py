@@ -102,7 +102,8 @@ USES_EMBEDDED_DB = not DATABASE_URL
 if USES_EMBEDDED_DB:
     from .embedded_db import embedded_database_url
 
-    DATABASE_URL = embedded_database_url(BASE_DIR)
+    # A job process of a test run: the parent's test database on the same embedded server.
+    DATABASE_URL = embedded_database_url(BASE_DIR, env_str("OMS_EMBEDDED_DB_NAME") or None)
 try:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
 except ValueError as exc:

@@ -11,8 +11,8 @@ from guardian.models import UserObjectPermissionBase
 
 from omsportal.jobs.models import Job, JobStatus
 
-mo_code_validator = RegexValidator(r"^\d{6}$", _("Код МО (F003) состоит из 6 цифр"))
-smo_code_validator = RegexValidator(r"^\d{5}$", _("Код СМО (F002) состоит из 5 цифр"))
+mo_code_validator = RegexValidator(r"\A[0-9]{6}\Z", _("Код МО (F003) состоит из 6 цифр"))
+smo_code_validator = RegexValidator(r"\A[0-9]{5}\Z", _("Код СМО (F002) состоит из 5 цифр"))
 
 
 class OrganizationKind(models.TextChoices):
@@ -45,10 +45,10 @@ class Organization(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["kind", "code"], name="organization_kind_code_unique"),
             models.CheckConstraint(
-                condition=~Q(kind="MO") | Q(code__regex=r"^\d{6}$"), name="organization_mo_code_f003"
+                condition=~Q(kind="MO") | Q(code__regex=r"^[0-9]{6}$"), name="organization_mo_code_f003"
             ),
             models.CheckConstraint(
-                condition=~Q(kind="SMO") | Q(code__regex=r"^\d{5}$"), name="organization_smo_code_f002"
+                condition=~Q(kind="SMO") | Q(code__regex=r"^[0-9]{5}$"), name="organization_smo_code_f002"
             ),
         ]
 
@@ -93,7 +93,7 @@ class MedicalWorker(models.Model):
     mo = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="workers", limit_choices_to={"kind": "MO"}
     )
-    snils = models.CharField(_("СНИЛС"), max_length=11, validators=[RegexValidator(r"^\d{11}$")])
+    snils = models.CharField(_("СНИЛС"), max_length=11, validators=[RegexValidator(r"\A[0-9]{11}\Z")])
     full_name = models.CharField(_("ФИО"), max_length=300)
     position = models.CharField(_("должность"), max_length=200)
     district = models.ForeignKey(

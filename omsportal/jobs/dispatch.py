@@ -76,8 +76,10 @@ def child_environment() -> dict[str, str]:
     """This process's environment, with the database and the media folder it really uses (a test database, a
     MEDIA_ROOT set in code): the child must see the same job rows and files."""
     env = dict(os.environ)
-    if env.get("DATABASE_URL"):  # with the embedded server the child finds (and keeps alive) the same one itself
-        db = connection.settings_dict
+    db = connection.settings_dict
+    if not env.get("DATABASE_URL"):  # the embedded server: the child finds (and keeps alive) the same one itself
+        env["OMS_EMBEDDED_DB_NAME"] = db["NAME"]
+    else:
         credentials = quote(db["USER"] or "", safe="")
         if db.get("PASSWORD"):
             credentials += ":" + quote(db["PASSWORD"], safe="")

@@ -59,7 +59,7 @@ class ListUploadViewSet(ScopedAPIMixin, mixins.CreateModelMixin, viewsets.ReadOn
     filterset_class = ListUploadFilterSet
     ordering_fields = ["created_at", "id", "year"]
     ordering = ["-created_at"]
-    lookup_value_regex = r"\d+"
+    lookup_value_regex = r"[0-9]+"
 
     def get_serializer_class(self):
         if self.action == "create":
