@@ -196,6 +196,18 @@ class RegionalParameters(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(20)],
         help_text=_("Строки обзвона СП 1 уровня: после стольких недозвонов строка закрывается (правило портала)"),
     )
+    call_claim_minutes = models.PositiveSmallIntegerField(
+        _("строка обзвона у оператора, минут"),
+        default=20,
+        validators=[MinValueValidator(1), MaxValueValidator(240)],
+        help_text=_("Строка, которую оператор взял и не закрыл за это время, возвращается в общую очередь"),
+    )
+    appeal_written_days = models.PositiveSmallIntegerField(
+        _("ответ на письменное обращение, дней"),
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
+        help_text=_("Обращения: письменное обращение рассматривается в течение 30 дней со дня регистрации"),
+    )
     otp_lifetime_hours = models.PositiveSmallIntegerField(
         _("срок действия одноразового пароля, часов"),
         default=24,

@@ -33,6 +33,8 @@ class RegionalRules:
     survey_quota_passed_percent: Decimal
     survey_quota_informed_percent: Decimal
     call_tries: int
+    call_claim_minutes: int
+    appeal_written_days: int
     otp_lifetime_hours: int
     list_dialects: tuple[str, ...]
 

@@ -19,6 +19,7 @@ from participants.services.register_import import register_import_create
 from screening.models import StageEvent
 from screening.services.events import event_batch_create_from_api
 from screening.services.plans import brigade_trip_create, routing_rule_create, special_day_create
+from surveys.models import Questionnaire
 from tests.participants.test_register_import import pers, register_xml
 from tests.screening.factories import rec, upload, zl_list_xml
 from tests.screening.promed import perm_xml
@@ -52,6 +53,7 @@ MINISTRY_EDITS = row(403, 403, 403, 403, 403, 200, 404)
 POST_ONLY = row(405, 405, 405, 405, 405, 405, 404)
 API_EVENTS = row(200, 403, 200, 200, 200, 403, 403)
 API_BATCHES = row(200, 403, 403, 403, 200, 403, 403)
+SURVEY_FORMS = row(404, 200, 200, 200, 200, 404, 404)
 
 # route name -> (URL kwargs from the world, expected GET status per role)
 MATRIX: dict[str, tuple] = {
@@ -114,6 +116,11 @@ MATRIX: dict[str, tuple] = {
     "screening:events_progress": (None, LIST_COUNTS),
     "screening:event_batch": (lambda w: {"pk": w.batch.pk}, MO_FUND),
     "screening:event_batch_status": (lambda w: {"pk": w.batch.pk}, MO_FUND),
+    # surveys: questionnaires
+    "surveys:forms": (None, SURVEY_FORMS),
+    "surveys:form_create": (None, row(404, 403, 200, 403, 200, 404, 404)),
+    "surveys:form_detail": (lambda w: {"pk": w.questionnaire.pk}, SURVEY_FORMS),
+    "surveys:form_version_create": (lambda w: {"pk": w.questionnaire.pk}, row(404, 403, 404, 403, 200, 404, 404)),
     # API v1
     "api-schema": (None, ALL_200),
     "api-docs": (None, ALL_200),
@@ -216,6 +223,7 @@ def world(region, settings, tmp_path):
     w.rule = routing_rule_create(
         user=region.mo1_user, mo=region.mo1, year=YEAR, measure="DVN", examination="Флюорография"
     )
+    w.questionnaire = Questionnaire.objects.get(code="why-not-passed")  # shipped: shared by every SMO
     return w
 
 
