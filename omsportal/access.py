@@ -199,6 +199,12 @@ def organization_scope(user, *, field: str = "mo", all_roles: Iterable[str] = (R
 # Declared here, at the end of the machinery, because the kit is an app like the others: the audit log of
 # personal-data access is the Fund's control tool [R II.25].
 
+# The administrator configures the portal in the Django admin (organizations, users, calendar, rule parameters).
+ADMINISTER = Capability(
+    "omsportal.administer",
+    {Role.ADMIN},
+    _("Ведёт организации, участки, врачей, пользователей и роли, производственный календарь и параметры правил"),
+)
 READ_AUDIT_LOG = Capability("omsportal.read_audit_log", {Role.FUND}, _("Читает журнал доступа к персональным данным"))
 
 
@@ -220,7 +226,8 @@ def _declare_kit() -> None:
         MenuSection("control", _("Контроль"), "shield-check", order=60),
     )
     declare_menu(
-        MenuItem(_("Журнал доступа"), "audit:log", READ_AUDIT_LOG, "shield-lock", order=90, section="control")
+        MenuItem(_("Журнал доступа"), "audit:log", READ_AUDIT_LOG, "shield-lock", order=90, section="control"),
+        MenuItem(_("Администрирование"), "admin:index", ADMINISTER, "gear", order=110),
     )
 
 

@@ -80,6 +80,7 @@ MATRIX: dict[str, tuple] = {
     "screening:protocol_download": (lambda w: {"pk": w.upload.pk, "fmt": "xml"}, MO_FUND),
     "screening:upload_templates": (None, ALL_200),
     "screening:upload_template": (lambda w: {"fmt": "csv"}, ALL_200),
+    "screening:events_template": (lambda w: {"fmt": "xlsx"}, ALL_200),
     # lists
     "screening:lists": (None, LIST_COUNTS),
     "screening:list_entries": (None, LIST_PERSONS),
