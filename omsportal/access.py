@@ -107,6 +107,21 @@ class MenuItem:
     hidden_for: frozenset[str] = field(default_factory=frozenset)
     order: int = 100
     section: str = ""  # a MenuSection key: where the entry goes when a role's menu is too long for one row
+    # What a user does on the page, for the home page: the capabilities exercised there (each shown to the roles it
+    # allows, by its label), or a sentence of its own; by default the entry's capability's label.
+    does: tuple[Capability, ...] = ()
+    description: str = ""
+
+    def duties_for(self, user) -> list[str]:
+        """What ``user`` can do on this page today, in the words of the capabilities' labels."""
+        if self.description:
+            return [str(self.description)]
+        labels = []
+        for capability in self.does or (self.capability,):
+            label = str(capability.label)
+            if capability.allows(user) and label and label not in labels:
+                labels.append(label)
+        return labels
 
     def shown_to(self, user) -> bool:
         return self.capability.allows(user) and user.role not in self.hidden_for
@@ -121,6 +136,7 @@ class MenuSection:
     label: str
     icon: str = "folder"
     order: int = 100
+    fold: int = 100  # which folds first when a menu is too long: the lowest (the directory before the daily work)
 
 
 SCOPES: Registry[type[Model], ModelAccess] = Registry("access", "scope of the model")
@@ -199,6 +215,12 @@ def organization_scope(user, *, field: str = "mo", all_roles: Iterable[str] = (R
 # Declared here, at the end of the machinery, because the kit is an app like the others: the audit log of
 # personal-data access is the Fund's control tool [R II.25].
 
+# The administrator configures the portal in the Django admin (organizations, users, calendar, rule parameters).
+ADMINISTER = Capability(
+    "omsportal.administer",
+    {Role.ADMIN},
+    _("Ведёт организации, участки, врачей, пользователей и роли, производственный календарь и параметры правил"),
+)
 READ_AUDIT_LOG = Capability("omsportal.read_audit_log", {Role.FUND}, _("Читает журнал доступа к персональным данным"))
 
 
@@ -212,15 +234,16 @@ def _declare_kit() -> None:
     declare_scope(AuditLog, _audit_log_scope)
     # The sections of the main menu, one per area of work; an app's entries name theirs (section="informing").
     declare_menu_section(
-        MenuSection("register", _("Регистр"), "people", order=10),
-        MenuSection("screening", _("Профилактика"), "clipboard2-pulse", order=20),
-        MenuSection("informing", _("Информирование"), "megaphone", order=30),
-        MenuSection("surveys", _("Обзвон и опросы"), "telephone", order=40),
-        MenuSection("reports", _("Отчёты"), "file-earmark-bar-graph", order=50),
-        MenuSection("control", _("Контроль"), "shield-check", order=60),
+        MenuSection("register", _("Регистр"), "people", order=10, fold=10),
+        MenuSection("screening", _("Профилактика"), "clipboard2-pulse", order=20, fold=60),
+        MenuSection("informing", _("Информирование"), "megaphone", order=30, fold=50),
+        MenuSection("surveys", _("Обзвон и опросы"), "telephone", order=40, fold=40),
+        MenuSection("reports", _("Отчёты"), "file-earmark-bar-graph", order=50, fold=30),
+        MenuSection("control", _("Контроль"), "shield-check", order=60, fold=20),
     )
     declare_menu(
-        MenuItem(_("Журнал доступа"), "audit:log", READ_AUDIT_LOG, "shield-lock", order=90, section="control")
+        MenuItem(_("Журнал доступа"), "audit:log", READ_AUDIT_LOG, "shield-lock", order=90, section="control"),
+        MenuItem(_("Администрирование"), "admin:index", ADMINISTER, "gear", order=110),
     )
 
 

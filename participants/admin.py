@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
+from omsportal.admin import RussianCasesAdmin
+
 from .models import District, MedicalWorker, Organization, User
 
 
@@ -11,7 +13,8 @@ class DistrictInline(admin.TabularInline):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):
+class OrganizationAdmin(RussianCasesAdmin):
+    accusative = _("организацию")
     list_display = ["code", "short_name", "kind", "phone", "responsible_name", "is_active"]
     list_filter = ["kind", "is_active"]
     search_fields = ["code", "name", "short_name"]
@@ -19,7 +22,8 @@ class OrganizationAdmin(admin.ModelAdmin):
 
 
 @admin.register(MedicalWorker)
-class MedicalWorkerAdmin(admin.ModelAdmin):
+class MedicalWorkerAdmin(RussianCasesAdmin):
+    accusative = _("медицинского работника")
     list_display = ["full_name", "position", "mo", "district"]
     list_filter = ["mo"]
     search_fields = ["full_name"]
@@ -28,7 +32,8 @@ class MedicalWorkerAdmin(admin.ModelAdmin):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(RussianCasesAdmin, BaseUserAdmin):
+    accusative = _("пользователя")
     list_display = ["username", "last_name", "first_name", "role", "organization", "is_active"]
     list_filter = ["role", "is_active", "organization__kind"]
     autocomplete_fields = ["organization"]

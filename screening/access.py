@@ -66,6 +66,12 @@ READ_EVENT_BATCHES = Capability("screening.event_batches", MO_AND_FUND, _("Ви�
 # Who sees the list the Fund and the Ministry compare against: MOs without a list for the year [R II.7, II.8].
 READ_MISSING_LISTS = Capability("screening.missing_lists", REGION_ROLES, _("Видит МО без принятых списков"))
 # The Fund's control view of every MO's plans.
+# R II.1, II.2: the plan against the accepted lists and the check-ups done, per MO and month (counts only).
+READ_PLAN_PROGRESS = Capability(
+    "screening.plan_progress",
+    {Role.MO_STAFF, Role.FUND, Role.MINISTRY},
+    _("Сравнивает план с принятыми списками и проведёнными осмотрами по месяцам"),
+)
 CONTROL_PLANS = Capability("screening.control_plans", FUND_ONLY, _("Контролирует планы всех МО"))
 
 
@@ -174,7 +180,18 @@ declare_scope(StageEvent, stage_event_scope, personal=_person_ids, object_type="
 # --- Menu -----------------------------------------------------------------------------------------------------
 
 declare_menu(
-    MenuItem(_("Планы"), "screening:plans", READ_PLANS, "calendar3", order=20, section="screening"),
+    MenuItem(
+        _("Планы"),
+        "screening:plans",
+        READ_PLANS,
+        "calendar3",
+        order=20,
+        section="screening",
+        does=(EDIT_YEAR_PLAN, EDIT_MO_PLANS, CONTROL_PLANS, READ_PLANS),
+    ),
+    MenuItem(
+        _("План и выполнение"), "screening:plan_progress", READ_PLAN_PROGRESS, "graph-up", order=25, section="screening"
+    ),
     MenuItem(
         _("Списки и протоколы"),
         "screening:uploads",
@@ -182,6 +199,7 @@ declare_menu(
         "file-earmark-arrow-up",
         order=30,
         section="screening",
+        does=(UPLOAD_LISTS, WORK_WITH_UPLOADS, READ_MISSING_LISTS),
     ),
     # MO staff read their lists on the uploads page and the persons from the lists' links.
     MenuItem(
@@ -192,8 +210,17 @@ declare_menu(
         hidden_for=frozenset({Role.MO_STAFF}),
         order=40,
         section="screening",
+        does=(READ_LIST_COUNTS, READ_LIST_PERSONS, READ_MISSING_LISTS),
     ),
-    MenuItem(_("События этапов"), "screening:events", READ_EVENT_BATCHES, "activity", order=50, section="screening"),
+    MenuItem(
+        _("События этапов"),
+        "screening:events",
+        READ_EVENT_BATCHES,
+        "activity",
+        order=50,
+        section="screening",
+        does=(POST_EVENTS, READ_EVENT_BATCHES),
+    ),
     # MO staff and the Fund reach the progress from their events page.
     MenuItem(
         _("Ход осмотров"),
@@ -203,6 +230,7 @@ declare_menu(
         hidden_for=frozenset(MO_AND_FUND),
         order=60,
         section="screening",
+        description=_("Состояния лиц из списков по месяцам: начали, завершили этапы, направлены на 2 этап, отказались"),
     ),
 )
 

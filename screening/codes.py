@@ -36,3 +36,20 @@ def severity_of(code: int) -> str:
 
 def meaning_of(code: int) -> str:
     return ERROR_CODES.get(code, (ERROR, f"Код {code}"))[1]
+
+
+def _field_labels() -> dict[str, str]:
+    from django.utils.translation import gettext_lazy as _
+
+    return {
+        "ZL_LIST": _("файл"), "ZGLV": _("заголовок файла"), "CODE_MO": _("код МО"), "YEAR": _("год списка"),
+        "SV_PR_MER": _("запись о лице"), "SV_PL_MER": _("мероприятие в записи"), "N_ZAP": _("номер записи"),
+        "ENP": _("ЕНП"), "SNILS": _("СНИЛС"), "FAM": _("фамилия"), "IM": _("имя"), "OT": _("отчество"),
+        "W": _("пол"), "DR": _("дата рождения"), "UCH": _("участок"), "TEL": _("телефон"),
+        "DISP": _("мероприятие"), "MONTH": _("месяц"), "KV": _("квартал"), "IDDOKT": _("СНИЛС врача"),
+    }  # fmt: skip
+
+
+def field_label(name: str) -> str:
+    """What an element of ZL_LIST (a tag in XML, a column in CSV / XLSX) holds, for a clerk reading a protocol."""
+    return str(_field_labels().get((name or "").upper(), "")) if name else ""

@@ -162,5 +162,5 @@ declare_scope(AppealTopic, topic_scope)
 # --- Menu -----------------------------------------------------------------------------------------------------
 
 declare_menu(
-    MenuItem(_("Анкеты"), "surveys:forms", READ_FORMS, "ui-checks", order=53),
+    MenuItem(_("Анкеты"), "surveys:forms", READ_FORMS, "ui-checks", order=53, section="surveys"),
 )

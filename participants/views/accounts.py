@@ -6,8 +6,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from omsportal.access import SIGNED_IN
+from omsportal.navigation import home_sections, menu_for
 from omsportal.views.base import PortalTemplateView
-from participants.roles import role_duties
 
 
 class HomeView(PortalTemplateView):
@@ -18,7 +18,7 @@ class HomeView(PortalTemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["duties"] = role_duties(self.request.user.role)
+        context["sections"] = home_sections(menu_for(self.request.user))
         return context
 
 

@@ -18,6 +18,7 @@ from omsportal.jobs.models import JobStatus
 from omsportal.views.base import PortalMixin, ScopedObjectMixin
 from participants.access import LOAD_REGISTER
 from participants.models import RegisterImport
+from participants.selectors.persons import register_person_count
 from participants.services.register_import import register_import_create
 
 PAGE_SIZE = 20
@@ -99,6 +100,9 @@ class RegisterImportListView(RegisterPagesMixin, TemplateView):
             page_obj=page_obj,
             imports=[_decorate(job) for job in page_obj.object_list],
         )
+        if not page_obj.object_list:
+            # No file went in through the portal: the register may still hold persons (a seeded demo region).
+            context["persons_in_register"] = register_person_count()
         return context
 
     def post(self, request, *args, **kwargs):

@@ -15,7 +15,11 @@ _DESCRIPTIONS = {
     ),
     "YEAR": ("Год списка; одинаков во всех строках. Можно не указывать, если год выбран при загрузке", "2027"),
     "N_ZAP": ("Номер записи о лице; строки одного лица (несколько мероприятий) повторяют номер", "1"),
-    "ENP": ("ЕНП, 16 цифр (в XLSX — текстом); пусто, если неизвестен", "2755000000000011"),
+    "ENP": (
+        "ЕНП, 16 цифр (в XLSX — текстом). Колонка нужна, значение — нет: без ЕНП лицо ищется по СНИЛС, "
+        "затем по фамилии, имени, отчеству и дате рождения",
+        "2755000000000011",
+    ),
     "SNILS": ("СНИЛС: NNN-NNN-NNN NN или 11 цифр подряд", "112-233-445 95"),
     "FAM": ("Фамилия", "Иванова"),
     "IM": ("Имя", "Мария"),
@@ -30,11 +34,15 @@ _DESCRIPTIONS = {
     "IDDOKT": ("СНИЛС врача, осуществляющего ДН (только для ДН)", ""),
 }
 
-# For the upload page: name, whether required, what it holds, an example value.
+# Columns the file must have whose value may still be empty in a row (the person is then found another way).
+EMPTY_VALUE_ALLOWED = frozenset({"ENP"})
+
+# For the upload page: name, whether the column is required (and its value), what it holds, an example value.
 LIST_COLUMNS = tuple(
     {
         "name": name,
         "required": name in REQUIRED_COLUMNS,
+        "value_optional": name in EMPTY_VALUE_ALLOWED,
         "description": _DESCRIPTIONS[name][0],
         "example": _DESCRIPTIONS[name][1],
     }
@@ -92,6 +100,66 @@ def list_template_xlsx_bytes() -> bytes:
     for column, title in enumerate(("Столбец", "Обязателен", "Содержание")):
         write_cell(help_sheet, 0, column, title, bold)
     for row, column in enumerate(LIST_COLUMNS, start=1):
-        write_cells(help_sheet, row, 0, (column["name"], "да" if column["required"] else "нет", column["description"]))
+        required = "да" if column["required"] else "нет"
+        if column["value_optional"]:
+            required = "колонка — да, значение — нет"
+        write_cells(help_sheet, row, 0, (column["name"], required, column["description"]))
+    workbook.close()
+    return output.getvalue()
+
+
+# --- The EVENTS file (docs/formats/events.md): the columns a clerk fills, CSV / XLSX templates -----------------
+
+EVENT_COLUMNS = (
+    {"name": "N_ZAP", "required": False, "example": "1",
+     "description": "Номер записи; можно не указывать — ошибки тогда назовут номер строки"},
+    {"name": "ENP", "required": True, "example": "2755000000000011",
+     "description": "ЕНП лица из списка вашей МО, 16 цифр (в XLSX — текстом)"},
+    {"name": "DISP", "required": True, "example": "ДВН", "description": "Мероприятие: ДВН или ПМО"},
+    {"name": "EVENT", "required": True, "example": "END1",
+     "description": "Событие: START1 — начат 1 этап (или ПМО), END1 — завершён 1 этап (или ПМО), TO_STAGE2 — "
+                    "направлен на 2 этап, END2 — завершён 2 этап, REFUSED — отказ"},
+    {"name": "DATE", "required": True, "example": "2026-12-01",
+     "description": "Дата события ГГГГ-ММ-ДД, не позже сегодняшней"},
+    {"name": "RSLT", "required": False, "example": "317",
+     "description": "Только для END1 и END2 — результат по классификатору V009: ДВН 317/318/355/356 (завершена, "
+                    "группа I/II/IIIа/IIIб), 352/353/357/358 (направлен на 2 этап); ПМО 343/344/373/374"},
+    {"name": "DS", "required": False, "example": "I10 E11.9",
+     "description": "Хронические диагнозы по МКБ-10 через пробел или запятую (при наличии)"},
+)  # fmt: skip
+_EVENT_EXAMPLES = (
+    ["1", "2755000000000011", "ДВН", "END1", "2026-12-01", "317", "I10 E11.9"],
+    ["2", "2755000000000029", "ПМО", "START1", "2026-12-01", "", ""],
+)
+
+
+def events_template_csv_bytes() -> bytes:
+    """CSV template of EVENTS: UTF-8 with BOM, ';' separator, the header row and two example rows."""
+    names = [c["name"] for c in EVENT_COLUMNS]
+    lines = [";".join(safe_row(names))] + [";".join(safe_row(row)) for row in _EVENT_EXAMPLES]
+    return ("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8")
+
+
+def events_template_xlsx_bytes() -> bytes:
+    """XLSX template of EVENTS: the header, two example rows (text cells) and a sheet describing the columns."""
+    import xlsxwriter
+
+    output = io.BytesIO()
+    workbook = xlsxwriter.Workbook(output, {"in_memory": True})
+    bold = workbook.add_format({"bold": True})
+    text = workbook.add_format({"num_format": "@"})
+    sheet = workbook.add_worksheet("EVENTS")
+    for column, spec in enumerate(EVENT_COLUMNS):
+        sheet.set_column(column, column, 18, text)
+        write_cell(sheet, 0, column, spec["name"], bold)
+    for row, values in enumerate(_EVENT_EXAMPLES, start=1):
+        for column, value in enumerate(values):
+            write_cell(sheet, row, column, value, text)
+    help_sheet = workbook.add_worksheet("Описание")
+    help_sheet.set_column(0, 0, 12)
+    help_sheet.set_column(2, 2, 110)
+    write_cells(help_sheet, 0, 0, ("Столбец", "Обязателен", "Содержание"), bold)
+    for row, spec in enumerate(EVENT_COLUMNS, start=1):
+        write_cells(help_sheet, row, 0, (spec["name"], "да" if spec["required"] else "нет", spec["description"]))
     workbook.close()
     return output.getvalue()

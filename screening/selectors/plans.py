@@ -549,11 +549,7 @@ def describe_change(change: PlanChange, orgs: dict[int, str] | None = None) -> l
             lines.append(
                 f"{label}: {_field_display(model, name, old, orgs)} → {_field_display(model, name, new, orgs)}"
             )
-    for cell in data.get("cells") or []:
-        where = [MEASURE_LABELS.get(cell.get("measure"), cell.get("measure")), MONTH_NAMES[cell["month"] - 1]]
-        if cell.get("district"):
-            where.insert(0, _("участок %(n)s") % {"n": cell["district"]})
-        lines.append(f"{', '.join(str(w) for w in where)}: {_display(cell.get('old'))} → {_display(cell.get('new'))}")
+    lines.extend(_cell_lines(data.get("cells") or []))
     if change.action == "approve":
         lines.append(_("план утверждён повторно") if data.get("reapproval") else _("план утверждён"))
     if change.action == "reopen":
@@ -567,6 +563,35 @@ def describe_change(change: PlanChange, orgs: dict[int, str] | None = None) -> l
                 "mos": data.get("mos", 0),
                 "cells": data.get("cells_changed", 0),
             }
+        )
+    return lines
+
+
+# Cell changes of one measure (and district) listed one by one up to this many; more read as one line with totals.
+CELLS_LISTED = 3
+
+
+def _cell_lines(cells: list[dict]) -> list[str]:
+    """Plan cell changes, compact: a few are listed by month, many become «ДВН: изменено 12 мес., всего — → 153»."""
+    groups: dict[tuple, list[dict]] = {}
+    for cell in cells:
+        groups.setdefault((cell.get("district") or "", cell.get("measure")), []).append(cell)
+    lines = []
+    for (district, measure), group in groups.items():
+        where = [str(MEASURE_LABELS.get(measure, measure))]
+        if district:
+            where.insert(0, str(_("участок %(n)s") % {"n": district}))
+        if len(group) <= CELLS_LISTED:
+            for cell in group:
+                place = ", ".join([*where, str(MONTH_NAMES[cell["month"] - 1])])
+                lines.append(f"{place}: {_display(cell.get('old'))} → {_display(cell.get('new'))}")
+            continue
+        olds = [c.get("old") for c in group]
+        old_total = _display(sum(v or 0 for v in olds) if any(v is not None for v in olds) else None)
+        new_total = sum(c.get("new") or 0 for c in group)
+        lines.append(
+            _("%(where)s: изменено месяцев: %(n)s, всего %(old)s → %(new)s")
+            % {"where": ", ".join(where), "n": len(group), "old": old_total, "new": new_total}
         )
     return lines
 

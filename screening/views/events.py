@@ -13,15 +13,18 @@ from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
-from django.urls import path
+from django.urls import path, re_path
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from omsportal.access import SIGNED_IN
+from omsportal.exports import attachment
 from omsportal.jobs.models import JobStatus
 from omsportal.views.base import PortalView
 from participants.models import Role
 from screening.access import POST_EVENTS, READ_EVENT_BATCHES, READ_LIST_COUNTS
+from screening.formats.templates import EVENT_COLUMNS, events_template_csv_bytes, events_template_xlsx_bytes
 from screening.models import Measure
 from screening.selectors.events import (
     PROGRESS_MEASURES,
@@ -135,7 +138,10 @@ class EventsView(PortalView):
         page_obj = Paginator(event_batches_for_user(user=request.user), HISTORY_PAGE_SIZE).get_page(
             request.GET.get("page")
         )
-        context = {"form": form, "page_obj": page_obj, "batches": page_obj.object_list, "finished": FINISHED}
+        context = {
+            "form": form, "page_obj": page_obj, "batches": page_obj.object_list, "finished": FINISHED,
+            "event_columns": EVENT_COLUMNS,
+        }  # fmt: skip
         return render(request, "screening/events.html", context, status=status)
 
 
@@ -156,6 +162,21 @@ class EventBatchView(PortalView):
             "poll_seconds": POLL_SECONDS,
         }
         return render(request, "screening/event_batch_detail.html", context)
+
+
+CSV_CONTENT = "text/csv; charset=utf-8"
+XLSX_CONTENT = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class EventsTemplateDownloadView(PortalView):
+    """The empty EVENTS template (CSV or XLSX) with two example rows and the columns described."""
+
+    capability = SIGNED_IN
+
+    def get(self, request, fmt: str):
+        if fmt == "csv":
+            return attachment(events_template_csv_bytes(), filename="EVENTS_template.csv", content_type=CSV_CONTENT)
+        return attachment(events_template_xlsx_bytes(), filename="EVENTS_template.xlsx", content_type=XLSX_CONTENT)
 
 
 class EventBatchStatusView(PortalView):
@@ -225,6 +246,7 @@ class EventsProgressView(PortalView):
 urlpatterns = [
     path("events/", EventsView.as_view(), name="events"),
     path("events/progress/", EventsProgressView.as_view(), name="events_progress"),
+    re_path(r"^events/template\.(?P<fmt>csv|xlsx)$", EventsTemplateDownloadView.as_view(), name="events_template"),
     path("events/batches/<int:pk>/", EventBatchView.as_view(), name="event_batch"),
     path("events/batches/<int:pk>/status/", EventBatchStatusView.as_view(), name="event_batch_status"),
 ]

@@ -396,7 +396,7 @@ class PlansOverviewView(PlanReaderMixin, View):
             "year": year,
             "years": plan_years(user=user),
             "status": status,
-            "grid_totals": grid["totals"],
+            "grid_totals": {MEASURE_LABELS[m]: total for m, total in grid["totals"].items()},
             "mos_without_plan": grid["mos_without_plan"],
             "chart": _chart({MEASURE_LABELS[m]: grid["month_totals"][m] for m in PLAN_MEASURES}),
             "compliance": compliance,

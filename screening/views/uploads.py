@@ -21,7 +21,7 @@ from omsportal.exports import attachment, safe_filename
 from omsportal.models import AuditAction
 from omsportal.views.base import PortalMixin, PortalView, ScopedObjectMixin
 from screening.access import UPLOAD_LISTS, WORK_WITH_UPLOADS
-from screening.codes import meaning_of
+from screening.codes import field_label, meaning_of
 from screening.formats.answers import answer_for, answer_temp_file
 from screening.formats.dialects import dialect_label
 from screening.formats.flk import protocol_file_name, protocol_temp_file
@@ -162,6 +162,8 @@ class UploadDetailView(UploadPagesMixin, View):
         rows = list(page_obj.object_list)
         for row in rows:
             row.meaning = meaning_of(row.code)
+            row.field_label = field_label(row.field)
+            row.base_label = field_label(row.base_element)
             row.measure_label = MEASURE_LABELS.get(row.measure, row.measure)
         if rows:
             # The table shows persons as the MO wrote them: a read of personal data [domain §10].

@@ -82,6 +82,9 @@ MATRIX: dict[str, tuple] = {
     "screening:protocol_answer": (lambda w: {"pk": w.perm_upload.pk}, MO_FUND),
     "screening:upload_templates": (None, ALL_200),
     "screening:upload_template": (lambda w: {"fmt": "csv"}, ALL_200),
+    "screening:events_template": (lambda w: {"fmt": "xlsx"}, ALL_200),
+    "screening:plan_progress": (None, row(200, 404, 404, 404, 200, 200, 404)),
+    "screening:plan_progress_export": (None, row(200, 404, 404, 404, 200, 200, 404)),
     # lists
     "screening:lists": (None, LIST_COUNTS),
     "screening:list_entries": (None, LIST_PERSONS),
