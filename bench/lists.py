@@ -67,6 +67,12 @@ def add_arguments(parser) -> None:
     group.add_argument("--big", action="store_true", help="a list of 1,000,000 records")
     group.add_argument("--reseed", action="store_true", help="re-create the register even if the database has it")
     group.add_argument("--no-reupload", action="store_true", help="skip the second upload (replacement path)")
+    group.add_argument(
+        "--dialect-only", action="store_true", help="only the Perm (ProMed) dialect compared to the canonical list"
+    )
+    group.add_argument(
+        "--no-dialect", action="store_true", help="skip the Perm (ProMed) dialect compared to the canonical list"
+    )
 
 
 def lists_database_url() -> str:
@@ -180,30 +186,14 @@ def _build_list(records: int, big: bool, year: int) -> tuple[Path, Path, str, di
 
     def write(enp, snils, fam, im, ot, sex, birth, disp, xml, tsv) -> None:
         mix[disp] += 1
-        w_enp, w_fam = enp, fam
-        w_snils = f"{snils[:3]}-{snils[3:6]}-{snils[6:9]} {snils[9:]}" if snils else ""
-        if n % 100 == 50:
-            w_fam, mix["typo"] = fam + "а", mix["typo"] + 1
-        elif n % 200 == 70:
-            w_enp, mix["no_enp"] = "", mix["no_enp"] + 1
-        elif n % 300 == 110:
-            w_enp, w_snils, mix["no_ids"] = "", "", mix["no_ids"] + 1
-        elif n % 500 == 130 and snils:
-            w_snils, mix["bad_snils"] = snils[:9] + f"{(int(snils[9:]) + 1) % 100:02d}", mix["bad_snils"] + 1
+        w_enp, w_snils, w_fam = _variant(n, enp, snils, fam, mix)
         month = (n % 12) + 1
         measure = (
             f"<DISP>ДН</DISP><KV>{(month - 1) // 3 + 1}</KV><IDDOKT>{doctors[n % len(doctors)]}</IDDOKT>"
             if disp == "DN"
             else f"<DISP>{'ДВН' if disp == 'DVN' else 'ПМО'}</DISP><MONTH>{month}</MONTH>"
         )
-        xml.write(
-            f"<SV_PR_MER><N_ZAP>{n}</N_ZAP>"
-            + (f"<ENP>{w_enp}</ENP>" if w_enp else "")
-            + (f"<SNILS>{w_snils}</SNILS>" if w_snils else "")
-            + f"<FAM>{escape(w_fam)}</FAM><IM>{escape(im)}</IM>"
-            + (f"<OT>{escape(ot)}</OT>" if ot else "")
-            + f"<W>{sex}</W><DR>{birth.isoformat()}</DR><SV_PL_MER>{measure}</SV_PL_MER></SV_PR_MER>\n"
-        )
+        xml.write(_canonical_record(n, w_enp, w_snils, w_fam, im, ot, sex, birth, measure))
         tsv.write(f"{n}\t{w_enp}\t{w_snils}\t{w_fam}\t{im}\t{ot}\t{sex}\t{birth.isoformat()}\t{disp}\t{month}\n")
 
     with (
@@ -234,6 +224,152 @@ def _build_list(records: int, big: bool, year: int) -> tuple[Path, Path, str, di
         xml.write("</ZL_LIST>\n")
     mix["records"] = n
     return xml_path, tsv_path, mo_code, mix
+
+
+def _canonical_record(n, enp, snils, fam, im, ot, sex, birth, measure: str) -> str:
+    """One SV_PR_MER of the canonical ZL_LIST (empty elements left out) with one SV_PL_MER."""
+    return (
+        f"<SV_PR_MER><N_ZAP>{n}</N_ZAP>"
+        + (f"<ENP>{enp}</ENP>" if enp else "")
+        + (f"<SNILS>{snils}</SNILS>" if snils else "")
+        + f"<FAM>{escape(fam)}</FAM><IM>{escape(im)}</IM>"
+        + (f"<OT>{escape(ot)}</OT>" if ot else "")
+        + f"<W>{sex}</W><DR>{birth.isoformat()}</DR><SV_PL_MER>{measure}</SV_PL_MER></SV_PR_MER>\n"
+    )
+
+
+def _variant(n: int, enp: str, snils: str, fam: str, mix: dict) -> tuple[str, str, str]:
+    """The record as written, with the realistic sprinkle of problems (typo, no ENP, no ids, bad SNILS)."""
+    w_enp, w_fam = enp, fam
+    w_snils = f"{snils[:3]}-{snils[3:6]}-{snils[6:9]} {snils[9:]}" if snils else ""
+    if n % 100 == 50:
+        w_fam, mix["typo"] = fam + "а", mix["typo"] + 1
+    elif n % 200 == 70:
+        w_enp, mix["no_enp"] = "", mix["no_enp"] + 1
+    elif n % 300 == 110:
+        w_enp, w_snils, mix["no_ids"] = "", "", mix["no_ids"] + 1
+    elif n % 500 == 130 and snils:
+        w_snils, mix["bad_snils"] = snils[:9] + f"{(int(snils[9:]) + 1) % 100:02d}", mix["bad_snils"] + 1
+    return w_enp, w_snils, w_fam
+
+
+# A ProMed record number: its database id, large and with gaps (shared/formats-regional.md §1).
+PERM_ID_BASE, PERM_ID_STEP = 5_900_000_000_000, 7
+
+
+def _build_dialect_pair(records: int, year: int) -> tuple[Path, Path, str, dict]:
+    """The same records as a canonical ZL_LIST and in the Perm (ProMed) dialect, as that MIS writes it (windows-1251,
+    standalone, CRLF, tabs, every template element even when empty, NOMER_Z database ids, QUART, ДВ4/ОПВ). The
+    Perm export has no ДН, so neither file has DN lines; the rest is the list bench's mix."""
+    from django.db import connection, transaction
+
+    from screening.eligibility import current_rules, is_due_dvn
+    from tests.screening.promed import perm_header, perm_record
+
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT mo_code, count(*) FROM participants_attachmentperiod WHERE date_to IS NULL "
+            "GROUP BY mo_code ORDER BY 2 DESC LIMIT 1"
+        )
+        mo_code, _ = cur.fetchone()
+    prefix = f"{connection.settings_dict['NAME']}_dialect_{records}"
+    canonical_path, perm_path = OUT / f"{prefix}.xml", OUT / f"PROF_M{mo_code}T59_{prefix}.xml"
+    mix = {"DVN": 0, "PMO": 0, "typo": 0, "no_enp": 0, "no_ids": 0, "bad_snils": 0}
+    rules = current_rules()
+    n = 0
+    with (
+        transaction.atomic(),
+        connection.chunked_cursor() as cur,
+        canonical_path.open("w", encoding="utf-8") as xml,
+        perm_path.open("w", encoding="windows-1251", newline="") as perm,
+    ):
+        cur.execute(
+            "SELECT p.enp, coalesce(p.snils, ''), p.last_name, p.first_name, p.patronymic, p.sex, p.birth_date "
+            "FROM participants_person p JOIN participants_attachmentperiod a ON a.person_id = p.id "
+            "AND a.date_to IS NULL WHERE p.birth_date <= %s AND a.mo_code = %s ORDER BY p.id LIMIT %s",
+            [datetime.date(year - 18, 12, 31), mo_code, records],
+        )
+        xml.write(
+            '<?xml version="1.0" encoding="UTF-8"?>\n<ZL_LIST>\n<ZGLV><VERSION>1.0</VERSION>'
+            f"<DATA>{datetime.date.today().isoformat()}</DATA><FILENAME>PROF_M{mo_code}_BENCH</FILENAME>"
+            f"<CODE_MO>{mo_code}</CODE_MO><YEAR>{year}</YEAR></ZGLV>\n"
+        )
+        perm.write('<?xml version="1.0" encoding="windows-1251" standalone="yes"?>\r\n<ZL_LIST>\r\n')
+        perm.write(perm_header(code_mo=mo_code, year=year, filename=perm_path.stem))
+        for enp, snils, fam, im, ot, sex, birth in cur:
+            n += 1
+            disp = "ДВН" if is_due_dvn(year - birth.year, rules) else "ПМО"
+            mix["DVN" if disp == "ДВН" else "PMO"] += 1
+            w_enp, w_snils, w_fam = _variant(n, enp, snils, fam, mix)
+            month = (n % 12) + 1
+            measure = f"<DISP>{disp}</DISP><MONTH>{month}</MONTH>"
+            xml.write(_canonical_record(n, w_enp, w_snils, w_fam, im, ot, sex, birth, measure))
+            record = {
+                "ENP": w_enp, "SNILS": w_snils, "FAM": escape(w_fam), "IM": escape(im), "OT": escape(ot),
+                "W": str(sex), "DR": birth.isoformat(), "measures": [{"DISP": disp, "MONTH": str(month)}],
+            }  # fmt: skip
+            perm.write(perm_record(record, PERM_ID_BASE + PERM_ID_STEP * n, pg_dates=n % 2 == 0))
+        xml.write("</ZL_LIST>\n")
+        perm.write("</ZL_LIST>\r\n")
+    mix["records"] = n
+    return canonical_path, perm_path, mo_code, mix
+
+
+def _clear_year(year: int) -> None:
+    """A clean start for the lists of the year (earlier bench runs), in SQL: the ORM would load every row."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute(
+            "DELETE FROM screening_protocolerror e USING screening_listupload u "
+            "WHERE u.id = e.upload_id AND u.year = %s",
+            [year],
+        )
+        cur.execute("DELETE FROM screening_listentry WHERE year = %s", [year])
+        cur.execute("DELETE FROM screening_listupload WHERE year = %s", [year])
+        cur.execute("VACUUM ANALYZE screening_listentry")
+    connection.close()
+
+
+# The Perm dialect's target: upload to protocol within this share of the canonical file's time, same run.
+DIALECT_TARGET = 0.10
+
+
+def dialect_comparison(url: str, records: int, year: int, rounds: int = 2) -> None:
+    """The same records uploaded as a canonical ZL_LIST and in the Perm dialect, alternately, each into an empty list
+    of the year; the best of ``rounds`` of each (the machine is shared), and whether the verdicts agree."""
+    setup_django(url)
+    with Timer() as t:
+        canonical, perm, mo_code, mix = _build_dialect_pair(records, year)
+    line(
+        "dialect pair",
+        f"{mix['records']:,} records: canonical {canonical.stat().st_size / 2**20:.0f} MB, Perm (ProMed) "
+        f"{perm.stat().st_size / 2**20:.0f} MB windows-1251 ({t.seconds:.0f} s)",
+    )
+    best: dict[str, dict] = {}
+    for _ in range(rounds):
+        for label, path in (("canonical", canonical), ("perm", perm)):
+            _clear_year(year)
+            run = _process_in_child(path, url, mo_code, 1)["runs"][0]
+            run["total"] = run["upload_seconds"] + run["protocol_seconds"]
+            if label not in best or run["total"] < best[label]["total"]:
+                best[label] = run
+    c, p = best["canonical"], best["perm"]
+    line("  canonical ZL_LIST, upload to protocol", f"{c['total']:.1f} s (best of {rounds})")
+    line("  Perm dialect, upload to protocol", f"{p['total']:.1f} s (best of {rounds})")
+    for phase in ("read, validate, COPY, one-record checks", "  of which one-record checks (SQL, beside parsing)"):
+        figures = f"canonical {c['phases'].get(phase, 0):.2f} s, Perm {p['phases'].get(phase, 0):.2f} s"
+        line(f"    {phase.strip()}", figures)
+    # 701 is compared by month in one and by quarter in the other: the records' verdicts are what must agree.
+    def verdicts(run: dict) -> tuple:
+        return run["accepted"], run["rejected"], {k: v for k, v in run["counts_by_code"].items() if k != "701"}
+
+    same = verdicts(c) == verdicts(p)
+    line("  same verdicts", f"{'yes' if same else 'NO'} (accepted {p['accepted']:,}, rejected {p['rejected']:,})")
+    extra = p["total"] / c["total"] - 1
+    line("  Perm / canonical", f"{extra * 100:+.0f} %")
+    met = "met" if extra <= DIALECT_TARGET and same else "NOT met"
+    line(f"target (Perm dialect within {DIALECT_TARGET * 100:.0f} % of the canonical)", met)
 
 
 # --- The floor -----------------------------------------------------------------------------------------------------
@@ -311,17 +447,8 @@ def upload_list(url: str, records: int, *, big: bool, year: int, uploads: int) -
         f"{mix['records']:,} records, {xml_path.stat().st_size / 2**20:.0f} MB, MO {mo_code} ({t.seconds:.0f} s)",
     )
     line("  mix", ", ".join(f"{k} {v:,}" for k, v in mix.items() if k != "records"))
-    # A clean start for the MO's lists of the year (earlier bench runs), in SQL: the ORM would load every row.
-    with connection.cursor() as cur:
-        cur.execute(
-            "DELETE FROM screening_protocolerror e USING screening_listupload u "
-            "WHERE u.id = e.upload_id AND u.year = %s",
-            [year],
-        )
-        cur.execute("DELETE FROM screening_listentry WHERE year = %s", [year])
-        cur.execute("DELETE FROM screening_listupload WHERE year = %s", [year])
-        cur.execute("VACUUM ANALYZE screening_listentry")
     connection.close()
+    _clear_year(year)
     return xml_path, tsv_path, mo_code, mix, _process_in_child(xml_path, url, mo_code, uploads)
 
 
@@ -331,6 +458,9 @@ def run(args) -> None:
     _seed(url, args.persons, args.seed, args.reseed)
     year = datetime.date.today().year + 1
     records = 1_000_000 if args.big else args.list_records
+    if args.dialect_only:
+        dialect_comparison(url, records, year)
+        return
     uploads = 1 if args.no_reupload else 2
     xml_path, tsv_path, _mo_code, mix, result = upload_list(url, records, big=args.big, year=year, uploads=uploads)
     first = result["runs"][0]
@@ -367,6 +497,8 @@ def run(args) -> None:
     met = "met" if to_reading <= TARGET_TO_READING else "NOT met"
     line(f"target (<= {TARGET_TO_READING}x (reading the XML + floor))", met)
     connection.close()
+    if not args.no_dialect and not args.big:
+        dialect_comparison(url, records, year)
 
 
 def _peak_rss_mb() -> float:

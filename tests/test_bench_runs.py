@@ -4,6 +4,7 @@ databases (here at a small size: the figures are not the point, the parts findin
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -62,6 +63,8 @@ def test_the_whole_bench_runs_from_empty_bench_databases(no_bench_databases):
     assert "import_register " in out and "3,000 persons in" in out
     assert "upload to protocol / (reading the XML + floor)" in out
     assert "target (<= 2x (reading the XML + floor))" in out and "<= 3x floor" not in out
+    assert "Perm dialect, upload to protocol" in out and re.search(r"same verdicts\s+yes", out)
+    assert "target (Perm dialect within 10 % of the canonical)" in out
     assert "SMO level-2 or MO user" not in out + done.stderr
     scoping = out[out.index("== scoping ==") :]
     assert "persons visible (count)" in scoping and "list entries, first page" in scoping

@@ -181,6 +181,8 @@ class DialectXmlReader:
         self._first: tuple | None = None  # the first record, parsed while the header was read
         self._quart = ""
         self._per_record: dict[str, str] = {}  # per-record year / MO code every record must repeat
+        self._wanted = tuple(self.RECORD_FIELDS) + ((self.MEASURE,) if self.MEASURE else ())
+        self._wanted_measure = tuple(self.MEASURE_FIELDS)
 
     @property
     def bytes_total(self) -> int:
@@ -238,34 +240,25 @@ class DialectXmlReader:
         return self._header
 
     def _parse(self, element) -> tuple[dict[str, str], list[dict[str, str]], int]:
-        rmap, mmap, mtag = self._rmap, self._mmap, self.MEASURE
+        # Only the elements read are handed to Python (lxml filters the children by tag in C): a MIS record holds
+        # about twice as many elements as the portal reads (PERSON_ID, DOCTYPE, KAT_LG, … all written, mostly empty).
+        rmap, mmap = self.RECORD_FIELDS, self.MEASURE_FIELDS
         values: dict[str, str] = {}
         measures: list[dict[str, str]] = []
-        for child in element:
-            tag = child.tag
-            key = rmap(tag)
+        for child in element.iterchildren(*self._wanted):
+            text = child.text
+            key = rmap.get(child.tag)
             if key is not None:
-                text = child.text
                 if text:
                     values[key] = text.strip()
-            elif tag == mtag:
-                measure: dict[str, str] = {}
-                for item in child:
-                    key = mmap(item.tag)
-                    if key is not None:
-                        text = item.text
-                        if text:
-                            measure[key] = text.strip()
-                measures.append(measure)
+                continue
+            measure: dict[str, str] = {}
+            for item in child.iterchildren(*self._wanted_measure):
+                text = item.text
+                if text:
+                    measure[mmap[item.tag]] = text.strip()
+            measures.append(measure)
         return values, measures, element.sourceline
-
-    @property
-    def _rmap(self):
-        return self.RECORD_FIELDS.get
-
-    @property
-    def _mmap(self):
-        return self.MEASURE_FIELDS.get
 
     def _check_per_record(self, values: dict[str, str], line: int) -> None:
         for key, expected in self._per_record.items():
@@ -280,41 +273,52 @@ class DialectXmlReader:
                     line=line,
                 )
 
-    def disp(self, value: str) -> str:
-        return self.DISP_CODES.get(value.upper(), value)
-
-    def build(self, group: int, values: dict[str, str], measures: list[dict[str, str]], line: int):
-        """The ListRecords of one parsed record (one per measure)."""
+    def build(self, group: int, values: dict[str, str], measures: list[dict[str, str]], line: int) -> list:
+        """The ListRecords of one parsed record (one per measure). Each normalizer is tried only when the value
+        could need it (a cheap test first): the common record costs a few comparisons more than a ZL_LIST's."""
         g = values.get
-        person = (
-            g("n_zap", ""),
-            policy_enp(g("enp", ""), g("vpolis", ""), g("npolis", "")),
-            norm_snils(g("snils", "")),
-            g("fam", ""),
-            g("im", ""),
-            norm_ot(g("ot", "")),
-            g("w", ""),
-            norm_date(g("dr", "")),
-            g("uch", ""),
-            norm_phone(g("tel", "")),
-        )
+        enp = g("enp", "")
+        if not enp and "npolis" in values:
+            enp = policy_enp("", g("vpolis", ""), values["npolis"])
+        snils = g("snils", "")
+        if len(snils) == 14:
+            snils = norm_snils(snils)
+        ot = g("ot", "")
+        if 2 < len(ot) < 5:
+            ot = norm_ot(ot)
+        dr = g("dr", "")
+        if len(dr) != 10:
+            dr = norm_date(dr)
+        tel = g("tel", "")
+        if tel and tel[0] != "+":
+            tel = norm_phone(tel)
+        person = (g("n_zap", ""), enp, snils, g("fam", ""), g("im", ""), ot, g("w", ""), dr, g("uch", ""), tel)
         if self.MEASURE is None:
             measures = [values]
         if not measures:
-            yield ListRecord(group, line, *person, has_measure=False)
-            return
+            return [ListRecord(group, line, *person, has_measure=False)]
+        codes, quart, free = self.DISP_CODES, self._quart, self.PERIOD_FREE
+        records = []
         for measure in measures:
             m = measure.get
-            yield ListRecord(
-                group,
-                line,
-                *person,
-                self.disp(m("disp", "")),
-                m("month", ""),
-                m("kv", "") or ("" if m("month") else self._quart),
-                norm_snils(m("iddokt", "")),
-                period_free=self.PERIOD_FREE,
+            disp = m("disp", "")
+            disp = codes.get(disp) or codes.get(disp.upper(), disp)
+            month = m("month", "")
+            iddokt = m("iddokt", "")
+            records.append(
+                ListRecord(
+                    group,
+                    line,
+                    *person,
+                    disp,
+                    month,
+                    m("kv", "") or ("" if month else quart),
+                    norm_snils(iddokt) if iddokt else "",
+                    True,
+                    free,
+                )
             )
+        return records
 
     def records(self) -> Iterator[ListRecord]:
         self.header()
