@@ -112,9 +112,7 @@ def assigned_phone_persons(user, day):
     phone messages of batches assigned to them."""
     if user.role != Role.SMO_L1:
         return None
-    return (
-        BatchMessage.objects.filter(batch__assigned_to_id=user.pk, channel="PHONE").order_by().values("person_id")
-    )
+    return BatchMessage.objects.filter(batch__assigned_to_id=user.pk, channel="PHONE").order_by().values("person_id")
 
 
 def _person_ids(rows) -> list[int]:

@@ -122,10 +122,9 @@ def _stage2_sql() -> str:
 
 def _age18_sql() -> str:
     month_start = "make_date(%(year)s - 18, %(month)s, 1)"
+    month_end = "(make_date(%(year)s, %(month)s, 1) + interval '1 month' - interval '1 day')::date"
     return f"""
-        SELECT p.id AS person_id, att.mo_id, %(month)s AS month,
-               {ON_OR_AFTER.format(x="(make_date(%(year)s, %(month)s, 1) + interval '1 month' - interval '1 day')::date")}
-               AS deadline
+        SELECT p.id AS person_id, att.mo_id, %(month)s AS month, {ON_OR_AFTER.format(x=month_end)} AS deadline
         FROM {T_PERSON} p
         LEFT JOIN {T_ATTACH} att ON att.person_id = p.id AND att.date_from <= %(on)s
                                 AND (att.date_to IS NULL OR att.date_to >= %(on)s)

@@ -48,7 +48,9 @@ def _met_when_none_left(smo_id: int | None, kind: str, since: datetime.date, unt
     if smo_id is None:
         return None
     today = timezone.localdate()
-    left = [c for c in due_counts(smo_id=smo_id, on=today, kinds=(kind,)) if c.deadline and since <= c.deadline <= until]
+    left = [
+        c for c in due_counts(smo_id=smo_id, on=today, kinds=(kind,)) if c.deadline and since <= c.deadline <= until
+    ]
     if left:
         return None
     last = InformingFact.objects.filter(smo_id=smo_id, kind=kind, outcome=Outcome.DELIVERED,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import re
 from collections.abc import Iterator
 
 import xlsxwriter
@@ -24,6 +25,7 @@ from omsportal.exports import safe_row, write_cells
 
 from ..models import BatchMessage, Channel, MessageStatus
 
+PHONE_RE = re.compile(r"\+7[0-9]{10}\Z")
 OUT_STATUSES = (MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.NOT_DELIVERED)
 NIGHT_FROM, NIGHT_TO = 21, 9
 
@@ -54,7 +56,10 @@ def sms_batch_csv(batch, *, at: datetime.datetime | None = None) -> bytes:
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(["MSG_ID", "PHONE", "TEXT", "SEND_AFTER"])
     for pk, phone, text in _messages(batch, Channel.SMS, ("pk", "address", "text")):
-        writer.writerow(safe_row([str(pk), phone, text, after]))
+        if not PHONE_RE.match(phone or ""):
+            continue  # never: the build writes +7 and 10 digits only; a gateway must not get anything else
+        # PHONE as the gateway reads it (+7…): digits only, so no formula can hide in it; TEXT is neutralized.
+        writer.writerow([str(pk), phone, *safe_row([text]), after])
     return out.getvalue().encode("utf-8")
 
 

@@ -218,8 +218,11 @@ class InformReader:
         missing = [c for c in REQUIRED_COLUMNS if c not in columns]
         if missing:
             raise InformFileError(
-                "В первой строке нет столбцов: " + ", ".join(missing) + ". Первая строка файла — названия столбцов "
-                + ", ".join(RECORD_FIELDS) + "."
+                "В первой строке нет столбцов: "
+                + ", ".join(missing)
+                + ". Первая строка файла — названия столбцов "
+                + ", ".join(RECORD_FIELDS)
+                + "."
             )
         position = 0
         for _line, values in rows:

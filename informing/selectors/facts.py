@@ -82,10 +82,7 @@ def informed_counts(*, user: User, by: tuple[str, ...] = ("mo_id",), **criteria)
         return []
     qs = qs.filter(scope)
     return list(
-        qs.order_by()
-        .values(*by)
-        .annotate(persons=Count("person_id", distinct=True), facts=Count("id"))
-        .order_by(*by)
+        qs.order_by().values(*by).annotate(persons=Count("person_id", distinct=True), facts=Count("id")).order_by(*by)
     )
 
 

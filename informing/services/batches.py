@@ -3,14 +3,15 @@ optionally split at random between arms (A/B); then sent per channel [R II.10, d
 
 One batch is two jobs of the kit (informing/tasks.py), each safe to repeat:
 
-- **build** (the ``informing.batch`` job before the batch is sent): one transaction — the due set, the person data (one query per 20,000),
-  the channel choice and the rendering in Python, the messages written with ``COPY``; a worker killed half-way left
-  nothing, so the repeat renders every message exactly once (the (batch, person) key refuses a second one anyway).
-  The arm of a person is a hash of (batch, person): the same on a repeat.
-- **send** (the same job kind once ``sent_at`` is set): e-mails over SMTP in chunks, each message SENDING (committed) before it goes
-  and SENT (committed, with its fact) after, so a worker killed between the two never sends one twice (at most once;
-  the job's log counts the unconfirmed ones); SMS, post and phone messages are SENT when the batch is sent and their
-  files (the SMS batch file, the letters PDF and mailing list, the phone list) are read from the sent messages.
+- **build** (the ``informing.batch`` job before the batch is sent): one transaction — the due set, the person
+  data (one query per 20,000), the channel choice and the rendering in Python, the messages written with ``COPY``;
+  a worker killed half-way left nothing, so the repeat renders every message exactly once (the (batch, person) key
+  refuses a second one anyway). The arm of a person is a hash of (batch, person): the same on a repeat.
+- **send** (the same job kind once ``sent_at`` is set): e-mails over SMTP in chunks, each message SENDING
+  (committed) before it goes and SENT (committed, with its fact) after, so a worker killed between the two never
+  sends one twice (at most once; the batch's message counts the unconfirmed ones); SMS, post and phone messages are
+  SENT when the batch is sent and their files (the SMS batch file, the letters PDF and mailing list, the phone
+  list) are read from the sent messages.
 
 A batch can be cancelled before it is sent. An opt-out or a removed contact changes a batch not yet sent at once.
 """
@@ -231,10 +232,13 @@ def batch_build_run(batch_id: int, progress=None) -> None:
                 }
                 removed = set(
                     ContactCorrection.objects.filter(
-                        person_id__in=ids, reason__in=(CorrectionReason.WRONG_RECIPIENT, CorrectionReason.UNKNOWN_NUMBER)
+                        person_id__in=ids,
+                        reason__in=(CorrectionReason.WRONG_RECIPIENT, CorrectionReason.UNKNOWN_NUMBER),
                     ).values_list("person_id", "contact", "old_value")
                 )
-                preferred = dict(ChannelPreference.objects.filter(person_id__in=ids).values_list("person_id", "channel"))
+                preferred = dict(
+                    ChannelPreference.objects.filter(person_id__in=ids).values_list("person_id", "channel")
+                )
                 buffer = io.StringIO()
                 for pid, mo_id, _deadline, month in chunk:
                     person = people.get(pid)
@@ -277,7 +281,8 @@ def batch_build_run(batch_id: int, progress=None) -> None:
         Batch.objects.filter(pk=batch.pk, status=BatchStatus.RUNNING).update(
             status=BatchStatus.DONE, finished_at=timezone.now(), counts=counts, unreachable=unreachable,
             records_total=total, records_read=total,
-            message=_("Сформирована: %(n)s сообщений, недоступны %(u)s") % {"n": sum(counts.values()), "u": unreachable},
+            message=_("Сформирована: %(n)s сообщений, недоступны %(u)s")
+            % {"n": sum(counts.values()), "u": unreachable},
         )  # fmt: skip
 
 
@@ -312,8 +317,11 @@ def _email(message: BatchMessage, subject: str) -> EmailMessage:
         subject=subject or _("Приглашение на профилактический осмотр"),
         body=body,
         to=[message.address],
-        headers={"List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-                 "Message-ID": f"<inform-{message.pk}@{settings.DEFAULT_FROM_EMAIL.split('@')[-1]}>"},  # fmt: skip
+        headers={
+            "List-Unsubscribe": f"<{link}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            "Message-ID": f"<inform-{message.pk}@{settings.DEFAULT_FROM_EMAIL.split('@')[-1]}>",
+        },
     )
 
 
@@ -325,9 +333,8 @@ def batch_send_run(batch_id: int, progress=None) -> None:
         BatchMessage.objects.filter(batch_id=batch.pk, status=MessageStatus.RENDERED).exclude(
             channel=Channel.EMAIL
         ).update(status=MessageStatus.SENT, sent_at=now)
+    # Messages a killed worker handed to SMTP without recording it: never sent again (at most once).
     unconfirmed = BatchMessage.objects.filter(batch_id=batch.pk, status=MessageStatus.SENDING).count()
-    if unconfirmed and progress is not None:
-        progress.log(f"Не подтверждена отправка {unconfirmed} писем (обработчик остановился): повторно не отправляются")
     subjects = dict(TemplateVersion.objects.filter(pk__in={v for a in batch.arms for v in a.values()})
                     .values_list("pk", "subject"))  # fmt: skip
     total = BatchMessage.objects.filter(batch_id=batch.pk, channel=Channel.EMAIL).count()
@@ -377,5 +384,7 @@ def batch_send_run(batch_id: int, progress=None) -> None:
         smtp.close()
     Batch.objects.filter(pk=batch.pk, status=JobStatus.RUNNING).update(
         status=BatchStatus.SENT, finished_at=timezone.now(),
-        message=_("Отправлена: писем %(e)s из %(t)s") % {"e": sent, "t": total},
+        message=_("Отправлена: писем %(e)s из %(t)s") % {"e": sent, "t": total}
+        + (_("; не подтверждена отправка %(n)s писем (обработчик остановился), повторно они не отправляются")
+           % {"n": unconfirmed} if unconfirmed else ""),
     )  # fmt: skip

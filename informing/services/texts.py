@@ -26,7 +26,9 @@ def validate_text(body: str, subject: str = "") -> None:
     for part in (subject, body):
         unknown = unknown_placeholders(part)
         if unknown:
-            errors.append(_("Неизвестные подстановки: %(names)s") % {"names": ", ".join("{" + n + "}" for n in unknown)})
+            errors.append(
+                _("Неизвестные подстановки: %(names)s") % {"names": ", ".join("{" + n + "}" for n in unknown)}
+            )
         if unbalanced_braces(part):
             errors.append(_("Фигурные скобки без подстановки: используйте {имя_отчество} и др. из списка"))
     if not (body or "").strip():

@@ -175,7 +175,9 @@ def _delivery(upload: InformUpload, fileobj, on_progress) -> tuple[FactsResult, 
             result.reject(line, "MSG_ID", "MSG_ID должен быть числом, выданным порталом")
             continue
         if status not in DELIVERY_STATUSES:
-            result.reject(line, "STATUS", f"неизвестный статус «{status[:20]}»: ожидается {', '.join(DELIVERY_STATUSES)}")
+            result.reject(
+                line, "STATUS", f"неизвестный статус «{status[:20]}»: ожидается {', '.join(DELIVERY_STATUSES)}"
+            )
             continue
         try:
             if not _TIME_RE.match(when):
@@ -206,10 +208,12 @@ def _delivery(upload: InformUpload, fileobj, on_progress) -> tuple[FactsResult, 
             continue
         _pk, person_id, channel, address, kind, login = found
         outcome = Outcome.DELIVERED if status == "DELIVERED" else Outcome.NOT_DELIVERED
-        facts.append(FactInput(n=line, person_id=person_id, kind=kind, channel=channel, date=at.date(),
-                               outcome=outcome, reference=str(msg), agent_login=login or "", message_id=msg))  # fmt: skip
-        updates.append((msg, MessageStatus.DELIVERED if outcome == Outcome.DELIVERED else MessageStatus.NOT_DELIVERED,
-                        timezone.make_aware(at) if timezone.is_naive(at) else at))  # fmt: skip
+        facts.append(
+            FactInput(n=line, person_id=person_id, kind=kind, channel=channel, date=at.date(), outcome=outcome,
+                      reference=str(msg), agent_login=login or "", message_id=msg)
+        )  # fmt: skip
+        state = MessageStatus.DELIVERED if outcome == Outcome.DELIVERED else MessageStatus.NOT_DELIVERED
+        updates.append((msg, state, timezone.make_aware(at) if timezone.is_naive(at) else at))
         if status == "UNKNOWN_NUMBER":
             unknown_numbers.append((person_id, address))
     if updates:

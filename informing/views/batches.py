@@ -23,7 +23,7 @@ from participants.models import Organization, OrganizationKind, Role, User
 from ..access import READ_BATCHES, WORK_INFORMING
 from ..due import DUE_KINDS
 from ..formats.batchfiles import letters_pdf, mailing_list_xlsx, phone_list_xlsx, sms_batch_csv
-from ..models import Batch, BatchMessage, BatchStatus, Channel, Kind, MessageStatus, TemplateVersion, VersionStatus
+from ..models import Batch, BatchMessage, Channel, Kind, MessageStatus, TemplateVersion, VersionStatus
 from ..services.batches import batch_cancel, batch_create, batch_send
 
 ARM_CHANNELS = (Channel.SMS, Channel.EMAIL, Channel.POST, Channel.PHONE, Channel.MESSENGER)
@@ -46,7 +46,9 @@ class BatchForm(forms.Form):
         label=gettext_lazy("МО (пусто — все)"), required=False,
         queryset=Organization.objects.filter(kind=OrganizationKind.MO).order_by("code"),
     )  # fmt: skip
-    operator = forms.ModelChoiceField(label=gettext_lazy("Оператор обзвона"), required=False, queryset=User.objects.none())
+    operator = forms.ModelChoiceField(
+        label=gettext_lazy("Оператор обзвона"), required=False, queryset=User.objects.none()
+    )
 
     def __init__(self, *args, smo, **kwargs):
         super().__init__(*args, **kwargs)
@@ -70,7 +72,9 @@ class BatchForm(forms.Form):
     def arms(self) -> list[dict[str, int]]:
         arms = []
         for arm in ("a", "b"):
-            chosen = {ch: self.cleaned_data[f"{arm}_{ch}"] for ch in ARM_CHANNELS if self.cleaned_data.get(f"{arm}_{ch}")}
+            chosen = {
+                ch: self.cleaned_data[f"{arm}_{ch}"] for ch in ARM_CHANNELS if self.cleaned_data.get(f"{arm}_{ch}")
+            }
             if chosen:
                 arms.append(chosen)
         return arms

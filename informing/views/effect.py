@@ -43,7 +43,9 @@ def _quarter(request) -> tuple[int, int]:
 
 def _span(year: int, quarter: int) -> tuple[datetime.date, datetime.date]:
     start = datetime.date(year, 3 * quarter - 2, 1)
-    end = (datetime.date(year + 1, 1, 1) if quarter == 4 else datetime.date(year, 3 * quarter + 1, 1)) - datetime.timedelta(days=1)
+    end = (
+        datetime.date(year + 1, 1, 1) if quarter == 4 else datetime.date(year, 3 * quarter + 1, 1)
+    ) - datetime.timedelta(days=1)
     return start, end
 
 
@@ -120,7 +122,9 @@ class EffectivenessView(ScopedObjectMixin, PortalView):
         try:
             ChannelReport.objects.create(smo=smo, year=year, quarter=quarter, filed_by=request.user,
                                          data={"channels": channels})  # fmt: skip
-            messages.success(request, _("Отчёт за %(q)s квартал %(y)s года представлен в ТФОМС.") % {"q": quarter, "y": year})
+            messages.success(
+                request, _("Отчёт за %(q)s квартал %(y)s года представлен в ТФОМС.") % {"q": quarter, "y": year}
+            )
         except IntegrityError:
             messages.warning(request, _("Отчёт за этот квартал уже представлен."))
         return redirect(f"{request.path}?year={year}&quarter={quarter}")
@@ -142,17 +146,23 @@ class EffectivenessReportView(PortalView):
         book = xlsxwriter.Workbook(out, {"in_memory": True})
         bold = book.add_format({"bold": True})
         sheet = book.add_worksheet("Каналы")
-        write_cells(sheet, 0, 0, [f"Эффективность каналов информирования, СМО {smo.code}, {quarter} квартал {year} г."], bold)
+        write_cells(
+            sheet, 0, 0, [f"Эффективность каналов информирования, СМО {smo.code}, {quarter} квартал {year} г."], bold
+        )
         write_cells(sheet, 1, 0, [f"Срок представления: {state['due']:%d.%m.%Y}; состояние: {state['label']}"])
         header = ["Канал", "Проинформировано", "Пришли за 30 дней, %", "за 60 дней, %", "за 90 дней, %"]
         write_cells(sheet, 3, 0, header, bold)
         for n, c in enumerate(by_channel(rows), start=4):
-            write_cells(sheet, n, 0, [str(Channel(c["channel"]).label), c["informed"], c["share30"], c["share60"], c["share90"]])
+            write_cells(
+                sheet, n, 0, [str(Channel(c["channel"]).label), c["informed"], c["share30"], c["share60"], c["share90"]]
+            )
         detail = book.add_worksheet("По видам, МО и месяцам")
-        write_cells(detail, 0, 0, ["Месяц", "Канал", "Вид", "МО", "Проинформировано", "Пришли за 30", "за 60", "за 90"], bold)
+        write_cells(
+            detail, 0, 0, ["Месяц", "Канал", "Вид", "МО", "Проинформировано", "Пришли за 30", "за 60", "за 90"], bold
+        )
         for n, r in enumerate(rows, start=1):
-            write_cells(detail, n, 0, [r.month.strftime("%Y-%m"), str(Channel(r.channel).label), str(Kind(r.kind).label),
-                                       mos.get(r.mo_id, ""), r.informed, r.came30, r.came60, r.came90])  # fmt: skip
+            labels = [r.month.strftime("%Y-%m"), str(Channel(r.channel).label), str(Kind(r.kind).label)]
+            write_cells(detail, n, 0, [*labels, mos.get(r.mo_id, ""), r.informed, r.came30, r.came60, r.came90])
         book.close()
         return attachment(out.getvalue(), filename=f"channels_{smo.code}_{year}_Q{quarter}.xlsx", content_type=XLSX)
 

@@ -9,9 +9,9 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
@@ -36,7 +36,9 @@ from ..services.uploads import inform_upload_create
 
 class UploadForm(forms.Form):
     kind = forms.ChoiceField(label=gettext_lazy("Что загружается"), choices=UploadKind.choices)
-    file = forms.FileField(label=gettext_lazy("Файл"), help_text=gettext_lazy("INFORM: XML, CSV, XLSX или ZIP; отчёт о доставке: CSV"))
+    file = forms.FileField(
+        label=gettext_lazy("Файл"), help_text=gettext_lazy("INFORM: XML, CSV, XLSX или ZIP; отчёт о доставке: CSV")
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -91,8 +93,11 @@ class OptOutForm(forms.Form):
                            error_messages={"invalid": gettext_lazy("ЕНП — 16 цифр")})  # fmt: skip
     action = forms.ChoiceField(
         label=gettext_lazy("Что записать"),
-        choices=[("optout", gettext_lazy("Отказ от информирования")), *[(f"wrong_{k}", gettext_lazy("Не тот получатель: ") + str(label)) for k, label in ContactKind.choices]],
-    )  # fmt: skip
+        choices=[
+            ("optout", gettext_lazy("Отказ от информирования")),
+            *[(f"wrong_{k}", gettext_lazy("Не тот получатель: ") + str(label)) for k, label in ContactKind.choices],
+        ],
+    )
     note = forms.CharField(label=gettext_lazy("Примечание"), max_length=500, required=False)
 
     def __init__(self, *args, **kwargs):
@@ -158,8 +163,10 @@ class UnsubscribeView(View):
         message = unsubscribe_message(token)
         if message is None:
             return render(request, "informing/unsubscribe.html", {"state": "invalid"}, status=404)
-        claimed = type(message).objects.filter(pk=message.pk, unsubscribed_at__isnull=True).update(
-            unsubscribed_at=timezone.now()
+        claimed = (
+            type(message)
+            .objects.filter(pk=message.pk, unsubscribed_at__isnull=True)
+            .update(unsubscribed_at=timezone.now())
         )
         if not claimed:
             return render(request, "informing/unsubscribe.html", {"state": "used"}, status=410)

@@ -19,7 +19,7 @@ from omsportal.views.base import PortalView, ScopedObjectMixin
 from participants.models import AttachmentPeriod, Role
 
 from ..access import APPROVE_TEXTS, READ_INFORMING, WORK_INFORMING
-from ..models import Channel, Kind, Template, TemplateVersion, VersionStatus
+from ..models import Channel, Kind, Template, VersionStatus
 from ..rendering import mo_values, person_values, smo_values
 from ..services.texts import (
     template_create,
@@ -28,8 +28,8 @@ from ..services.texts import (
     version_return,
     version_submit,
 )
-from ..texts import PLACEHOLDERS, render as render_text, sms_length
-from .common import smo_choices
+from ..texts import PLACEHOLDERS, sms_length
+from ..texts import render as render_text
 
 TEXT_WRITERS = WORK_INFORMING | APPROVE_TEXTS
 
@@ -96,8 +96,13 @@ class TextsView(ScopedObjectMixin, PortalView):
         rows = []
         for template in templates:
             versions = sorted(template.versions.all(), key=lambda v: -v.number)
-            rows.append({"t": template, "latest": versions[0] if versions else None,
-                         "approved": next((v for v in versions if v.status == VersionStatus.APPROVED), None)})
+            rows.append(
+                {
+                    "t": template,
+                    "latest": versions[0] if versions else None,
+                    "approved": next((v for v in versions if v.status == VersionStatus.APPROVED), None),
+                }
+            )
         if request.user.role == Role.FUND:
             rows.sort(key=lambda r: (r["latest"] is None or r["latest"].status != VersionStatus.SUBMITTED,
                                      r["t"].smo.code, r["t"].name))  # fmt: skip
@@ -118,7 +123,9 @@ class TextView(ScopedObjectMixin, PortalView):
         latest = template.versions.order_by("-number").first()
         form = None
         if WORK_INFORMING.allows(request.user):
-            form = TextForm(initial={"body": latest.body if latest else "", "subject": latest.subject if latest else ""})
+            form = TextForm(
+                initial={"body": latest.body if latest else "", "subject": latest.subject if latest else ""}
+            )
         return self.show(request, template, form)
 
     def post(self, request, pk: int):
