@@ -19,6 +19,7 @@ from participants.services.register_import import register_import_create
 from screening.models import StageEvent
 from screening.services.events import event_batch_create_from_api
 from screening.services.plans import brigade_trip_create, routing_rule_create, special_day_create
+from surveys.models import Questionnaire
 from tests.participants.test_register_import import pers, register_xml
 from tests.screening.factories import rec, upload, zl_list_xml
 
@@ -55,6 +56,7 @@ INFORMING = row(404, 404, 200, 200, 200, 404, 404)  # SMO L2/L3 their SMO's, the
 INFORMING_BATCHES = row(404, 200, 200, 200, 200, 404, 404)  # + L1: the phone batches assigned to them
 INFORMING_POST_ONLY = row(404, 404, 405, 405, 405, 404, 404)
 API_INFORMING = row(403, 403, 200, 200, 200, 403, 403)
+SURVEY_FORMS = row(404, 200, 200, 200, 200, 404, 404)
 
 # route name -> (URL kwargs from the world, expected GET status per role)
 MATRIX: dict[str, tuple] = {
@@ -136,6 +138,11 @@ MATRIX: dict[str, tuple] = {
     "informing_api:fact-detail": (lambda w: {"pk": w.fact.pk}, API_INFORMING),
     "informing_api:upload-list": (None, API_INFORMING),
     "informing_api:upload-detail": (lambda w: {"pk": w.inform_upload.pk}, API_INFORMING),
+    # surveys: questionnaires
+    "surveys:forms": (None, SURVEY_FORMS),
+    "surveys:form_create": (None, row(404, 403, 200, 403, 200, 404, 404)),
+    "surveys:form_detail": (lambda w: {"pk": w.questionnaire.pk}, SURVEY_FORMS),
+    "surveys:form_version_create": (lambda w: {"pk": w.questionnaire.pk}, row(404, 403, 404, 403, 200, 404, 404)),
     # API v1
     "api-schema": (None, ALL_200),
     "api-docs": (None, ALL_200),
@@ -236,6 +243,7 @@ def world(region, settings, tmp_path):
         user=region.mo1_user, mo=region.mo1, year=YEAR, measure="DVN", examination="Флюорография"
     )
     _informing_world(w, region)
+    w.questionnaire = Questionnaire.objects.get(code="why-not-passed")  # shipped: shared by every SMO
     return w
 
 
