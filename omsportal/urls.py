@@ -16,11 +16,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("omsportal.api_urls")),
     path("screening/", include("screening.urls")),
-<<<<<<< HEAD
     path("informing/", include("informing.urls")),
-=======
     path("surveys/", include("surveys.urls")),
->>>>>>> main
     *audit.urlpatterns,
     path("", include("participants.urls")),
 ]
