@@ -221,16 +221,17 @@ def run(args) -> None:
         cur.fetchall()
     total = sum(c.due for c in counts)
     line("who is due (all kinds, 15 May)", f"{due_seconds:.2f} s for {total:,} due, {len(counts)} lines")
-    line("  floor: count of listed insured by MO/month", f"{floor.seconds:.2f} s ({due_seconds / max(floor.seconds, 1e-6):.1f}x)")
+    line(
+        "  floor: count of listed insured by MO/month",
+        f"{floor.seconds:.2f} s ({due_seconds / max(floor.seconds, 1e-6):.1f}x)",
+    )
     line("  target", f"<= 5 s: {'met' if due_seconds <= 5 else 'NOT met'}")
 
     # --- a batch of SMS ---
     version = TemplateVersion.objects.filter(template__smo=smo, status="APPROVED").first()
     per_mo = {}
     with connection.cursor() as cur:
-        cur.execute(
-            "SELECT mo_id, count(*) FROM screening_listentry WHERE month <= 6 GROUP BY mo_id ORDER BY mo_id"
-        )
+        cur.execute("SELECT mo_id, count(*) FROM screening_listentry WHERE month <= 6 GROUP BY mo_id ORDER BY mo_id")
         per_mo = dict(cur.fetchall())
     chosen, size = [], 0
     for mo_id, n in per_mo.items():
@@ -260,7 +261,10 @@ def run(args) -> None:
         cur.copy_expert("COPY bench_sms2 FROM STDIN WITH (FORMAT csv, DELIMITER ';')", buffer)
     line(f"batch of {sms:,} SMS: built (job) + file", f"{batch_seconds:.2f} s (build {built.seconds:.2f} s, file "
          f"{exported.seconds:.2f} s, {len(content) / 1e6:.0f} MB)")  # fmt: skip
-    line("  floor: COPY of the rows in and out", f"{floor.seconds:.2f} s ({batch_seconds / max(floor.seconds, 1e-6):.1f}x)")
+    line(
+        "  floor: COPY of the rows in and out",
+        f"{floor.seconds:.2f} s ({batch_seconds / max(floor.seconds, 1e-6):.1f}x)",
+    )
     line("  target", f"<= 10 s: {'met' if batch_seconds <= 10 else 'NOT met'}")
     Batch.objects.filter(pk=batch.pk).delete()
 
