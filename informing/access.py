@@ -134,4 +134,12 @@ declare_scope(ControlRun, lambda user: Q() if CONTROL_INFORMING.allows(user) els
 declare_menu(
     MenuItem(_("Информирование"), "informing:due", READ_INFORMING, "megaphone", order=65),
     MenuItem(_("Рассылки"), "informing:batches", WORK_PHONE_BATCHES, "telephone-outbound", order=66),
+    MenuItem(
+        _("Проинформированные"),
+        "informing:counts",
+        READ_INFORMED_COUNTS,
+        "people",
+        hidden_for=frozenset({Role.SMO_L2, Role.SMO_L3, Role.FUND}),
+        order=67,
+    ),
 )

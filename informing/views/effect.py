@@ -20,9 +20,10 @@ from omsportal.obligations import Period, obligation
 from omsportal.views.base import PortalView, ScopedObjectMixin
 from participants.models import Organization
 
-from ..access import CONTROL_INFORMING, READ_INFORMING, WORK_INFORMING
+from ..access import CONTROL_INFORMING, READ_INFORMED_COUNTS, READ_INFORMING, WORK_INFORMING
 from ..models import Batch, Channel, ChannelReport, ControlRun, Kind
 from ..selectors.effectiveness import WINDOWS, batch_arms, by_channel, channel_effectiveness, compare, control_counts
+from ..selectors.facts import informed_counts
 from .common import page_smo, smo_choices
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -202,7 +203,28 @@ class ControlView(PortalView):
         return redirect(f"{request.path}?year={year}&month={month}")
 
 
+class InformedCountsView(PortalView):
+    """Counts of informed persons per MO and kind for the year (no persons, no contacts): MOs see their own lists',
+    SMOs their own facts, the Fund and the Ministry the region's."""
+
+    capability = READ_INFORMED_COUNTS
+
+    def get(self, request):
+        try:
+            year = max(2000, min(int(request.GET.get("year") or timezone.localdate().year), 2100))
+        except ValueError:
+            year = timezone.localdate().year
+        rows = informed_counts(user=request.user, by=("mo_id", "kind"), date_from=datetime.date(year, 1, 1),
+                               date_to=datetime.date(year, 12, 31))  # fmt: skip
+        mos = {o.pk: o for o in Organization.objects.filter(pk__in={r["mo_id"] for r in rows if r["mo_id"]})}
+        for r in rows:
+            r["mo"] = mos.get(r["mo_id"])
+            r["kind_label"] = Kind(r["kind"]).label
+        return render(request, "informing/counts.html", {"rows": rows, "year": year})
+
+
 urlpatterns = [
+    path("counts/", InformedCountsView.as_view(), name="counts"),
     path("effectiveness/", EffectivenessView.as_view(), name="effectiveness"),
     path("effectiveness/report.xlsx", EffectivenessReportView.as_view(), name="effectiveness_report"),
     path("control/", ControlView.as_view(), name="control"),

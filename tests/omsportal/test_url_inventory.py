@@ -134,6 +134,7 @@ MATRIX: dict[str, tuple] = {
     "informing:effectiveness": (None, INFORMING),
     "informing:effectiveness_report": (None, INFORMING),
     "informing:control": (None, FUND_ONLY),
+    "informing:counts": (None, row(200, 404, 200, 200, 200, 200, 404)),  # counts only: MOs and the Ministry too
     "informing_api:fact-list": (None, API_INFORMING),
     "informing_api:fact-detail": (lambda w: {"pk": w.fact.pk}, API_INFORMING),
     "informing_api:upload-list": (None, API_INFORMING),
