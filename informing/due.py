@@ -38,7 +38,7 @@ from omsportal.workdays import WorkCalendar
 from participants.models import AttachmentPeriod, Person, PolicyPeriod
 from screening.models import ListEntry, ListUpload
 
-from .models import InformingFact, Kind
+from .models import ChannelPreference, InformingFact, Kind
 
 T_ENTRY = ListEntry._meta.db_table
 T_UPLOAD = ListUpload._meta.db_table
@@ -260,9 +260,11 @@ def due_person_rows(
     overdue_only: bool = False,
     month: int | None = None,
     with_month: bool = False,
+    with_contacts: bool = False,
 ) -> list[tuple]:
     """(person id, MO id, deadline[, planned month]) of everyone due ``kind`` (optionally of some MOs, one deadline,
-    one planned month, overdue only)."""
+    one planned month, overdue only). ``with_contacts`` (a batch's build) adds the person's first name,
+    patronymic, phone, e-mail, address and preferred channel, in the same query."""
     rules = regional_rules()
     params = _params(smo_id, on, rules, mo_ids=mo_ids or [], deadline=deadline, planned=month)
     where = ["true"]
@@ -275,10 +277,17 @@ def due_person_rows(
     if month:
         where.append("d.month = %(planned)s")
     columns = "d.person_id, d.mo_id, d.deadline" + (", d.month" if with_month else "")
+    joins = ""
+    if with_contacts:
+        columns += ", p.first_name, p.patronymic, p.phone, p.email, p.address, pref.channel"
+        joins = (
+            f"JOIN {T_PERSON} p ON p.id = d.person_id "
+            f"LEFT JOIN {ChannelPreference._meta.db_table} pref ON pref.person_id = d.person_id"
+        )
     with connection.cursor() as cur:
         _workdays_table(cur, on)
         cur.execute(
-            f"SELECT {columns} FROM ({_due_sql(kind)}) d "  # noqa: S608  # nosec B608
+            f"SELECT {columns} FROM ({_due_sql(kind)}) d {joins} "  # noqa: S608  # nosec B608
             f"WHERE {' AND '.join(where)} ORDER BY d.person_id",
             params,
         )

@@ -119,7 +119,7 @@ class InformingFact(models.Model):
 
     A repeated fact (same person, kind, channel, date, reference) is kept once: the unique key below, written with
     ``INSERT … ON CONFLICT DO NOTHING`` by informing.services.facts. ``mo`` is the MO on whose list the person is
-    for the fact's year (else the MO of attachment on the fact's date): the counts per MO read it.
+    for the fact's year (else the MO of the current attachment): the counts per MO read it.
     ``is_late``: posted more than ``informing_fact_days`` working days after the date (O10).
     """
 

@@ -10,6 +10,7 @@ under the project's file limits (omsportal.safefiles / xmlsafe / sheets); a file
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ RECORD_TAG = "FACT"
 FORMAT_VERSION = "1.0"
 HEADER_FIELDS = ("VERSION", "DATA", "FILENAME", "SMO")
 RECORD_FIELDS = ("N_ZAP", "ENP", "KIND", "CHANNEL", "DATE", "RESULT", "REF", "AGENT")
+FIELD_SET = frozenset(RECORD_FIELDS)
 REQUIRED_COLUMNS = ("ENP", "KIND", "CHANNEL", "DATE", "RESULT")
 
 KINDS = frozenset(Kind.values)
@@ -40,6 +42,10 @@ OUTCOMES = frozenset(Outcome.values)
 REF_OPTIONAL = frozenset({Channel.POST, Channel.VISIT})
 _DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 _DIGITS_RE = re.compile(r"[0-9]+\Z")
+
+
+# A file names each person a few times (one fact per kind and channel): the check digit is computed once per ENP.
+_enp_valid = functools.lru_cache(maxsize=1 << 16)(enp_is_valid)
 
 
 class InformFileError(BadFile):
@@ -78,7 +84,7 @@ def validate_fact(raw: RawFact) -> FactInput | tuple[str, str]:
         return "ENP", "не заполнено поле ENP"
     if not (len(raw.enp) == 16 and _DIGITS_RE.match(raw.enp)):
         return "ENP", f"ЕНП {_shown(raw.enp)} должен состоять из 16 цифр"
-    if not enp_is_valid(raw.enp):
+    if not _enp_valid(raw.enp):
         return "ENP", "неверная контрольная цифра ЕНП"
     kind, channel, result = raw.kind.upper(), raw.channel.upper(), raw.result.upper()
     if not kind:
@@ -186,9 +192,16 @@ class InformReader:
                 position += 1
                 values: dict[str, str] = {}
                 for child in elem:
-                    if isinstance(child.tag, str) and child.tag in RECORD_FIELDS and child.tag not in values:
-                        values[child.tag] = (child.text or "").strip()
-                yield raw_fact_from_mapping(position, values)
+                    tag = child.tag
+                    if tag in FIELD_SET and tag not in values:
+                        values[tag] = (child.text or "").strip()
+                get = values.get
+                n = get("N_ZAP", "")
+                yield RawFact(
+                    number=_number(n, position), enp=get("ENP", ""), kind=get("KIND", ""),
+                    channel=get("CHANNEL", ""), date=get("DATE", ""), result=get("RESULT", ""), ref=get("REF", ""),
+                    agent=get("AGENT", ""),
+                )  # fmt: skip
         except XmlFileError as exc:
             raise InformFileError.from_error(exc) from exc
         if self.header is None:

@@ -50,6 +50,16 @@ def _span(year: int, quarter: int) -> tuple[datetime.date, datetime.date]:
     return start, end
 
 
+def _quarter_rows(request):
+    """The page's SMO and quarter, its effectiveness rows and the codes of their MOs."""
+    smo = page_smo(request)
+    year, quarter = _quarter(request)
+    start, end = _span(year, quarter)
+    rows = channel_effectiveness(smo_id=smo.pk, date_from=start, date_to=end)
+    mos = dict(Organization.objects.filter(pk__in={r.mo_id for r in rows if r.mo_id}).values_list("pk", "code"))
+    return smo, year, quarter, rows, mos
+
+
 def report_state(smo_id: int, year: int, quarter: int) -> dict:
     """O12 for the quarter: the due date and the state — not due, filed (on time or late), late."""
     o12 = obligation("O12")
@@ -76,11 +86,7 @@ class EffectivenessView(ScopedObjectMixin, PortalView):
     model = Batch
 
     def get(self, request):
-        smo = page_smo(request)
-        year, quarter = _quarter(request)
-        start, end = _span(year, quarter)
-        rows = channel_effectiveness(smo_id=smo.pk, date_from=start, date_to=end)
-        mos = dict(Organization.objects.filter(pk__in={r.mo_id for r in rows if r.mo_id}).values_list("pk", "code"))
+        smo, year, quarter, rows, mos = _quarter_rows(request)
         channels = by_channel(rows)
         for c in channels:
             c["label"] = str(Channel(c["channel"]).label)
@@ -137,12 +143,8 @@ class EffectivenessReportView(PortalView):
     capability = READ_INFORMING
 
     def get(self, request):
-        smo = page_smo(request)
-        year, quarter = _quarter(request)
-        start, end = _span(year, quarter)
-        rows = channel_effectiveness(smo_id=smo.pk, date_from=start, date_to=end)
+        smo, year, quarter, rows, mos = _quarter_rows(request)
         state = report_state(smo.pk, year, quarter)
-        mos = dict(Organization.objects.filter(pk__in={r.mo_id for r in rows if r.mo_id}).values_list("pk", "code"))
         out = io.BytesIO()
         book = xlsxwriter.Workbook(out, {"in_memory": True})
         bold = book.add_format({"bold": True})
