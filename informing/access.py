@@ -12,7 +12,7 @@ from __future__ import annotations
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from omsportal.access import Capability, declare_scope
+from omsportal.access import Capability, MenuItem, declare_menu, declare_scope
 from omsportal.roles import FUND_ONLY, SMO_INSURED_ROLES
 from omsportal.scoping import person_scope_q
 from participants.models import Role
@@ -20,6 +20,7 @@ from participants.models import Role
 from .models import (
     Batch,
     BatchMessage,
+    ChannelPreference,
     ChannelReport,
     ContactCorrection,
     ControlRun,
@@ -111,9 +112,7 @@ def assigned_phone_persons(user, day):
     phone messages of batches assigned to them."""
     if user.role != Role.SMO_L1:
         return None
-    return (
-        BatchMessage.objects.filter(batch__assigned_to_id=user.pk, channel="PHONE").order_by().values("person_id")
-    )
+    return BatchMessage.objects.filter(batch__assigned_to_id=user.pk, channel="PHONE").order_by().values("person_id")
 
 
 def _person_ids(rows) -> list[int]:
@@ -123,6 +122,7 @@ def _person_ids(rows) -> list[int]:
 declare_scope(Template, smo_scope)
 declare_scope(TemplateVersion, template_version_scope)
 declare_scope(InformingFact, person_row_scope, personal=_person_ids, object_type="informing_fact")
+declare_scope(ChannelPreference, person_row_scope, personal=_person_ids, object_type="contact")
 declare_scope(OptOut, person_row_scope, personal=_person_ids, object_type="opt_out")
 declare_scope(ContactCorrection, person_row_scope, personal=_person_ids, object_type="contact")
 declare_scope(Batch, batch_scope)
@@ -130,3 +130,20 @@ declare_scope(BatchMessage, batch_message_scope, personal=_person_ids, object_ty
 declare_scope(InformUpload, smo_scope)
 declare_scope(ChannelReport, smo_scope)
 declare_scope(ControlRun, lambda user: Q() if CONTROL_INFORMING.allows(user) else None)
+
+declare_menu(
+    MenuItem(_("Информирование"), "informing:due", READ_INFORMING, "megaphone", order=65, section="informing"),
+    MenuItem(
+        _("Рассылки"), "informing:batches", WORK_PHONE_BATCHES, "telephone-outbound", order=66, section="informing"
+    ),
+    MenuItem(
+        _("Проинформированные"),
+        "informing:counts",
+        READ_INFORMED_COUNTS,
+        "people",
+        # MO staff keep a one-row menu (omsportal.navigation): they open the counts at /informing/counts/.
+        hidden_for=frozenset({Role.MO_STAFF, Role.SMO_L2, Role.SMO_L3, Role.FUND}),
+        order=67,
+        section="informing",
+    ),
+)

@@ -8,7 +8,10 @@ class InformingConfig(AppConfig):
 
     def ready(self) -> None:
         from omsportal.scoping import register_person_scope_hook
+        from participants.cards import register_person_card_section
 
         from .access import assigned_phone_persons
+        from .selectors.facts import person_informing_section
 
         register_person_scope_hook(assigned_phone_persons)
+        register_person_card_section(person_informing_section)

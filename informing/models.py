@@ -119,7 +119,7 @@ class InformingFact(models.Model):
 
     A repeated fact (same person, kind, channel, date, reference) is kept once: the unique key below, written with
     ``INSERT … ON CONFLICT DO NOTHING`` by informing.services.facts. ``mo`` is the MO on whose list the person is
-    for the fact's year (else the MO of attachment on the fact's date): the counts per MO read it.
+    for the fact's year (else the MO of the current attachment): the counts per MO read it.
     ``is_late``: posted more than ``informing_fact_days`` working days after the date (O10).
     """
 
@@ -412,3 +412,21 @@ class ControlRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year}-{self.month:02d}"
+
+
+class ChannelPreference(models.Model):
+    """The channel a person prefers to be informed by (recorded by a representative); batches try it first."""
+
+    person = models.OneToOneField(Person, on_delete=models.CASCADE, related_name="+")
+    channel = models.CharField(_("канал"), max_length=10, choices=Channel.choices)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    at = models.DateTimeField(_("записано"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("предпочтительный канал")
+        verbose_name_plural = _("предпочтительные каналы")
+
+    def __str__(self) -> str:
+        return f"{self.person_id} {self.channel}"

@@ -38,6 +38,8 @@ class LockSpace:
 REGISTER_IMPORT_JOB = LockSpace("REGISTER_IMPORT_JOB", 0x5201, "a worker runs this register import")
 LIST_UPLOAD_JOB = LockSpace("LIST_UPLOAD_JOB", 0x5C01, "a worker runs this list upload")
 EVENT_BATCH_JOB = LockSpace("EVENT_BATCH_JOB", 0x5E01, "a worker runs this batch of stage events")
+INFORM_UPLOAD_JOB = LockSpace("INFORM_UPLOAD_JOB", 0x1F01, "a worker runs this INFORM file or delivery report")
+INFORM_BATCH_JOB = LockSpace("INFORM_BATCH_JOB", 0x1F02, "a worker builds or sends this informing batch")
 # Domain locks, taken inside a job's transaction.
 REGISTER = LockSpace("REGISTER", 0x5202, "(space, 0): one register import at a time")
 LIST_MO_YEAR = LockSpace(
@@ -52,6 +54,8 @@ SPACES: tuple[LockSpace, ...] = (
     REGISTER_IMPORT_JOB,
     LIST_UPLOAD_JOB,
     EVENT_BATCH_JOB,
+    INFORM_UPLOAD_JOB,
+    INFORM_BATCH_JOB,
     REGISTER,
     LIST_MO_YEAR,
     LIST_YEAR,

@@ -256,8 +256,22 @@ SPECTACULAR_SETTINGS = {
         "OrganizationKindEnum": "participants.models.OrganizationKind",
         "DistrictKindEnum": "participants.models.DistrictKind",
         "ListKindEnum": "screening.models.ListKind",
+        "InformUploadKindEnum": "informing.models.UploadKind",
+        "InformingKindEnum": "informing.models.Kind",
+        "JobStatusEnum": "omsportal.jobs.models.JobStatus",
     },
 }
+
+# --- E-mail (informing batches) ---------------------------------------------
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "noreply@oms.local")
+# The portal's address as persons reach it (the signed unsubscribe link of e-mails).
+OMS_PUBLIC_URL = env_str("OMS_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # --- Security ---------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

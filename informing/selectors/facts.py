@@ -82,10 +82,7 @@ def informed_counts(*, user: User, by: tuple[str, ...] = ("mo_id",), **criteria)
         return []
     qs = qs.filter(scope)
     return list(
-        qs.order_by()
-        .values(*by)
-        .annotate(persons=Count("person_id", distinct=True), facts=Count("id"))
-        .order_by(*by)
+        qs.order_by().values(*by).annotate(persons=Count("person_id", distinct=True), facts=Count("id")).order_by(*by)
     )
 
 
@@ -122,3 +119,18 @@ def opted_out_persons(*, user: User) -> QuerySet[Person]:
 
 def is_opted_out(person: Person) -> bool:
     return Person.objects.filter(pk=person.pk, informing_opt_out=True).exists()
+
+
+def person_informing_section(*, user: User, person: Person) -> tuple[str, dict] | None:
+    """The person card's section of informing (participants.cards): the person's facts, refusal, contact history;
+    for the roles that read informing (the card itself is already scoped and audited)."""
+    from ..access import READ_INFORMING
+    from ..models import ContactCorrection
+
+    if not READ_INFORMING.allows(user):
+        return None
+    facts = list(InformingFact.objects.filter(person=person).order_by("-date", "-id")[:20])
+    optout = OptOut.objects.filter(person=person, revoked_at__isnull=True).first()
+    corrections = list(ContactCorrection.objects.filter(person=person).order_by("-at")[:10])
+    context = {"facts": facts, "optout": optout, "corrections": corrections, "person": person}
+    return "informing/_person_informing.html", context

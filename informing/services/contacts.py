@@ -44,9 +44,7 @@ CONTACT_CHANNELS = {
 
 
 def _unsent_messages():
-    return BatchMessage.objects.filter(
-        status=MessageStatus.RENDERED, batch__status__in=UNSENT_BATCH_STATUSES
-    )
+    return BatchMessage.objects.filter(status=MessageStatus.RENDERED, batch__status__in=UNSENT_BATCH_STATUSES)
 
 
 @transaction.atomic
@@ -138,9 +136,9 @@ def wrong_recipient_report(
     if reported and current == reported:
         Person.objects.filter(pk=person.pk).update(**{field_name: ""})
     if reported:
-        _unsent_messages().filter(
-            person_id=person.pk, channel__in=CONTACT_CHANNELS[contact], address=reported
-        ).update(status=MessageStatus.UNREACHABLE)
+        _unsent_messages().filter(person_id=person.pk, channel__in=CONTACT_CHANNELS[contact], address=reported).update(
+            status=MessageStatus.UNREACHABLE
+        )
     if acting_user is not None:
         audit_record(
             user=acting_user,
@@ -195,4 +193,3 @@ def removed_contact_values(person_ids=None):
     if person_ids is not None:
         qs = qs.filter(person_id__in=person_ids)
     return qs.values_list("person_id", "contact", "old_value")
-

@@ -88,9 +88,7 @@ def test_informed_reads_by_kind_period_smo_and_mo(region):
     today = timezone.localdate()
     facts_record(smo=region.smo1, facts=[fact(region.p1, 1)], acting_user=None)
     facts_record(smo=region.smo2, facts=[fact(region.p2, 1, outcome=Outcome.NOT_DELIVERED)], acting_user=None)
-    assert list(informed_person_ids(kind=Kind.INVITE, date_from=today, date_to=today)) == [
-        {"person_id": region.p1.pk}
-    ]
+    assert list(informed_person_ids(kind=Kind.INVITE, date_from=today, date_to=today)) == [{"person_id": region.p1.pk}]
     assert not informed_person_ids(kind=Kind.REPEAT).exists()
     assert not informed_person_ids(mo_id=region.mo2.pk).exists()
     assert informed_person_ids(mo_id=region.mo2.pk, outcomes=None).exists()

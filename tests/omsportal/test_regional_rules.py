@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from omsportal.models import RegionalParameters
-from omsportal.obligations import DAY, PROTOCOL, QUARTER, YEAR, Period, obligation, obligations
+from omsportal.obligations import DAY, MONTH, PROTOCOL, QUARTER, YEAR, Period, obligation, obligations
 from omsportal.regional import regional_rules
 from omsportal.workdays import add_working_days
 from screening.models import ListUpload
@@ -101,6 +101,14 @@ def test_the_obligations_the_portal_can_judge_are_declared_with_clause_debtor_an
         "O7": ("R II.9", "MO", QUARTER),
         "O8": ("R II.9", "MO", DAY),
         "O20": ("R II.24", "MO", YEAR),
+        # informing/obligations.py
+        "O9": ("R II.11", "SMO", QUARTER),
+        "O10": ("R II.12", "SMO", MONTH),
+        "O11": ("R II.13", "FUND", MONTH),
+        "O12": ("R II.10", "SMO", QUARTER),
+        "O15": ("R II.18", "SMO", MONTH),
+        "O16": ("R II.18", "SMO", MONTH),
+        "O19": ("R I.7.2 b", "SMO", MONTH),
     }
     # screening's; other apps declare theirs beside them (reports: O5, O6, O13, O17, O18)
     judged = {code: (item.clause, item.debtor, item.period) for code, item in declared.items() if code in expected}

@@ -53,6 +53,10 @@ MINISTRY_EDITS = row(403, 403, 403, 403, 403, 200, 404)
 POST_ONLY = row(405, 405, 405, 405, 405, 405, 404)
 API_EVENTS = row(200, 403, 200, 200, 200, 403, 403)
 API_BATCHES = row(200, 403, 403, 403, 200, 403, 403)
+INFORMING = row(404, 404, 200, 200, 200, 404, 404)  # SMO L2/L3 their SMO's, the Fund every SMO's
+INFORMING_BATCHES = row(404, 200, 200, 200, 200, 404, 404)  # + L1: the phone batches assigned to them
+INFORMING_POST_ONLY = row(404, 404, 405, 405, 405, 404, 404)
+API_INFORMING = row(403, 403, 200, 200, 200, 403, 403)
 SURVEY_FORMS = row(404, 200, 200, 200, 200, 404, 404)
 
 # route name -> (URL kwargs from the world, expected GET status per role)
@@ -119,6 +123,27 @@ MATRIX: dict[str, tuple] = {
     "screening:events_progress": (None, LIST_COUNTS),
     "screening:event_batch": (lambda w: {"pk": w.batch.pk}, MO_FUND),
     "screening:event_batch_status": (lambda w: {"pk": w.batch.pk}, MO_FUND),
+    # informing
+    "informing:due": (None, INFORMING),
+    "informing:due_persons": (None, INFORMING),
+    "informing:texts": (None, INFORMING),
+    "informing:text": (lambda w: {"pk": w.template.pk}, INFORMING),
+    "informing:text_preview": (lambda w: {"pk": w.template.pk}, INFORMING_POST_ONLY),
+    "informing:batches": (None, INFORMING_BATCHES),
+    "informing:batch": (lambda w: {"pk": w.inform_batch.pk}, INFORMING_BATCHES),
+    "informing:batch_file": (lambda w: {"pk": w.inform_batch.pk, "fmt": "phone"}, INFORMING_BATCHES),
+    "informing:facts": (None, INFORMING),
+    "informing:upload": (lambda w: {"pk": w.inform_upload.pk}, INFORMING),
+    "informing:optouts": (None, INFORMING),
+    "informing:unsubscribe": (lambda w: {"token": w.unsubscribe_token}, ALL_200),  # public: the signed link
+    "informing:effectiveness": (None, INFORMING),
+    "informing:effectiveness_report": (None, INFORMING),
+    "informing:control": (None, FUND_ONLY),
+    "informing:counts": (None, row(200, 404, 200, 200, 200, 200, 404)),  # counts only: MOs and the Ministry too
+    "informing_api:fact-list": (None, API_INFORMING),
+    "informing_api:fact-detail": (lambda w: {"pk": w.fact.pk}, API_INFORMING),
+    "informing_api:upload-list": (None, API_INFORMING),
+    "informing_api:upload-detail": (lambda w: {"pk": w.inform_upload.pk}, API_INFORMING),
     # surveys: questionnaires
     "surveys:forms": (None, SURVEY_FORMS),
     "surveys:form_create": (None, row(404, 403, 200, 403, 200, 404, 404)),
@@ -226,8 +251,36 @@ def world(region, settings, tmp_path):
     w.rule = routing_rule_create(
         user=region.mo1_user, mo=region.mo1, year=YEAR, measure="DVN", examination="Флюорография"
     )
+    _informing_world(w, region)
     w.questionnaire = Questionnaire.objects.get(code="why-not-passed")  # shipped: shared by every SMO
     return w
+
+
+def _informing_world(w, region) -> None:
+    """A template, a sent phone batch assigned to SMO 1's level-1 operator, an upload and a fact about p1."""
+    from django.utils import timezone
+
+    from informing.models import Batch, BatchMessage, InformingFact, InformUpload, MessageStatus, Template
+    from informing.services.batches import unsubscribe_token
+
+    w.template = Template.objects.create(smo=region.smo1, kind="INVITE", channel="SMS", name="t",
+                                         created_by=region.smo1_l2)  # fmt: skip
+    w.inform_batch = Batch.objects.create(
+        smo=region.smo1, kind="INVITE", year=YEAR, due_on=datetime.date.today(), status="SENT",
+        sent_at=timezone.now(), assigned_to=region.smo1_l1, counts={"PHONE": 1}, created_by=region.smo1_l2,
+    )  # fmt: skip
+    from tests.factories import insured_person
+
+    # Another person than p1: the phone batch makes its persons visible to the operator (person routes stay as above).
+    called = insured_person(smo=region.smo1, mo=region.mo1)
+    message = BatchMessage.objects.create(batch=w.inform_batch, person=called, channel="PHONE",
+                                          address="+79140000000", status=MessageStatus.SENT)  # fmt: skip
+    w.unsubscribe_token = unsubscribe_token(message.pk)
+    w.inform_upload = InformUpload.objects.create(smo=region.smo1, status="DONE", created_by=region.smo1_l2)
+    w.fact = InformingFact.objects.create(
+        person=region.p1, smo=region.smo1, kind="INVITE", channel="SMS", date=datetime.date.today(),
+        outcome="DELIVERED", reference="1", posted_at=timezone.now(),
+    )  # fmt: skip
 
 
 @pytest.mark.django_db
@@ -245,7 +298,8 @@ def test_every_route_answers_each_role_as_the_matrix_says(client, region, world)
 
 @pytest.mark.django_db
 def test_no_route_serves_anonymous_visitors_except_the_public_ones(client, world):
-    public = {"login", "set_language", "api-schema", "api-docs", "participants_api:auth-token", "logout"}
+    public = {"login", "set_language", "api-schema", "api-docs", "participants_api:auth-token", "logout",
+              "informing:unsubscribe"}  # fmt: skip
     served = []
     for name, (kwargs, _expected) in sorted(MATRIX.items()):
         if name in public:

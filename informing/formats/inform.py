@@ -1,0 +1,271 @@
+"""INFORM: the canonical informing-facts file and the rules of its fields [R II.12; formats.md].
+
+One reader for the twins of the format: XML (``INFORM`` root, ``ZGLV`` header with ``SMO``, one ``FACT`` per fact),
+CSV and XLSX with the same column names, any of them alone in a zip — the content decides (the name is not trusted),
+under the project's file limits (omsportal.safefiles / xmlsafe / sheets); a file-level problem is an
+:class:`InformFileError` (901), a header of another SMO a 902. :func:`validate_fact` checks one record's fields
+(ENP check digit, codes, date, REF/AGENT where required) and is shared by the file, the API and the JSON batch.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import IO, Any
+from xml.sax.saxutils import escape
+
+from omsportal.filelimits import BadFile
+from omsportal.safefiles import CsvRows, Upload, open_upload
+from omsportal.sheets import SheetReader
+from omsportal.xmlsafe import XmlFileError, iter_records, xml_source
+from participants.identifiers import enp_is_valid
+
+from ..models import Channel, Kind, Outcome
+from ..services.facts import FactInput
+
+ROOT_TAG = "INFORM"
+HEADER_TAG = "ZGLV"
+RECORD_TAG = "FACT"
+FORMAT_VERSION = "1.0"
+HEADER_FIELDS = ("VERSION", "DATA", "FILENAME", "SMO")
+RECORD_FIELDS = ("N_ZAP", "ENP", "KIND", "CHANNEL", "DATE", "RESULT", "REF", "AGENT")
+FIELD_SET = frozenset(RECORD_FIELDS)
+REQUIRED_COLUMNS = ("ENP", "KIND", "CHANNEL", "DATE", "RESULT")
+
+KINDS = frozenset(Kind.values)
+CHANNELS = frozenset(Channel.values)
+OUTCOMES = frozenset(Outcome.values)
+# REF and AGENT may be empty for post and door-to-door visits [formats.md].
+REF_OPTIONAL = frozenset({Channel.POST, Channel.VISIT})
+_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+_DIGITS_RE = re.compile(r"[0-9]+\Z")
+
+
+# A file names each person a few times (one fact per kind and channel): the check digit is computed once per ENP.
+_enp_valid = functools.lru_cache(maxsize=1 << 16)(enp_is_valid)
+
+
+class InformFileError(BadFile):
+    """The INFORM file is refused whole (901, or 902 for another SMO's header)."""
+
+
+@dataclass(frozen=True)
+class InformHeader:
+    version: str
+    date: str
+    filename: str
+    smo: str
+
+
+@dataclass(frozen=True)
+class RawFact:
+    """One record as written: text values, and its number (N_ZAP, else its position from 1)."""
+
+    number: int
+    enp: str
+    kind: str
+    channel: str
+    date: str
+    result: str
+    ref: str
+    agent: str
+
+
+def _shown(value: str, limit: int = 20) -> str:
+    return "«" + (value if len(value) <= limit else value[:limit] + "…") + "»"
+
+
+def validate_fact(raw: RawFact) -> FactInput | tuple[str, str]:
+    """The record as a typed fact, or (field, Russian reason) of its first problem."""
+    if not raw.enp:
+        return "ENP", "не заполнено поле ENP"
+    if not (len(raw.enp) == 16 and _DIGITS_RE.match(raw.enp)):
+        return "ENP", f"ЕНП {_shown(raw.enp)} должен состоять из 16 цифр"
+    if not _enp_valid(raw.enp):
+        return "ENP", "неверная контрольная цифра ЕНП"
+    kind, channel, result = raw.kind.upper(), raw.channel.upper(), raw.result.upper()
+    if not kind:
+        return "KIND", "не заполнено поле KIND"
+    if kind not in KINDS:
+        return "KIND", f"неизвестный вид {_shown(raw.kind)}: ожидается один из {', '.join(Kind.values)}"
+    if not channel:
+        return "CHANNEL", "не заполнено поле CHANNEL"
+    if channel not in CHANNELS:
+        return "CHANNEL", f"неизвестный канал {_shown(raw.channel)}: ожидается один из {', '.join(Channel.values)}"
+    if not raw.date:
+        return "DATE", "не заполнено поле DATE"
+    try:
+        if not _DATE_RE.match(raw.date):
+            raise ValueError
+        date = datetime.date.fromisoformat(raw.date)
+    except ValueError:
+        return "DATE", f"неверная дата {_shown(raw.date)}: ожидается ГГГГ-ММ-ДД"
+    if not result:
+        return "RESULT", "не заполнено поле RESULT"
+    if result not in OUTCOMES:
+        return "RESULT", f"неизвестный результат {_shown(raw.result)}: ожидается DELIVERED, NOT_DELIVERED или REFUSED"
+    if channel not in REF_OPTIONAL:
+        if not raw.ref:
+            return "REF", "не заполнено поле REF (номер сообщения или звонка)"
+        if not raw.agent:
+            return "AGENT", "не заполнено поле AGENT (логин представителя)"
+    if len(raw.ref) > 100:
+        return "REF", "REF длиннее 100 символов"
+    if len(raw.agent) > 150:
+        return "AGENT", "AGENT длиннее 150 символов"
+    return FactInput(
+        n=raw.number, enp=raw.enp, kind=kind, channel=channel, date=date, outcome=result, reference=raw.ref,
+        agent_login=raw.agent,
+    )  # fmt: skip
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime.datetime):
+        return value.date().isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _number(value: str, position: int) -> int:
+    return int(value) if value and _DIGITS_RE.match(value) and len(value) < 10 else position
+
+
+def raw_fact_from_mapping(position: int, data: dict) -> RawFact:
+    """A record from a dict with the format's column names (any case): CSV/XLSX rows, the API, the JSON batch."""
+    low = {str(k).strip().lower(): v for k, v in data.items() if k is not None}
+    return RawFact(
+        number=_number(_text(low.get("n_zap")), position), enp=_text(low.get("enp")), kind=_text(low.get("kind")),
+        channel=_text(low.get("channel")), date=_text(low.get("date")), result=_text(low.get("result")),
+        ref=_text(low.get("ref")), agent=_text(low.get("agent")),
+    )  # fmt: skip
+
+
+class InformReader:
+    """Reads an uploaded INFORM file lazily: ``records()`` streams RawFacts; ``on_header`` sees the XML header
+    before the first record (a file of another SMO is refused before anything is staged)."""
+
+    def __init__(self, fileobj: IO[bytes], *, on_header: Callable[[InformHeader], None] | None = None) -> None:
+        self.fileobj = fileobj
+        self.on_header = on_header
+        self.header: InformHeader | None = None
+        self.file_format = ""
+
+    def records(self) -> Iterator[RawFact]:
+        try:
+            with open_upload(self.fileobj) as upload:
+                self.file_format = upload.kind.upper()
+                if upload.kind == "xml":
+                    yield from self._xml_records(upload)
+                elif upload.kind == "csv":
+                    yield from self._tabular_records(iter(CsvRows(upload.stream)))
+                else:
+                    sheet = SheetReader(upload.file, limits=upload.limits, deadline=upload.deadline)
+                    with sheet:
+                        yield from self._tabular_records(sheet.rows())
+        except BadFile as exc:
+            raise InformFileError.from_error(exc) from exc
+
+    def _xml_records(self, upload: Upload) -> Iterator[RawFact]:
+        position = 0
+        try:
+            source = xml_source(upload.stream, head=upload.head, size=upload.size)
+            for elem in iter_records(source, root=ROOT_TAG, tags=(HEADER_TAG, RECORD_TAG)):
+                if elem.getparent() is not None and elem.getparent().getparent() is not None:
+                    continue
+                if elem.tag == HEADER_TAG:
+                    if self.header is not None:
+                        raise InformFileError("Заголовок ZGLV встречается в файле дважды")
+                    self.header = self._xml_header(elem)
+                    if self.on_header is not None:
+                        self.on_header(self.header)
+                    continue
+                if self.header is None:
+                    raise InformFileError("Заголовок ZGLV должен предшествовать записям FACT")
+                position += 1
+                values: dict[str, str] = {}
+                for child in elem:
+                    tag = child.tag
+                    if tag in FIELD_SET and tag not in values:
+                        values[tag] = (child.text or "").strip()
+                get = values.get
+                n = get("N_ZAP", "")
+                yield RawFact(
+                    number=_number(n, position), enp=get("ENP", ""), kind=get("KIND", ""),
+                    channel=get("CHANNEL", ""), date=get("DATE", ""), result=get("RESULT", ""), ref=get("REF", ""),
+                    agent=get("AGENT", ""),
+                )  # fmt: skip
+        except XmlFileError as exc:
+            raise InformFileError.from_error(exc) from exc
+        if self.header is None:
+            raise InformFileError("В файле нет заголовка ZGLV")
+
+    @staticmethod
+    def _xml_header(elem) -> InformHeader:
+        def text(tag):
+            child = elem.find(tag)
+            return (child.text or "").strip() if child is not None else ""
+
+        header = InformHeader(*(text(tag) for tag in HEADER_FIELDS))
+        for tag, value in zip(HEADER_FIELDS, (header.version, header.date, header.filename, header.smo), strict=True):
+            if not value:
+                raise InformFileError(f"В заголовке ZGLV не заполнено поле {tag}")
+        if header.version != FORMAT_VERSION:
+            raise InformFileError(f"Версия формата {_shown(header.version)} не поддерживается: ожидается 1.0")
+        if not re.fullmatch(r"[0-9]{5}", header.smo):
+            raise InformFileError("Код СМО в заголовке ZGLV должен состоять из 5 цифр (F002)")
+        return header
+
+    def _tabular_records(self, rows: Iterator[tuple[int, list]]) -> Iterator[RawFact]:
+        first = next(rows, None)
+        if first is None:
+            raise InformFileError("Файл пуст: нет строки с названиями столбцов.")
+        columns = [_text(c).upper().lstrip("\ufeff") for c in first[1]]
+        missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+        if missing:
+            raise InformFileError(
+                "В первой строке нет столбцов: "
+                + ", ".join(missing)
+                + ". Первая строка файла — названия столбцов "
+                + ", ".join(RECORD_FIELDS)
+                + "."
+            )
+        position = 0
+        for _line, values in rows:
+            if not any(v not in (None, "") for v in values):
+                continue
+            position += 1
+            yield raw_fact_from_mapping(position, dict(zip(columns, values, strict=False)))
+
+
+# --- Writers (tests, benches, the SMO's own tools) ------------------------------------------------------------
+
+
+def inform_xml_bytes(*, smo: str, records: Iterable[dict], date: datetime.date | None = None,
+                     filename: str = "INFORM") -> bytes:  # fmt: skip
+    """An INFORM XML file of ``records`` (dicts with the format's field names)."""
+    date = date or datetime.date.today()
+    parts = [
+        '<?xml version="1.0" encoding="utf-8"?>\n<INFORM>',
+        f"<ZGLV><VERSION>1.0</VERSION><DATA>{date.isoformat()}</DATA><FILENAME>{escape(filename)}</FILENAME>"
+        f"<SMO>{escape(smo)}</SMO></ZGLV>\n",
+    ]
+    for record in records:
+        parts.append("<FACT>" + "".join(f"<{t}>{escape(str(record.get(t, '')))}</{t}>" for t in RECORD_FIELDS
+                                        if t in record) + "</FACT>\n")  # fmt: skip
+    parts.append("</INFORM>\n")
+    return "".join(parts).encode("utf-8")
+
+
+def inform_csv_bytes(records: Iterable[dict]) -> bytes:
+    lines = [";".join(RECORD_FIELDS)]
+    for record in records:
+        lines.append(";".join(str(record.get(t, "")) for t in RECORD_FIELDS))
+    return ("\n".join(lines) + "\n").encode("utf-8")

@@ -1,0 +1,195 @@
+"""Batches: made by level 2 from a due set, their progress, counts per channel, cancel, send and the files out."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from omsportal.audit import audit_record
+from omsportal.exports import attachment
+from omsportal.models import AuditAction
+from omsportal.views.base import PortalView, ScopedObjectMixin
+from participants.models import Organization, OrganizationKind, Role, User
+
+from ..access import READ_BATCHES, WORK_INFORMING
+from ..due import DUE_KINDS
+from ..formats.batchfiles import letters_pdf, mailing_list_xlsx, phone_list_xlsx, sms_batch_csv
+from ..models import Batch, BatchMessage, Channel, Kind, MessageStatus, TemplateVersion, VersionStatus
+from ..services.batches import batch_cancel, batch_create, batch_send
+
+ARM_CHANNELS = (Channel.SMS, Channel.EMAIL, Channel.POST, Channel.PHONE, Channel.MESSENGER)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+FILES = {
+    "sms": (Channel.SMS, "text/csv; charset=utf-8", "csv"),
+    "letters": (Channel.POST, "application/pdf", "pdf"),
+    "mailing": (Channel.POST, XLSX, "xlsx"),
+    "phone": (Channel.PHONE, XLSX, "xlsx"),
+}
+
+
+class BatchForm(forms.Form):
+    kind = forms.ChoiceField(label=gettext_lazy("Вид информирования"), choices=[(k, Kind(k).label) for k in DUE_KINDS])
+    month = forms.TypedChoiceField(
+        label=gettext_lazy("Запланированный месяц"), required=False, coerce=int, empty_value=None,
+        choices=[("", "—")] + [(m, str(m)) for m in range(1, 13)],
+    )  # fmt: skip
+    mos = forms.ModelMultipleChoiceField(
+        label=gettext_lazy("МО (пусто — все)"), required=False,
+        queryset=Organization.objects.filter(kind=OrganizationKind.MO).order_by("code"),
+    )  # fmt: skip
+    operator = forms.ModelChoiceField(
+        label=gettext_lazy("Оператор обзвона"), required=False, queryset=User.objects.none()
+    )
+
+    def __init__(self, *args, smo, **kwargs):
+        super().__init__(*args, **kwargs)
+        versions = TemplateVersion.objects.filter(template__smo=smo, status=VersionStatus.APPROVED).select_related(
+            "template"
+        )
+        for arm in ("a", "b"):
+            for channel in ARM_CHANNELS:
+                choices = [("", "—")] + [
+                    (v.pk, f"{v.template.name} (v{v.number}, {v.template.get_kind_display()})")
+                    for v in versions if v.template.channel == channel
+                ]  # fmt: skip
+                label = f"{Channel(channel).label}" + (" — " + _("вариант Б") if arm == "b" else "")
+                self.fields[f"{arm}_{channel}"] = forms.TypedChoiceField(
+                    label=label, required=False, choices=choices, coerce=int, empty_value=None
+                )
+        self.fields["operator"].queryset = User.objects.filter(organization=smo, role=Role.SMO_L1, is_active=True)
+        for field in self.fields.values():
+            field.widget.attrs["class"] = "form-select form-select-sm"
+
+    def arms(self) -> list[dict[str, int]]:
+        arms = []
+        for arm in ("a", "b"):
+            chosen = {
+                ch: self.cleaned_data[f"{arm}_{ch}"] for ch in ARM_CHANNELS if self.cleaned_data.get(f"{arm}_{ch}")
+            }
+            if chosen:
+                arms.append(chosen)
+        return arms
+
+
+class BatchesView(ScopedObjectMixin, PortalView):
+    """The batches the user sees; level 2 makes one from a due set."""
+
+    capability = READ_BATCHES
+    write_capability = WORK_INFORMING
+    model = Batch
+
+    def get(self, request):
+        form = BatchForm(smo=request.user.organization) if WORK_INFORMING.allows(request.user) else None
+        return self.show(request, form)
+
+    def post(self, request):
+        form = BatchForm(request.POST, smo=request.user.organization)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                batch = batch_create(
+                    smo=request.user.organization, kind=data["kind"], created_by=request.user, arms=form.arms(),
+                    month=data["month"], mo_ids=[m.pk for m in data["mos"]], assigned_to=data["operator"],
+                )  # fmt: skip
+            except ValidationError as exc:
+                for message in exc.messages:
+                    form.add_error(None, message)
+            else:
+                messages.success(request, _("Рассылка формируется."))
+                return redirect("informing:batch", pk=batch.pk)
+        return self.show(request, form, status=400)
+
+    def show(self, request, form, status=200):
+        batches = self.scoped(Batch.objects.select_related("smo", "created_by").order_by("-created_at"))
+        page = Paginator(batches, 30).get_page(request.GET.get("page"))
+        context = {"page_obj": page, "batches": page.object_list, "form": form, "tab": "batches"}
+        return render(request, "informing/batches.html", context, status=status)
+
+
+class BatchView(ScopedObjectMixin, PortalView):
+    """One batch: progress, counts per channel and arm, who could not be reached; cancel and send; the files."""
+
+    capability = READ_BATCHES
+    write_capability = WORK_INFORMING
+    model = Batch
+
+    def get(self, request, pk: int):
+        batch = self.get_scoped_object(pk=pk)
+        by_status = dict(
+            BatchMessage.objects.filter(batch=batch).order_by().values_list("status").annotate(n=Count("id"))
+        )
+        arms = list(
+            BatchMessage.objects.filter(batch=batch).exclude(status=MessageStatus.UNREACHABLE).order_by("arm")
+            .values("arm", "channel").annotate(n=Count("id"))
+        )  # fmt: skip
+        counts = [(Channel(ch).label, n) for ch, n in sorted((batch.counts or {}).items())]
+        context = {
+            "batch": batch, "counts": counts, "by_status": [(MessageStatus(s).label, n) for s, n in by_status.items()],
+            "arms": arms, "tab": "batches", "can_work": WORK_INFORMING.allows(request.user)
+            and batch.smo_id == request.user.organization_id, "finished": batch.is_finished,
+            "files": [key for key, (ch, _t, _e) in FILES.items() if (batch.counts or {}).get(ch)]
+            if batch.sent_at else [],
+            "percent": int(100 * batch.records_read / batch.records_total) if batch.records_total else 0,
+        }  # fmt: skip
+        if request.user.role == Role.SMO_L1:
+            context["files"] = ["phone"] if "phone" in context["files"] else []
+        return render(request, "informing/batch.html", context)
+
+    def post(self, request, pk: int):
+        batch = self.get_scoped_object(pk=pk)
+        if batch.smo_id != request.user.organization_id:
+            raise PermissionDenied(_("Ваша роль позволяет только просмотр."))
+        action = request.POST.get("action")
+        if action == "cancel":
+            if batch_cancel(batch=batch, user=request.user):
+                messages.warning(request, _("Рассылка отменена."))
+            else:
+                messages.error(request, _("Отправленную рассылку отменить нельзя."))
+        elif action == "send":
+            if batch_send(batch=batch, user=request.user):
+                messages.success(request, _("Рассылка отправляется."))
+            else:
+                messages.error(request, _("Отправить можно только сформированную рассылку."))
+        return redirect("informing:batch", pk=pk)
+
+
+class BatchFileView(ScopedObjectMixin, PortalView):
+    """A file of a sent batch (SMS batch, letters PDF, mailing list, phone list): personal data, audited."""
+
+    capability = READ_BATCHES
+    model = Batch
+
+    def get(self, request, pk: int, fmt: str):
+        batch = self.get_scoped_object(pk=pk)
+        if fmt not in FILES or batch.sent_at is None:
+            raise Http404("No such file")
+        channel, content_type, extension = FILES[fmt]
+        if request.user.role == Role.SMO_L1 and fmt != "phone":
+            raise Http404("No such file")
+        writers = {"sms": sms_batch_csv, "letters": letters_pdf, "mailing": mailing_list_xlsx,
+                   "phone": phone_list_xlsx}  # fmt: skip
+        content = writers[fmt](batch)
+        ids = list(
+            BatchMessage.objects.filter(batch=batch, channel=channel).values_list("person_id", flat=True)[:10_000]
+        )
+        count = BatchMessage.objects.filter(batch=batch, channel=channel).count()
+        audit_record(user=request.user, action=AuditAction.EXPORT, person_ids=ids, person_count=count,
+                     query={"batch": batch.pk, "file": fmt}, request=request, object_type="batch")  # fmt: skip
+        name = f"{fmt}_{batch.smo.code}_{batch.pk}_{timezone.localdate():%Y%m%d}.{extension}"
+        return attachment(content, filename=name, content_type=content_type)
+
+
+urlpatterns = [
+    path("batches/", BatchesView.as_view(), name="batches"),
+    path("batches/<int:pk>/", BatchView.as_view(), name="batch"),
+    path("batches/<int:pk>/files/<str:fmt>/", BatchFileView.as_view(), name="batch_file"),
+]

@@ -1,0 +1,236 @@
+"""Batches: channel by contacts, opt-out before sending, cancel, the SMS file, resuming a killed job without
+duplicates, e-mail over a real SMTP server (aiosmtpd) with a signed one-time unsubscribe link, letters PDF."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+import re
+
+import openpyxl
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from informing.formats.batchfiles import letters_pdf, mailing_list_xlsx, send_after, sms_batch_csv
+from informing.models import Batch, BatchMessage, BatchStatus, InformingFact, MessageStatus, OptOut
+from informing.services import opt_out_record
+from informing.services.batches import (
+    BATCH_JOB,
+    batch_cancel,
+    batch_create,
+    batch_send,
+    unsubscribe_token,
+    unsubscribe_url,
+)
+from informing.services.texts import template_create, version_approve, version_submit
+from omsportal.jobs.resume import resume_jobs
+from omsportal.jobs.runner import run_job
+from participants.models import Person
+from tests.factories import insured_person
+from tests.informing.helpers import accepted_upload, entry
+
+pytestmark = pytest.mark.django_db
+
+D = datetime.date
+ON = D(2026, 4, 1)  # Q2 entries are due from the quarter's first day
+
+
+def approved(region, channel, body, subject=""):
+    template = template_create(smo=region.smo1, kind="INVITE", channel=channel, name=channel, body=body,
+                               subject=subject, created_by=region.smo1_l2)  # fmt: skip
+    version = template.versions.get()
+    version_submit(version=version, user=region.smo1_l2)
+    return version_approve(version=version, user=region.fund_user)
+
+
+@pytest.fixture
+def due_set(region):
+    """Four persons due an invitation on ON: one by SMS, one by e-mail, one by post, one unreachable."""
+    upload = accepted_upload(region.mo1, region.mo1_user, year=2026, accepted=D(2025, 12, 20))
+    people = {
+        "sms": insured_person(smo=region.smo1, mo=region.mo1, first_name="Анна", phone="+7 914 111-22-33"),
+        "email": insured_person(smo=region.smo1, mo=region.mo1, first_name="Борис", email="boris@example.org"),
+        "post": insured_person(
+            smo=region.smo1, mo=region.mo1, first_name="Вера", address="г. Хабаровск, ул. Ленина, 1"
+        ),
+        "none": insured_person(smo=region.smo1, mo=region.mo1, first_name="Глеб"),
+    }
+    for n, person in enumerate(people.values(), start=1):
+        entry(upload, person, smo=region.smo1, month=5, n=n)
+    return people
+
+
+def arms(region):
+    return [{
+        "SMS": approved(region, "SMS", "{имя_отчество}, ждём вас в {мо} в {месяц}").pk,
+        "EMAIL": approved(region, "EMAIL", "{имя_отчество}, приглашаем", subject="Приглашение").pk,
+        "POST": approved(region, "POST", "Уважаемая(ый) {имя_отчество}! Приглашаем в {мо}.").pk,
+    }]  # fmt: skip
+
+
+def build(region, **kw):
+    return batch_create(smo=region.smo1, kind="INVITE", created_by=region.smo1_l2, arms=arms(region), on=ON,
+                        run_async=False, **kw)  # fmt: skip
+
+
+def test_a_batch_picks_the_channel_by_contacts_and_renders_from_approved_versions(region, due_set):
+    batch = build(region)
+    assert batch.status == BatchStatus.DONE, batch.message
+    assert batch.counts == {"SMS": 1, "EMAIL": 1, "POST": 1}
+    assert batch.unreachable == 1
+    sms = BatchMessage.objects.get(batch=batch, channel="SMS")
+    assert (sms.address, sms.text) == ("+79141112233", f"Анна Петровна, ждём вас в {region.mo1.display_name} в май")
+    assert BatchMessage.objects.get(batch=batch, person=due_set["none"]).status == MessageStatus.UNREACHABLE
+
+
+def test_only_approved_versions_can_be_used(region, due_set):
+    template = template_create(smo=region.smo1, kind="INVITE", channel="SMS", name="draft", body="x",
+                               created_by=region.smo1_l2)  # fmt: skip
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError):
+        batch_create(smo=region.smo1, kind="INVITE", created_by=region.smo1_l2,
+                     arms=[{"SMS": template.versions.get().pk}], on=ON, run_async=False)  # fmt: skip
+
+
+def test_opt_out_removes_a_person_from_a_batch_not_yet_sent(region, due_set):
+    batch = build(region)
+    opt_out_record(person=due_set["sms"], acting_user=region.smo1_l2)
+    assert BatchMessage.objects.get(batch=batch, person=due_set["sms"]).status == MessageStatus.SKIPPED
+    assert batch_send(batch=batch, user=region.smo1_l2, run_async=False)
+    batch.refresh_from_db()
+    assert batch.status == BatchStatus.SENT
+    rows = list(csv.reader(io.StringIO(sms_batch_csv(batch).decode()), delimiter=";"))
+    assert rows == [["MSG_ID", "PHONE", "TEXT", "SEND_AFTER"]]  # the only SMS was the opted-out person's
+    # A batch made after the opt-out does not include them at all.
+    again = build(region)
+    assert not BatchMessage.objects.filter(batch=again, person=due_set["sms"]).exists()
+
+
+def test_a_batch_is_cancellable_before_sending_only(region, due_set):
+    batch = build(region)
+    assert batch_cancel(batch=batch, user=region.smo1_l2)
+    assert not batch_send(batch=batch, user=region.smo1_l2, run_async=False)
+    sent = build(region)
+    batch_send(batch=sent, user=region.smo1_l2, run_async=False)
+    assert not batch_cancel(batch=sent, user=region.smo1_l2)
+
+
+def test_the_sms_batch_file_and_no_sms_at_night(region, due_set):
+    batch = build(region)
+    batch_send(batch=batch, user=region.smo1_l2, run_async=False)
+    batch.refresh_from_db()
+    night = timezone.make_aware(datetime.datetime(2026, 4, 1, 22, 30))
+    rows = list(csv.DictReader(io.StringIO(sms_batch_csv(batch, at=night).decode()), delimiter=";"))
+    assert len(rows) == 1
+    message = BatchMessage.objects.get(batch=batch, channel="SMS")
+    assert rows[0] == {"MSG_ID": str(message.pk), "PHONE": "+79141112233", "TEXT": message.text,
+                       "SEND_AFTER": "2026-04-02T09:00"}  # fmt: skip
+    day = timezone.make_aware(datetime.datetime(2026, 4, 1, 12, 5, 33))
+    assert send_after(day).strftime("%H:%M") == "12:05"
+    assert send_after(timezone.make_aware(datetime.datetime(2026, 4, 1, 7, 0))).strftime("%d %H:%M") == "01 09:00"
+
+
+def test_a_killed_batch_job_resumes_without_duplicates(region, due_set, settings):
+    settings.OMS_JOB_DISPATCH_GRACE_SECONDS = 0
+    batch = batch_create(smo=region.smo1, kind="INVITE", created_by=region.smo1_l2, arms=arms(region), on=ON,
+                         run_async=True)  # fmt: skip
+    # A worker claimed it and was killed: its transaction left nothing, the row says RUNNING, the lock is free.
+    Batch.objects.filter(pk=batch.pk).update(status=BatchStatus.RUNNING, attempts=1,
+                                             started_at=timezone.now() - datetime.timedelta(minutes=5))  # fmt: skip
+    dispatched = []
+    resume_jobs(dispatch=lambda name, pk: dispatched.append((name, pk)))
+    assert dispatched == [(BATCH_JOB, batch.pk)]
+    assert run_job(BATCH_JOB, batch.pk) == BatchStatus.DONE
+    assert run_job(BATCH_JOB, batch.pk) == "skipped"  # a redelivered task does nothing
+    assert BatchMessage.objects.filter(batch=batch).count() == 4
+    assert BatchMessage.objects.filter(batch=batch).values("person").distinct().count() == 4
+
+
+def test_a_killed_sending_never_sends_an_email_twice(region, due_set, mailoutbox):
+    batch = build(region)
+    email = BatchMessage.objects.get(batch=batch, channel="EMAIL")
+    # The worker marked the message SENDING, handed it to SMTP and was killed before SENT.
+    BatchMessage.objects.filter(pk=email.pk).update(status=MessageStatus.SENDING)
+    batch_send(batch=batch, user=region.smo1_l2, run_async=False)
+    assert len(mailoutbox) == 0
+    batch.refresh_from_db()
+    assert batch.status == BatchStatus.SENT
+    assert "не подтверждена отправка 1 писем" in batch.message
+
+
+def test_email_over_a_real_smtp_server_with_a_one_time_unsubscribe_link(region, due_set, settings, client):
+    from aiosmtpd.controller import Controller
+
+    received = []
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):
+            received.append(envelope)
+            return "250 OK"
+
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+        batch = build(region)
+        batch_send(batch=batch, user=region.smo1_l2, run_async=False)
+    finally:
+        controller.stop()
+    assert len(received) == 1
+    raw = received[0].content.decode()
+    assert received[0].rcpt_tos == ["boris@example.org"]
+    message = BatchMessage.objects.get(batch=batch, channel="EMAIL")
+    assert message.status == MessageStatus.SENT
+    import email
+
+    parsed = email.message_from_string(raw)
+    link = " ".join(parsed["List-Unsubscribe"].split()).strip("<>")
+    assert link.startswith(unsubscribe_url(message.pk).rsplit("/unsubscribe/", 1)[0] + "/unsubscribe/")
+    assert parsed["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert link in raw  # the link in the body too
+    fact = InformingFact.objects.get(message=message)
+    assert (fact.channel, fact.outcome, fact.source) == ("EMAIL", "DELIVERED", "EMAIL")
+    path = re.sub(r"^https?://[^/]+", "", link)
+    assert client.get(path).status_code == 200
+    assert client.post(path).status_code == 200
+    assert Person.objects.get(pk=due_set["email"].pk).informing_opt_out
+    assert OptOut.objects.get(person=due_set["email"]).source == "UNSUB"
+    assert client.post(path).status_code == 410  # works once
+    forged = unsubscribe_token(message.pk)[:-3] + "abc"
+    assert client.post(reverse("informing:unsubscribe", args=[forged])).status_code == 404
+    assert client.get(reverse("informing:unsubscribe", args=["x" * 20])).status_code == 404
+
+
+def test_letters_pdf_and_mailing_list(region, due_set):
+    batch = build(region)
+    batch_send(batch=batch, user=region.smo1_l2, run_async=False)
+    batch.refresh_from_db()
+    pdf = letters_pdf(batch)
+    assert pdf.startswith(b"%PDF")
+    sheet = openpyxl.load_workbook(io.BytesIO(mailing_list_xlsx(batch))).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[1][1].startswith("Иванова Вера") and rows[1][3] == "г. Хабаровск, ул. Ленина, 1"
+
+
+def test_level_2_makes_a_batch_in_the_browser_and_level_1_sees_only_assigned_phone_batches(client, region, due_set):
+    phone = approved(region, "PHONE", "Здравствуйте, {имя_отчество}! Звоним из СМО.")
+    client.force_login(region.smo1_l2)
+    response = client.post(reverse("informing:batches"), {"kind": "INVITE", "a_PHONE": phone.pk,
+                                                           "operator": region.smo1_l1.pk})  # fmt: skip
+    assert response.status_code == 302, response.content.decode()[:2000]
+    batch = Batch.objects.get()
+    client.force_login(region.smo1_l1)
+    assert client.get(reverse("informing:batch", args=[batch.pk])).status_code == 200
+    other = Batch.objects.create(smo=region.smo1, kind="INVITE", year=2026, due_on=ON)
+    assert client.get(reverse("informing:batch", args=[other.pk])).status_code == 404
+    client.force_login(region.smo2_l2)
+    assert client.get(reverse("informing:batch", args=[batch.pk])).status_code == 404
