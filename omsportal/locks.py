@@ -45,6 +45,8 @@ LIST_MO_YEAR = LockSpace(
 )
 LIST_YEAR = LockSpace("LIST_YEAR", 0x5C03, "(space, year): the final step of a list upload (602 and the insert)")
 EVENTS_MO = LockSpace("EVENTS_MO", 0x329, "(space, MO id): one batch of stage events of an MO at a time")
+CALL_LIST_BUILD_JOB = LockSpace("CALL_LIST_BUILD_JOB", 0x5D01, "a worker builds this call list")
+CALL_LIST_SMO = LockSpace("CALL_LIST_SMO", 0x5D02, "(space, SMO id): the call lists of one SMO are built in turn")
 
 SPACES: tuple[LockSpace, ...] = (
     REGISTER_IMPORT_JOB,
@@ -54,6 +56,8 @@ SPACES: tuple[LockSpace, ...] = (
     LIST_MO_YEAR,
     LIST_YEAR,
     EVENTS_MO,
+    CALL_LIST_BUILD_JOB,
+    CALL_LIST_SMO,
 )
 
 

@@ -162,5 +162,10 @@ declare_scope(AppealTopic, topic_scope)
 # --- Menu -----------------------------------------------------------------------------------------------------
 
 declare_menu(
+    MenuItem(_("Обзвон"), "surveys:workspace", WORK_CALLS, "telephone", order=50),
+    MenuItem(_("Квоты и списки обзвона"), "surveys:quotas", READ_CALL_LISTS, "telephone-outbound", order=51),
+    MenuItem(_("Результаты опросов"), "surveys:results", READ_RESULTS, "clipboard-data", order=52),
     MenuItem(_("Анкеты"), "surveys:forms", READ_FORMS, "ui-checks", order=53),
+    MenuItem(_("Обращения"), "surveys:appeals", READ_APPEALS, "chat-left-text", order=54),
+    MenuItem(_("Отчёты об опросах"), "surveys:reports", READ_SURVEY_REPORTS, "journal-check", order=55),
 )

@@ -20,6 +20,7 @@ from screening.models import StageEvent
 from screening.services.events import event_batch_create_from_api
 from screening.services.plans import brigade_trip_create, routing_rule_create, special_day_create
 from surveys.models import Questionnaire
+from surveys.shipped import ensure_loaded
 from tests.participants.test_register_import import pers, register_xml
 from tests.screening.factories import rec, upload, zl_list_xml
 
@@ -218,6 +219,7 @@ def world(region, settings, tmp_path):
     w.rule = routing_rule_create(
         user=region.mo1_user, mo=region.mo1, year=YEAR, measure="DVN", examination="Флюорография"
     )
+    ensure_loaded()  # the shipped forms and topics (a transactional test before may have flushed them)
     w.questionnaire = Questionnaire.objects.get(code="why-not-passed")  # shipped: shared by every SMO
     return w
 
