@@ -81,6 +81,20 @@ class CalendarDay(models.Model):
         return f"{self.date:%d.%m.%Y} — {'рабочий' if self.is_working else 'выходной'}"
 
 
+def list_dialect_choices() -> list[tuple[str, str]]:
+    """The MIS list dialects the portal reads (screening/formats/dialects/): the kit names them, screening has them."""
+    from screening.formats.dialects import dialect_choices
+
+    return dialect_choices()
+
+
+def default_list_dialects() -> list[str]:
+    """Every readable dialect: a clinic's MIS export is taken as it is until the region narrows the list."""
+    from screening.formats.dialects import readable_codes
+
+    return list(readable_codes())
+
+
 class RegionalParameters(models.Model):
     """The region's rule parameters, one row edited by the administrator; defaults are those of the regulation.
 
@@ -199,6 +213,17 @@ class RegionalParameters(models.Model):
         default=24,
         validators=[MinValueValidator(1), MaxValueValidator(720)],
         help_text=_("Личный кабинет застрахованного: пароль, выданный через СМО, действует столько часов"),
+    )
+    # Lists [R II.2, formats.md "a regional variant is a small, separate reader"]
+    list_dialects = ArrayField(
+        models.CharField(max_length=20, choices=list_dialect_choices),
+        default=default_list_dialects,
+        blank=True,
+        verbose_name=_("принимаемые форматы МИС для годовых списков"),
+        help_text=_(
+            "Региональные форматы выгрузки годового списка из МИС, которые портал принимает наряду со своим "
+            "ZL_LIST (коды через запятую); пусто — только ZL_LIST и его CSV/XLSX"
+        ),
     )
     updated_at = models.DateTimeField(_("изменено"), auto_now=True)
 

@@ -36,6 +36,7 @@ class RegionalRules:
     call_claim_minutes: int
     appeal_written_days: int
     otp_lifetime_hours: int
+    list_dialects: tuple[str, ...]
 
     def year_plan_due(self, year: int) -> datetime.date:
         """O1, R II.1: the yearly plan is approved by this day of the plan year."""
@@ -56,4 +57,6 @@ _NAMES = tuple(field.name for field in fields(RegionalRules))
 def regional_rules() -> RegionalRules:
     """The region's parameters now: the administrator's row, or the regulation's defaults."""
     row = RegionalParameters.objects.filter(pk=1).first() or RegionalParameters()
-    return RegionalRules(**{name: getattr(row, name) for name in _NAMES})
+    values = {name: getattr(row, name) for name in _NAMES}
+    values["list_dialects"] = tuple(values["list_dialects"] or ())
+    return RegionalRules(**values)

@@ -19,6 +19,7 @@ class ZlListXmlReader:
     """ZL_LIST / ZGLV / SV_PR_MER / SV_PL_MER as in formats.md."""
 
     format = "XML"
+    dialect = ""
     TAG_ROOT = "ZL_LIST"
     TAG_HEADER = "ZGLV"
     TAG_RECORD = "SV_PR_MER"
