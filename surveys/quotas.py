@@ -46,8 +46,9 @@ def quota(count: int, percent: Decimal) -> int:
 
 
 def sql_quota(count_sql: str, percent: Decimal) -> str:
-    """The same rule as an SQL expression over an integer ``count_sql`` (a trusted column expression)."""
-    return f"(({count_sql}) * {hundredths(percent):d} + {ROUND_UP:d}) / 10000"
+    """The same rule as an SQL expression over an integer ``count_sql`` (a trusted column expression); in bigint,
+    as 8,000,000 persons × 10,000 hundredths does not fit an int4."""
+    return f"((({count_sql})::bigint * {hundredths(percent):d} + {ROUND_UP:d}) / 10000)::int"
 
 
 def quarter_bounds(year: int, quarter: int) -> tuple[datetime.date, datetime.date]:
@@ -126,7 +127,7 @@ def quota_sql(year: int, quarter: int, rules: RegionalRules, *, smo_id: int | No
                {sql_quota("COALESCE(b.n, 0)", rules.survey_quota_informed_percent)}
         FROM passed_q a FULL JOIN informed_q b ON a.mo_id = b.mo_id AND a.smo_id = b.smo_id
         ORDER BY 1, 2
-    """  # noqa: S608 - the parts are this module's constants and the ORM's own SQL; values are parameters
+    """  # noqa: S608 # nosec B608 - the parts are this module's constants and the ORM's own SQL; values are parameters
     params: list = [on, on, year, start, end]
     if smo_id is not None:
         params.append(smo_id)

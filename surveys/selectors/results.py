@@ -15,7 +15,7 @@ from django.db.models import Count, Q
 
 from omsportal.scoping import restrict
 from participants.models import Organization, Role, User
-from surveys.models import Questionnaire, QuestionnaireVersion, QuestionKind, SurveyResponse
+from surveys.models import QuestionKind, Questionnaire, QuestionnaireVersion, SurveyResponse
 
 MAX_TEXTS = 200
 
@@ -80,14 +80,14 @@ def question_results(
                 UNION ALL SELECT a.value #>> '{{}}' WHERE jsonb_typeof(a.value) <> 'array'
             ) v(value)
             GROUP BY a.key, v.value
-            """,  # noqa: S608 - the ORM's own SQL of the scoped responses; values are parameters
+            """,  # noqa: S608 # nosec B608 - the ORM's own SQL of the scoped responses; values are parameters
             sub_params,
         )
         counts: dict[str, dict[str, int]] = {}
         for key, value, n in cursor.fetchall():
             counts.setdefault(key, {})[value] = n
         cursor.execute(
-            f"SELECT a.key, COUNT(*) FROM ({sub_sql}) r CROSS JOIN LATERAL jsonb_each(r.answers) a GROUP BY a.key",  # noqa: S608
+            f"SELECT a.key, COUNT(*) FROM ({sub_sql}) r CROSS JOIN LATERAL jsonb_each(r.answers) a GROUP BY a.key",  # noqa: S608 # nosec B608
             sub_params,
         )
         answered = dict(cursor.fetchall())

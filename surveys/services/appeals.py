@@ -72,7 +72,9 @@ def appeal_register(
             raise AppealError(_("ЕНП: 16 цифр."))
         person = Person.objects.filter(enp=enp).first()
         if person is None:
-            raise AppealError(_("Застрахованный с таким ЕНП не найден; оставьте поле пустым, если лицо не установлено."))
+            raise AppealError(
+                _("Застрахованный с таким ЕНП не найден; оставьте поле пустым, если лицо не установлено.")
+            )
     appeal = Appeal.objects.create(
         smo_id=user.organization_id, channel=channel, topic=topic, text=text, person=person,
         applicant=(applicant or "")[:300], contact=(contact or "")[:200], received_on=received_on,

@@ -123,7 +123,7 @@ def _candidates_quota(call_list: CallList) -> tuple[str, list]:
         SELECT DISTINCT ON (person_id) person_id, mo_id, stratum
         FROM (SELECT * FROM passed_c UNION ALL SELECT * FROM informed_c) c
         ORDER BY person_id, stratum DESC
-    """  # noqa: S608 - constants of this module and the ORM's SQL; values are parameters
+    """  # noqa: S608 # nosec B608 - constants of this module and the ORM's SQL; values are parameters
     params: list = [call_list.smo_id, on, on, call_list.year, start, end]
     if call_list.mo_id:
         params.append(call_list.mo_id)
@@ -143,7 +143,7 @@ def _candidates_followup(call_list: CallList) -> tuple[str, list]:
         raise CallListError(_("Рассылка № %(n)s этой СМО не найдена.") % {"n": batch_id})
     qs = BatchMessage.objects.filter(batch_id=batch_id).order_by().values("person_id", "mo_id").distinct()
     sql, params = qs.query.sql_with_params()
-    return f"SELECT DISTINCT ON (person_id) person_id, mo_id, 'OTHER' AS stratum FROM ({sql}) m", list(params)  # noqa: S608
+    return f"SELECT DISTINCT ON (person_id) person_id, mo_id, 'OTHER' AS stratum FROM ({sql}) m", list(params)  # noqa: S608 # nosec B608
 
 
 def _candidates_not_reached(call_list: CallList) -> tuple[str, list]:
@@ -182,7 +182,7 @@ def _fill_candidates(cursor, call_list: CallList) -> None:
                        WHERE o.person_id = c.person_id AND o.purpose = %s AND o.is_open) AS on_open,
                md5(%s || ':' || c.person_id::text) AS draw
         FROM ({sql}) c JOIN participants_person p ON p.id = c.person_id
-        """,  # noqa: S608 - the candidates' SQL is this module's own
+        """,  # noqa: S608 # nosec B608 - the candidates' SQL is this module's own
         [call_list.year, call_list.purpose, str(call_list.seed), *params],
     )
 
@@ -205,7 +205,7 @@ def _need_sql(call_list: CallList) -> tuple[str, list]:
             WHERE l.smo_id = %s AND l.year = %s AND l.quarter = %s AND l.purpose = 'QUOTA' AND l.id <> %s
             GROUP BY i.mo_id, i.stratum
         ) t ON t.mo_id = c.mo_id AND t.stratum = c.stratum
-    """  # noqa: S608 - the quota expressions are integers of this module
+    """  # noqa: S608 # nosec B608 - the quota expressions are integers of this module
     return sql, [call_list.smo_id, call_list.year, call_list.quarter, call_list.pk]
 
 
@@ -232,7 +232,7 @@ def _drawn_sql(call_list: CallList) -> tuple[str, list]:
             WHERE NOT c.opted_out AND c.phone <> '' AND NOT c.on_open AND NOT {sampled_sql}
         ) r JOIN ({need_sql}) n ON n.mo_id IS NOT DISTINCT FROM r.mo_id AND n.stratum = r.stratum
         WHERE r.rank <= n.need
-    """  # noqa: S608 - this module's own fragments
+    """  # noqa: S608 # nosec B608 - this module's own fragments
     return sql, [*sampled_params, *need_params]
 
 
@@ -265,7 +265,7 @@ def call_list_build(call_list_id: int, progress) -> None:
                 SELECT %s, d.person_id, d.mo_id, %s, %s, TRUE, d.stratum, LEFT(d.phone, 50), %s, '', 0, '', %s
                 FROM ({drawn_sql}) d
                 ON CONFLICT DO NOTHING
-                """,  # noqa: S608 - this module's own fragments
+                """,  # noqa: S608 # nosec B608 - this module's own fragments
                 [call_list.pk, call_list.smo_id, call_list.purpose, ItemState.READY, now, *drawn_params],
             )
             created = cursor.rowcount
@@ -294,7 +294,7 @@ def call_list_sample(call_list: CallList) -> list[int]:
                 [call_list.purpose, call_list.pk],
             )
             drawn_sql, drawn_params = _drawn_sql(call_list)
-            cursor.execute(f"SELECT person_id FROM ({drawn_sql}) d ORDER BY person_id", drawn_params)  # noqa: S608
+            cursor.execute(f"SELECT person_id FROM ({drawn_sql}) d ORDER BY person_id", drawn_params)  # noqa: S608 # nosec B608
             ids = [row[0] for row in cursor.fetchall()]
         transaction.set_rollback(True)
     return ids

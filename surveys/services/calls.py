@@ -36,11 +36,11 @@ RETRY_OUTCOMES = (CallOutcome.NO_ANSWER, CallOutcome.BUSY)
 CLOSING_OUTCOMES = (CallOutcome.REACHED, CallOutcome.REFUSED, CallOutcome.WRONG_NUMBER, CallOutcome.OPTED_OUT)
 
 CLAIM_SQL = """
-    UPDATE surveys_callitem SET state = 'CLAIMED', claimed_by_id = %(operator)s, claimed_at = now(),
-        due_at = now() + make_interval(mins => %(minutes)s)
+    UPDATE surveys_callitem SET state = 'CLAIMED', claimed_by_id = %(operator)s, claimed_at = %(now)s,
+        due_at = %(now)s + make_interval(mins => %(minutes)s)
     WHERE id = (
         SELECT id FROM surveys_callitem
-        WHERE smo_id = %(smo)s AND is_open AND state <> 'DONE' AND due_at <= now()
+        WHERE smo_id = %(smo)s AND is_open AND state <> 'DONE' AND due_at <= %(now)s
         ORDER BY due_at, id
         LIMIT 1
         FOR UPDATE SKIP LOCKED
@@ -75,7 +75,9 @@ def call_next(*, operator: User, claim_minutes: int | None = None) -> CallItem |
         return held
     minutes = regional_rules().call_claim_minutes if claim_minutes is None else claim_minutes
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(CLAIM_SQL, {"operator": operator.pk, "minutes": minutes, "smo": operator.organization_id})
+        # The time is this call's (not the transaction's start, as now() would be inside a longer transaction).
+        params = {"operator": operator.pk, "minutes": minutes, "smo": operator.organization_id, "now": timezone.now()}
+        cursor.execute(CLAIM_SQL, params)
         row = cursor.fetchone()
     if row is None:
         return None

@@ -36,8 +36,9 @@ class AppealForm(forms.Form):
         label=_lazy("Тема"), queryset=AppealTopic.objects.filter(is_active=True), widget=_select()
     )
     received_on = forms.DateField(
-        label=_lazy("Дата поступления"), required=False, widget=forms.DateInput(attrs={"type": "date", "class": "form-control"})
-    )
+        label=_lazy("Дата поступления"), required=False,
+        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}),
+    )  # fmt: skip
     enp = forms.CharField(
         label=_lazy("ЕНП застрахованного (если установлен)"), required=False, max_length=16,
         widget=forms.TextInput(attrs={"class": "form-control", "inputmode": "numeric"}),
@@ -156,8 +157,10 @@ class AppealDetailView(ScopedObjectMixin, PortalView):
                 if not form.is_valid():
                     return render(request, "surveys/appeal_detail.html",
                                   self._context(request, appeal, answer_form=form), status=400)  # fmt: skip
-                appeal_answer(user=request.user, appeal=appeal, answer=form.cleaned_data["answer"],
-                              inform_channel=form.cleaned_data.get("inform_channel") or "", request=request)  # fmt: skip
+                appeal_answer(
+                    user=request.user, appeal=appeal, answer=form.cleaned_data["answer"],
+                    inform_channel=form.cleaned_data.get("inform_channel") or "", request=request,
+                )  # fmt: skip
                 messages.success(request, _("Ответ записан."))
         except AppealError as exc:
             messages.error(request, str(exc))

@@ -54,7 +54,7 @@ def test_two_operators_pressing_next_call_at_once_never_get_the_same_item(region
                 mine.append(item.pk)
                 call_outcome_record(operator=op, item_id=item.pk, outcome=CallOutcome.REFUSED)
             got[op.pk] = mine
-        except Exception as exc:  # noqa: BLE001 - reported below
+        except Exception as exc:
             errors.append(exc)
         finally:
             connections.close_all()

@@ -30,7 +30,7 @@ def test_python_and_sql_rules_agree_on_every_count():
     for percent in (Decimal("0.50"), Decimal("50.00"), Decimal("0.01"), Decimal("12.34"), Decimal("100")):
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT n, {sql_quota('n', percent)} FROM unnest(%s::int[]) AS n ORDER BY n",  # noqa: S608
+                f"SELECT n, {sql_quota('n', percent)} FROM unnest(%s::int[]) AS n ORDER BY n",
                 [counts],
             )
             sql = dict(cursor.fetchall())

@@ -46,9 +46,9 @@ def test_counts_per_question_and_option(region, answered):
     total, results = question_results(region.fund_user, YEAR, QUARTER, q)
     assert total == 3
     by_code = {r.code: r for r in results}
-    assert dict((v, n) for v, _l, n in by_code["reason"].options)["queue"] == 2
+    assert {v: n for v, _l, n in by_code["reason"].options}["queue"] == 2
     assert by_code["reason"].answered == 2
-    assert dict((v, n) for v, _l, n in by_code["informed"].options) == {"yes": 1, "no": 2}
+    assert {v: n for v, _l, n in by_code["informed"].options} == {"yes": 1, "no": 2}
     assert by_code["mo_problem"].texts == ["Иванов И.И. грубил"]  # the Fund reads free texts
     mo_total, mo_results = question_results(region.mo2_user, YEAR, QUARTER, q)
     assert mo_total == 1 and {r.code: r for r in mo_results}["mo_problem"].texts == []  # an MO: counts only
@@ -77,7 +77,7 @@ def test_the_xlsx_download_holds_the_counts(client, region, answered):
     workbook = openpyxl.load_workbook(io.BytesIO(response.content), read_only=True)
     rows = list(workbook.worksheets[0].iter_rows(values_only=True))
     assert rows[3][0] == "270001" and rows[3][2] == 2
-    answers = [row for row in workbook.worksheets[1].iter_rows(values_only=True)]
+    answers = list(workbook.worksheets[1].iter_rows(values_only=True))
     assert any(row[1] == "Очереди, неудобное время приёма" and row[2] == 2 for row in answers)
     assert not any("Секретова" in str(cell) for row in answers for cell in row)
 
