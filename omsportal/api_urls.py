@@ -10,4 +10,5 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("participants.api.urls")),
     path("", include("screening.api.urls")),
+    path("", include("surveys.api.urls")),
 ]

@@ -251,6 +251,10 @@ SPECTACULAR_SETTINGS = {
         "OrganizationKindEnum": "participants.models.OrganizationKind",
         "DistrictKindEnum": "participants.models.DistrictKind",
         "ListKindEnum": "screening.models.ListKind",
+        "FormPurposeEnum": "surveys.models.FormPurpose",
+        "CallPurposeEnum": "surveys.models.CallPurpose",
+        "AppealStatusEnum": "surveys.models.AppealStatus",
+        "JobStatusEnum": "omsportal.jobs.models.JobStatus",
     },
 }
 

@@ -141,7 +141,10 @@ def _candidates_followup(call_list: CallList) -> tuple[str, list]:
     batch_id = int(call_list.rule.get("batch", 0))
     if not Batch.objects.filter(pk=batch_id, smo_id=call_list.smo_id).exists():
         raise CallListError(_("Рассылка № %(n)s этой СМО не найдена.") % {"n": batch_id})
-    qs = BatchMessage.objects.filter(batch_id=batch_id).order_by().values("person_id", "mo_id").distinct()
+    messages = BatchMessage.objects.filter(batch_id=batch_id)
+    if messages.filter(channel="PHONE").exists():
+        messages = messages.filter(channel="PHONE")
+    qs = messages.order_by().values("person_id", "mo_id").distinct()
     sql, params = qs.query.sql_with_params()
     return f"SELECT DISTINCT ON (person_id) person_id, mo_id, 'OTHER' AS stratum FROM ({sql}) m", list(params)  # noqa: S608 # nosec B608
 

@@ -58,6 +58,9 @@ SURVEY_FORMS = row(404, 200, 200, 200, 200, 404, 404)
 SURVEY_L2_FUND = row(404, 404, 200, 404, 200, 404, 404)
 SURVEY_RESULTS = row(200, 404, 200, 200, 200, 404, 404)
 SURVEY_APPEALS = row(404, 200, 200, 200, 200, 404, 404)
+API_SURVEY_L2_FUND = row(403, 403, 200, 403, 200, 403, 403)
+API_SURVEY_L1 = row(403, 200, 403, 403, 403, 403, 403)
+API_SURVEY_APPEALS = row(403, 200, 200, 200, 200, 403, 403)
 
 # route name -> (URL kwargs from the world, expected GET status per role)
 MATRIX: dict[str, tuple] = {
@@ -140,6 +143,20 @@ MATRIX: dict[str, tuple] = {
     "surveys:appeal_create": (None, row(404, 200, 200, 200, 403, 404, 404)),
     "surveys:appeals_overdue": (None, row(404, 302, 200, 200, 200, 404, 404)),
     "surveys:appeal": (lambda w: {"pk": w.appeal.pk}, SURVEY_APPEALS),
+    "surveys_api:form-list": (None, row(403, 200, 200, 200, 200, 403, 403)),
+    "surveys_api:form-detail": (lambda w: {"pk": w.questionnaire.pk}, row(403, 200, 200, 200, 200, 403, 403)),
+    "surveys_api:quotas": (None, API_SURVEY_L2_FUND),
+    "surveys_api:results": (None, row(200, 403, 200, 200, 200, 403, 403)),
+    "surveys_api:call-list-list": (None, API_SURVEY_L2_FUND),
+    "surveys_api:call-list-detail": (lambda w: {"pk": w.call_list.pk}, API_SURVEY_L2_FUND),
+    "surveys_api:operator-call-list": (None, API_SURVEY_L1),
+    "surveys_api:operator-call-detail": (lambda w: {"pk": w.call_item.pk}, row(403, 404, 403, 403, 403, 403, 403)),
+    "surveys_api:operator-call-next": (None, row(403, 405, 403, 403, 403, 403, 403)),
+    "surveys_api:operator-call-outcome": (lambda w: {"pk": w.call_item.pk}, row(403, 405, 403, 403, 403, 403, 403)),
+    "surveys_api:appeal-list": (None, API_SURVEY_APPEALS),
+    "surveys_api:appeal-detail": (lambda w: {"pk": w.appeal.pk}, API_SURVEY_APPEALS),
+    "surveys_api:appeal-route": (lambda w: {"pk": w.appeal.pk}, row(403, 405, 405, 405, 405, 403, 403)),
+    "surveys_api:appeal-answer": (lambda w: {"pk": w.appeal.pk}, row(403, 405, 405, 405, 405, 403, 403)),
     # API v1
     "api-schema": (None, ALL_200),
     "api-docs": (None, ALL_200),

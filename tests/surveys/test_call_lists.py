@@ -121,3 +121,21 @@ def test_a_lost_build_runs_again_to_the_same_result(region, quarter_data, django
     run_job(CALL_LIST_BUILD, call_list.pk)
     call_list.refresh_from_db()
     assert (call_list.status, call_list.items_created) == ("DONE", 7)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_follow_ups_of_a_phone_mailing(region):
+    from informing.models import Batch, BatchMessage
+
+    persons = people(3, smo=region.smo1, mo=region.mo1)
+    batch = Batch.objects.create(smo=region.smo1, kind="INVITE", year=YEAR, due_on=DAY, status="SENT")
+    BatchMessage.objects.bulk_create(
+        [BatchMessage(batch=batch, person=p, mo=region.mo1, channel="PHONE", status="SENT") for p in persons[:2]]
+        + [BatchMessage(batch=batch, person=persons[2], mo=region.mo1, channel="SMS", status="SENT")]
+    )
+    call_list = build(region, purpose=CallPurpose.FOLLOWUP, rule={"batch": batch.pk})
+    assert call_list.status == "DONE", call_list.message
+    assert sorted(call_list.items.values_list("person_id", flat=True)) == sorted(p.pk for p in persons[:2])
+    other_smo = Batch.objects.create(smo=region.smo2, kind="INVITE", year=YEAR, due_on=DAY, status="SENT")
+    refused = build(region, purpose=CallPurpose.FOLLOWUP, rule={"batch": other_smo.pk})
+    assert refused.status == "REJECTED" and "не найдена" in refused.message
