@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from omsportal.demo import DemoContext, DemoStep, declare_demo_step
 from omsportal.jobs.runner import run_job
 from participants.models import OrganizationKind, Role
-from surveys.models import AppealTopic, CallList, CallOutcome, CallPurpose, Questionnaire, QuestionKind
+from surveys.models import AppealTopic, CallList, CallOutcome, CallPurpose, QuestionKind, Questionnaire
 from surveys.questionnaires import is_asked
 from surveys.quotas import quarter_of
 from surveys.services.appeals import appeal_answer, appeal_register, appeal_route
