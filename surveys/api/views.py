@@ -168,15 +168,19 @@ class ResultsAPIView(ScopedAPIMixin, generics.GenericAPIView):
             raise NotFound("Анкета не найдена.")
         total, questions = question_results(request.user, year, quarter, questionnaire)
         by_mo = results_by_mo(request.user, year, quarter, questionnaire)
+        by_mo_rows = [
+            {"mo": row["mo"].code if row["mo"] else None, "responses": row["total"], "passed": row["passed"],
+             "informed": row["informed"]}
+            for row in by_mo
+        ]  # fmt: skip
+        question_rows = [
+            {"code": q.code, "text": q.text, "kind": q.kind, "answered": q.answered, "average": q.average,
+             "options": [{"value": v, "label": label, "count": n} for v, label, n in q.options]}
+            for q in questions
+        ]  # fmt: skip
         return Response(
-            {
-                "year": year, "quarter": quarter, "questionnaire": questionnaire.code, "responses": total,
-                "by_mo": [{"mo": row["mo"].code if row["mo"] else None, "responses": row["total"],
-                           "passed": row["passed"], "informed": row["informed"]} for row in by_mo],
-                "questions": [{"code": q.code, "text": q.text, "kind": q.kind, "answered": q.answered,
-                               "options": [{"value": v, "label": label, "count": n} for v, label, n in q.options],
-                               "average": q.average} for q in questions],
-            }  # fmt: skip
+            {"year": year, "quarter": quarter, "questionnaire": questionnaire.code, "responses": total,
+             "by_mo": by_mo_rows, "questions": question_rows}
         )
 
 
