@@ -50,6 +50,13 @@ class MOQuota:
         return self.surveyed_passed >= self.quota_passed and self.surveyed_informed >= self.quota_informed
 
 
+def _persons_per_line(queryset, smo_id: int | None):
+    """Distinct persons per (MO, SMO, part of the quota) of ``queryset`` (of the SMO, if given)."""
+    if smo_id:
+        queryset = queryset.filter(smo_id=smo_id)
+    return queryset.values("mo_id", "smo_id", "stratum").annotate(n=Count("person_id", distinct=True)).order_by()
+
+
 def quota_overview(user: User, year: int, quarter: int, *, smo_id: int | None = None) -> list[MOQuota]:
     """Per MO (and SMO, for the Fund) the quarter's quota, persons on quota lists and surveys completed. The SMO's
     level 2 sees its own SMO's lines; the Fund every SMO's (or one, ``smo_id``); nobody else any."""
@@ -60,19 +67,11 @@ def quota_overview(user: User, year: int, quarter: int, *, smo_id: int | None = 
     else:
         return []
     rows: list[QuotaRow] = quota_rows(year, quarter, smo_id=smo)
-    listed = (
-        CallItem.objects.filter(call_list__year=year, call_list__quarter=quarter, purpose=CallPurpose.QUOTA)
-        .filter(Q(smo_id=smo) if smo else Q())
-        .values("mo_id", "smo_id", "stratum")
-        .annotate(n=Count("person_id", distinct=True))
-        .order_by()
+    listed = _persons_per_line(
+        CallItem.objects.filter(call_list__year=year, call_list__quarter=quarter, purpose=CallPurpose.QUOTA), smo
     )
-    surveyed = (
-        SurveyResponse.objects.filter(year=year, quarter=quarter, item__purpose=CallPurpose.QUOTA)
-        .filter(Q(smo_id=smo) if smo else Q())
-        .values("mo_id", "smo_id", "stratum")
-        .annotate(n=Count("person_id", distinct=True))
-        .order_by()
+    surveyed = _persons_per_line(
+        SurveyResponse.objects.filter(year=year, quarter=quarter, item__purpose=CallPurpose.QUOTA), smo
     )
     lines: dict[tuple[int, int], MOQuota] = {}
 
