@@ -29,6 +29,8 @@ class RegionalParametersAdmin(admin.ModelAdmin):
                     "accounting_day",
                     "repeat_informing_months",
                     "stage2_notice_months",
+                    "fund_report_working_days",
+                    "digest_working_days",
                 )
             },
         ),

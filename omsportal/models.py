@@ -173,6 +173,21 @@ class RegionalParameters(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(12)],
         help_text=_("О16, п. II.18: через 3 месяца после завершения 1 этапа без явки на 2 этап"),
     )
+    fund_report_working_days = models.PositiveSmallIntegerField(
+        _("сведения ТФОМС министерству, рабочих дней"),
+        default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text=_(
+            "О6, п. II.8: ТФОМС направляет министерству перечень МО, не исполнивших обязательства, в течение "
+            "стольких рабочих дней после срока перечня СМО (О5)"
+        ),
+    )
+    digest_working_days = models.PositiveSmallIntegerField(
+        _("рассылка о сроках: рабочих дней вперёд"),
+        default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(30)],
+        help_text=_("Письмо организации о сроках, наступающих в ближайшие столько рабочих дней (правило портала)"),
+    )
     # Surveys [R II.14]
     survey_quota_passed_percent = models.DecimalField(
         _("опрос прошедших ДВН, % не менее"),

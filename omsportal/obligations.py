@@ -78,6 +78,7 @@ class Period:
 
 Due = Callable[[Period, RegionalRules], datetime.date]
 Met = Callable[[int | None, Period], "datetime.date | None"]
+Applies = Callable[[int | None, Period], bool]
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,9 @@ class Obligation:
     due: Due
     met: Met | None = None  # (organization id, or None for the one debtor; period) -> the evidence's date
     evidence: str = ""
+    # (organization id, period) -> whether the organization owes it for the period at all (else "not applicable");
+    # None: always owed.
+    applies: Applies | None = None
 
     def due_on(self, period: Period, rules: RegionalRules | None = None) -> datetime.date:
         if period.kind != self.period:
@@ -101,6 +105,9 @@ class Obligation:
     def met_on(self, organization_id: int | None, period: Period) -> datetime.date | None:
         """The date of the evidence that the obligation was met for ``period`` (None: not met, or not judged)."""
         return None if self.met is None else self.met(organization_id, period)
+
+    def applies_to(self, organization_id: int | None, period: Period) -> bool:
+        return True if self.applies is None else bool(self.applies(organization_id, period))
 
 
 OBLIGATIONS: Registry[str, Obligation] = Registry("obligations", "obligation")

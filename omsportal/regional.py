@@ -13,6 +13,7 @@ from dataclasses import dataclass, fields
 from decimal import Decimal
 
 from omsportal.models import RegionalParameters
+from omsportal.workdays import first_working_day_on_or_after
 
 
 @dataclass(frozen=True)
@@ -37,14 +38,19 @@ class RegionalRules:
     appeal_written_days: int
     otp_lifetime_hours: int
     list_dialects: tuple[str, ...]
+    fund_report_working_days: int
+    digest_working_days: int
 
     def year_plan_due(self, year: int) -> datetime.date:
-        """O1, R II.1: the yearly plan is approved by this day of the plan year."""
-        return datetime.date(year, self.year_plan_due_month, self.year_plan_due_day)
+        """O1, R II.1: the yearly plan is approved by this day of the plan year (a day off: the next working day)."""
+        return first_working_day_on_or_after(datetime.date(year, self.year_plan_due_month, self.year_plan_due_day))
 
     def missing_lists_report_due(self, year: int) -> datetime.date:
-        """O5, R II.7: the SMO's list of MOs without lists for ``year`` is due by this day of ``year``."""
-        return datetime.date(year, self.missing_lists_report_due_month, self.missing_lists_report_due_day)
+        """O5, R II.7: the SMO's list of MOs without lists for ``year`` is due by this day of ``year`` (a day off: the
+        next working day)."""
+        return first_working_day_on_or_after(
+            datetime.date(year, self.missing_lists_report_due_month, self.missing_lists_report_due_day)
+        )
 
     @property
     def otp_lifetime(self) -> datetime.timedelta:

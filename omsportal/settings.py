@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -133,7 +134,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 4 * 3600}
 # by the one sweeper of the job kit (omsportal.jobs.resume), for every registered kind.
 CELERY_BEAT_SCHEDULE: dict = {
     "resume-jobs": {"task": "omsportal.resume_jobs", "schedule": 300.0},
+    # The obligations engine, the dashboard figures and the e-mail digest, every night (reports.tasks).
+    "obligations-nightly": {"task": "reports.nightly", "schedule": crontab(hour=2, minute=30)},
 }
+# After a job of a judging app (a list upload, events, a register import ...) the obligations engine runs again.
+OMS_OBLIGATIONS_AFTER_JOBS = env_bool("OMS_OBLIGATIONS_AFTER_JOBS", True)
 # The job kit (omsportal.jobs): a job that was interrupted this many times is closed FAILED instead of running again;
 OMS_JOB_MAX_ATTEMPTS = env_int("OMS_JOB_MAX_ATTEMPTS", 3)
 # a RUNNING job whose progress (counts or step) has not moved for this many seconds is treated as lost. Longer than

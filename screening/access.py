@@ -174,8 +174,15 @@ declare_scope(StageEvent, stage_event_scope, personal=_person_ids, object_type="
 # --- Menu -----------------------------------------------------------------------------------------------------
 
 declare_menu(
-    MenuItem(_("Планы"), "screening:plans", READ_PLANS, "calendar3", order=20),
-    MenuItem(_("Списки и протоколы"), "screening:uploads", WORK_WITH_UPLOADS, "file-earmark-arrow-up", order=30),
+    MenuItem(_("Планы"), "screening:plans", READ_PLANS, "calendar3", order=20, section="screening"),
+    MenuItem(
+        _("Списки и протоколы"),
+        "screening:uploads",
+        WORK_WITH_UPLOADS,
+        "file-earmark-arrow-up",
+        order=30,
+        section="screening",
+    ),
     # MO staff read their lists on the uploads page and the persons from the lists' links.
     MenuItem(
         _("Списки по МО"),
@@ -184,8 +191,9 @@ declare_menu(
         "list-check",
         hidden_for=frozenset({Role.MO_STAFF}),
         order=40,
+        section="screening",
     ),
-    MenuItem(_("События этапов"), "screening:events", READ_EVENT_BATCHES, "activity", order=50),
+    MenuItem(_("События этапов"), "screening:events", READ_EVENT_BATCHES, "activity", order=50, section="screening"),
     # MO staff and the Fund reach the progress from their events page.
     MenuItem(
         _("Ход осмотров"),
@@ -194,5 +202,6 @@ declare_menu(
         "bar-chart-steps",
         hidden_for=frozenset(MO_AND_FUND),
         order=60,
+        section="screening",
     ),
 )

@@ -14,9 +14,9 @@ from django.utils.translation import gettext_lazy as _
 
 from omsportal.jobs.models import JobStatus
 from omsportal.obligations import DAY, PROTOCOL, QUARTER, YEAR, Obligation, Period, declare_obligation
-from omsportal.workdays import add_working_days, last_working_day_of_year
+from omsportal.workdays import add_working_days, first_working_day_on_or_after, last_working_day_of_year
 from participants.models import OrganizationKind
-from screening.models import EventBatch, ListKind, ListUpload, PlanChange, UploadStatus, YearPlan
+from screening.models import EventBatch, ListEntry, ListKind, ListUpload, PlanChange, UploadStatus, YearPlan
 
 
 def _day_start(day: datetime.date) -> datetime.datetime:
@@ -86,6 +86,18 @@ def correction_due(period: Period, rules) -> datetime.date:
     return add_working_days(period.day, rules.correction_working_days)
 
 
+def protocol_had_errors(mo_id: int, period: Period) -> bool:
+    """Corrections are owed only after a protocol that rejected records of a list the MO uploaded that day."""
+    start = _day_start(period.day)
+    return ListUpload.objects.filter(
+        mo_id=mo_id,
+        created_at__gte=start,
+        created_at__lt=start + datetime.timedelta(days=1),
+        protocol_issued_at__isnull=False,
+        records_rejected__gt=0,
+    ).exists()
+
+
 def corrected_on(mo_id: int, period: Period) -> datetime.date | None:
     """The MO's next processed upload after the protocol's day (the upload pages pair it by list and year)."""
     return _first_day(
@@ -101,7 +113,8 @@ def corrected_on(mo_id: int, period: Period) -> datetime.date | None:
 
 
 def quarter_update_due(period: Period, _rules) -> datetime.date:
-    return period.quarter_start
+    """"Not later than the 1st of the quarter's first month": a calendar date, so a day off moves it on [domain §3]."""
+    return first_working_day_on_or_after(period.quarter_start)
 
 
 def quarter_updated_on(mo_id: int, period: Period) -> datetime.date | None:
@@ -123,6 +136,11 @@ def quarter_updated_on(mo_id: int, period: Period) -> datetime.date | None:
 
 def the_day(period: Period, _rules) -> datetime.date:
     return period.day
+
+
+def has_list_of_the_year(mo_id: int, period: Period) -> bool:
+    """Daily events are owed by an MO with persons on its lists of the day's year (working days only)."""
+    return ListEntry.objects.filter(mo_id=mo_id, year=period.year).exists()
 
 
 def events_posted_on(mo_id: int, period: Period) -> datetime.date | None:
@@ -163,7 +181,7 @@ OBLIGATIONS = (
     ),
     Obligation(
         "O4", "R II.6", OrganizationKind.MO, _("Исправления после протокола"),
-        PROTOCOL, correction_due, corrected_on, _("исправленный список принят"),
+        PROTOCOL, correction_due, corrected_on, _("исправленный список принят"), protocol_had_errors,
     ),
     Obligation(
         "O7", "R II.9", OrganizationKind.MO, _("Ежеквартальная актуализация списков"),
@@ -171,7 +189,7 @@ OBLIGATIONS = (
     ),
     Obligation(
         "O8", "R II.9", OrganizationKind.MO, _("Ежедневная передача событий этапов"),
-        DAY, the_day, events_posted_on, _("события переданы"),
+        DAY, the_day, events_posted_on, _("события переданы"), has_list_of_the_year,
     ),
     Obligation(
         "O20", "R II.24", OrganizationKind.MO,

@@ -24,6 +24,7 @@ import logging
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
+from django.dispatch import Signal
 from django.utils import timezone
 from psycopg2 import sql
 
@@ -34,6 +35,10 @@ from .models import JobStatus
 from .progress import LOG_APPEND, ProgressWriter, assignments, log_entry
 
 logger = logging.getLogger(__name__)
+
+# Sent after a job's run returned (outside its transaction): sender = the kind's name, pk, status (its final one).
+# Work that follows a finished job (the obligations engine and the dashboard aggregates after an upload) listens here.
+job_finished = Signal()
 
 WORKER_GONE = "обработчик остановился"
 
@@ -178,7 +183,9 @@ def run_job(name: str, pk: int) -> str:
         _record_failure(kind, pk, exc)
         raise
     progress.close()
-    return model.objects.filter(pk=pk).values_list("status", flat=True).first() or "skipped"
+    status = model.objects.filter(pk=pk).values_list("status", flat=True).first() or "skipped"
+    job_finished.send_robust(sender=name, pk=pk, status=status)
+    return status
 
 
 def _record_failure(kind: JobKind, pk: int, exc: BaseException) -> None:

@@ -103,8 +103,10 @@ def test_the_obligations_the_portal_can_judge_are_declared_with_clause_debtor_an
         "O14": ("R II.14", "SMO", QUARTER),
         "O20": ("R II.24", "MO", YEAR),
     }
-    assert {code: (item.clause, item.debtor, item.period) for code, item in declared.items()} == expected
-    assert all(item.title and item.evidence and item.met is not None for item in declared.values())
+    # screening's; other apps declare theirs beside them (reports: O5, O6, O13, O17, O18)
+    judged = {code: (item.clause, item.debtor, item.period) for code, item in declared.items() if code in expected}
+    assert judged == expected
+    assert all(declared[code].title and declared[code].evidence and declared[code].met for code in expected)
     with pytest.raises(ValueError):
         obligation("O2").due_on(Period.of_quarter(2027, 2))
 

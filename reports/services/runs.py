@@ -1,0 +1,62 @@
+"""Starting the obligations engine as a job of the kit: nightly (beat), after a job that can change a state (a
+list upload, a batch of events, a register import, informing and survey imports), or by hand."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from omsportal import locks
+from omsportal.jobs.dispatch import enqueue_job
+from omsportal.jobs.models import JobStatus
+from reports.models import ObligationRun
+
+OBLIGATIONS_RUN = "reports.obligations_run"
+# Job kinds after which the states and the figures are brought up to date: every kind of the apps whose data
+# judge an obligation, except the engine's own.
+TRIGGER_APPS = ("screening.", "participants.", "informing.", "surveys.")
+
+
+def start_run(*, as_of: datetime.date | None = None, trigger: str = "manual", user=None) -> ObligationRun:
+    """A run as of ``as_of`` (today), started once the current transaction commits; a run of the same day still
+    waiting in the queue is reused instead of queueing another."""
+    as_of = as_of or timezone.localdate()
+    waiting = ObligationRun.objects.filter(as_of=as_of, status=JobStatus.PENDING).order_by("pk").first()
+    if waiting is not None:
+        return waiting
+    run = ObligationRun.objects.create(as_of=as_of, trigger=trigger[:60], created_by=user)
+    enqueue_job(OBLIGATIONS_RUN, run.pk)
+    return run
+
+
+def after_job(sender: str, pk: int, status: str, **_kwargs) -> None:
+    """The job kit's ``job_finished``: a finished job of a judging app starts a run (when the setting allows)."""
+    if not settings.OMS_OBLIGATIONS_AFTER_JOBS or sender == OBLIGATIONS_RUN:
+        return
+    if status in (JobStatus.DONE, "HELD") and sender.startswith(TRIGGER_APPS):
+        start_run(trigger=sender)
+
+
+def run_obligations_job(run_id: int, progress) -> None:
+    """The job's body: one transaction, one run at a time (the OBLIGATIONS lock)."""
+    from reports.engine import run as engine_run
+    from reports.services.figures import refresh_figures
+
+    run = ObligationRun.objects.get(pk=run_id)
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            locks.xact_lock(cursor, locks.OBLIGATIONS, 0)
+        counts = engine_run(run.as_of)
+        progress.write(records_read=counts["evaluated"])
+        refresh_figures(run.as_of.year)
+        ObligationRun.objects.filter(pk=run_id).update(
+            status=JobStatus.DONE,
+            finished_at=timezone.now(),
+            states_changed=counts["changed"],
+            noncompliance_created=counts["noncompliance_created"],
+            records_total=counts["evaluated"],
+            records_read=counts["evaluated"],
+        )

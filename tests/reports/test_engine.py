@@ -1,0 +1,190 @@
+"""The obligations engine on the 2026 and 2027 production calendars: deadlines at their boundaries (a transferred
+day off, met late by one working day), an idempotent rerun, states "as of" a past day, the command's output, the
+run as a job of the kit (by hand, nightly, after an upload) [domain §3]."""
+
+from __future__ import annotations
+
+import datetime
+import io
+
+import pytest
+from django.core.management import call_command
+
+from omsportal.models import RegionalParameters
+from omsportal.obligations import MONTH, Period, obligation
+from omsportal.regional import regional_rules
+from reports.catalogue import undeclared_codes
+from reports.engine import evaluate, run, states_as_of
+from reports.models import Filing, NonCompliance, ObligationRun, ObligationState, State
+from reports.services.runs import start_run
+from reports.tasks import nightly_task
+from screening.models import ListKind
+from tests.reports.helpers import at, upload_on
+
+D = datetime.date
+
+
+def state(code, org, key, day):
+    return states_as_of(day).get(code=code, organization=org, period_key=key)
+
+
+# --- deadlines given as calendar dates move off days off; working-day deadlines never move ------------------------
+
+
+@pytest.mark.django_db
+def test_calendar_date_deadlines_move_to_the_next_working_day():
+    rules = regional_rules()
+    # O7: "not later than the 1st of the quarter's month": 1 January is a holiday in both years.
+    assert obligation("O7").due_on(Period.of_quarter(2026, 1)) == D(2026, 1, 12)
+    assert obligation("O7").due_on(Period.of_quarter(2027, 1)) == D(2027, 1, 11)
+    assert obligation("O7").due_on(Period.of_quarter(2026, 2)) == D(2026, 4, 1)  # a Wednesday: stays
+    # O1 / O5: 15 January (a Thursday in 2026, a Friday in 2027; a Saturday in 2028 -> Monday 17th).
+    assert obligation("O1").due_on(Period.of_year(2027)) == D(2027, 1, 15)
+    assert obligation("O5").due_on(Period.of_year(2028)) == D(2028, 1, 17)
+    # O13: the 25th of the second month after: 25 April 2026 is a Saturday -> Monday 27 April.
+    assert obligation("O13").due_on(Period(MONTH, 2026, 2), rules) == D(2026, 4, 27)
+    # O2: the last working day of the year before (31 December 2026 is a transferred day off): never moves.
+    assert obligation("O2").due_on(Period.of_year(2027)) == D(2026, 12, 30)
+
+
+@pytest.mark.django_db
+def test_a_calendar_deadline_on_a_transferred_day_off_moves_past_it():
+    # 22 February 2027 is the day off transferred from Saturday 20 February; 23 February a holiday.
+    RegionalParameters.objects.update_or_create(pk=1, defaults={"accounting_day": 22})
+    assert obligation("O13").due_on(Period(MONTH, 2026, 12)) == D(2027, 2, 24)
+    # 31 December 2026, the day off transferred from 4 January: the 31st of December moves into 2027.
+    RegionalParameters.objects.update_or_create(pk=1, defaults={"accounting_day": 31})
+    assert obligation("O13").due_on(Period(MONTH, 2026, 10)) == D(2027, 1, 11)
+
+
+@pytest.mark.django_db
+def test_corrections_across_the_new_year_holidays_met_late_by_one_working_day(region):
+    # Protocol on Monday 28.12.2026 with rejected records; 5 working days: 29, 30 Dec, 11, 12, 13 Jan 2027.
+    upload_on(region, D(2026, 12, 28), year=2027, rejected=3)
+    assert obligation("O4").due_on(Period.protocol(D(2026, 12, 28))) == D(2027, 1, 13)
+    run(D(2027, 1, 13))
+    assert state("O4", region.mo1, "2026-12-28", D(2027, 1, 13)).state == State.NOT_DUE
+    run(D(2027, 1, 14))
+    overdue = state("O4", region.mo1, "2026-12-28", D(2027, 1, 14))
+    assert (overdue.state, overdue.late_days) == (State.OVERDUE, 1)
+    record = NonCompliance.objects.get(code="O4", organization=region.mo1, period_key="2026-12-28")
+    assert record.clause == "R II.6" and record.due_on == D(2027, 1, 13)
+    assert record.evidence["uploads"][0]["rejected"] == 3  # the upload behind it, with its counts
+    # The corrected list on 14 January: met late by one working day.
+    upload_on(region, D(2027, 1, 14), year=2027, kind=ListKind.YEARLY)
+    run(D(2027, 1, 15))
+    late = state("O4", region.mo1, "2026-12-28", D(2027, 1, 15))
+    assert (late.state, late.met_on, late.late_days) == (State.MET_LATE, D(2027, 1, 14), 1)
+    record.refresh_from_db()
+    assert record.met_on == D(2027, 1, 14) and record.late_days == 1
+    # The upload of 14 January had no rejected records: no corrections are owed after it.
+    assert state("O4", region.mo1, "2027-01-14", D(2027, 1, 15)).state == State.NOT_APPLICABLE
+    # The protocol itself was issued at once (O3, the Fund's, counted per MO upload).
+    assert state("O3", region.mo1, "2026-12-28", D(2027, 1, 15)).state == State.MET
+
+
+@pytest.mark.django_db
+def test_a_working_saturday_counts_and_a_transferred_monday_does_not(region):
+    # Friday 19.02.2027: Sat 20 (working), Tue 24, Wed 25, Thu 26, Mon 1 March: the 5th working day.
+    upload_on(region, D(2027, 2, 19), year=2027, rejected=1)
+    assert obligation("O4").due_on(Period.protocol(D(2027, 2, 19))) == D(2027, 3, 1)
+    upload_on(region, D(2027, 3, 1), year=2027)
+    run(D(2027, 3, 2))
+    assert state("O4", region.mo1, "2027-02-19", D(2027, 3, 2)).state == State.MET
+
+
+@pytest.mark.django_db
+def test_quarterly_update_due_on_the_first_working_day_of_2026(region):
+    upload_on(region, D(2026, 1, 12), year=2026, kind=ListKind.UPDATE)  # the due day itself: on time
+    upload_on(region, D(2026, 1, 13), mo=region.mo2, year=2026, kind=ListKind.UPDATE)  # a day late
+    run(D(2026, 1, 20))
+    assert state("O7", region.mo1, "2026-Q1", D(2026, 1, 20)).state == State.MET
+    late = state("O7", region.mo2, "2026-Q1", D(2026, 1, 20))
+    assert (late.state, late.late_days) == (State.MET_LATE, 1)
+    # Q2's update is met early by January's upload (counted since the quarter before began); Q3's is tracked from
+    # April, when it becomes "not due yet".
+    assert state("O7", region.mo1, "2026-Q2", D(2026, 1, 20)).state == State.MET
+    assert not states_as_of(D(2026, 1, 20)).filter(code="O7", period_key="2026-Q3").exists()
+    run(D(2026, 4, 2))
+    assert state("O7", region.mo1, "2026-Q3", D(2026, 4, 2)).state == State.NOT_DUE
+
+
+# --- history: idempotent, as of a past day ------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_rerun_changes_nothing_and_past_states_stay_readable(region):
+    upload_on(region, D(2026, 12, 28), year=2027, rejected=3)
+    first = run(D(2027, 1, 13))
+    rows = list(ObligationState.objects.order_by("pk").values())
+    assert first["changed"] > 0
+    again = run(D(2027, 1, 13))
+    assert again["changed"] == 0 and again["noncompliance_created"] == 0
+    assert list(ObligationState.objects.order_by("pk").values()) == rows
+    run(D(2027, 1, 20))
+    run(D(2027, 1, 20))
+    assert NonCompliance.objects.filter(code="O4").count() == 1
+    # As of the 13th the correction was not due; as of the 20th it is overdue by 5 working days.
+    assert state("O4", region.mo1, "2026-12-28", D(2027, 1, 13)).state == State.NOT_DUE
+    assert state("O4", region.mo1, "2026-12-28", D(2027, 1, 20)).late_days == 5
+    # A run for a day before history already written does not rewrite it.
+    run(D(2027, 1, 10))
+    assert state("O4", region.mo1, "2026-12-28", D(2027, 1, 20)).state == State.OVERDUE
+
+
+@pytest.mark.django_db
+def test_evidence_after_the_day_of_the_run_does_not_count(region):
+    upload_on(region, D(2026, 12, 28), year=2027, rejected=3)
+    upload_on(region, D(2027, 1, 12), year=2027)  # the correction, made on the 12th
+    results = {(r.code, r.organization_id, str(r.period.day)): r for r in evaluate(D(2027, 1, 11))}
+    assert results[("O4", region.mo1.pk, "2026-12-28")].state == State.NOT_DUE  # on the 11th it did not exist yet
+
+
+@pytest.mark.django_db
+def test_filed_reports_meet_the_smos_and_the_funds_obligations(region):
+    Filing.objects.create(code="O5", organization=region.smo1, period_key="2027", filed_at=at(D(2027, 1, 14)))
+    run(D(2027, 1, 18))
+    assert state("O5", region.smo1, "2027", D(2027, 1, 18)).state == State.MET
+    assert state("O5", region.smo2, "2027", D(2027, 1, 18)).state == State.OVERDUE
+    # O18 needs the invoice registers: declared without a judge, it is "no data", never met.
+    assert state("O18", region.smo1, "2027-01", D(2027, 1, 18)).state == State.NO_DATA
+
+
+# --- the command -------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_command_prints_each_obligation_with_the_organizations_per_state(region):
+    upload_on(region, D(2026, 12, 28), year=2027, rejected=3)
+    out = io.StringIO()
+    call_command("run_obligations", "--date", "2027-01-20", stdout=out)
+    text = out.getvalue()
+    assert "O4 (R II.6)" in text and "O20 (R II.24)" in text
+    o4 = text.split("O4 (R II.6)")[1].split("\nO5 ")[0]
+    assert "просрочено (1): 270001" in o4
+    for code in undeclared_codes():  # obligations whose app has not landed: no data, never met
+        block = text.split(f"\n{code} (")[1].split("\nO")[0]
+        assert "нет данных" in block and "исполнено" not in block
+    with pytest.raises(Exception, match="ГГГГ-ММ-ДД"):
+        call_command("run_obligations", "--date", "20.01.2027")
+
+
+# --- as a job of the kit ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_runs_through_the_job_kit_nightly_and_after_an_upload(region, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    run_row = start_run(as_of=D(2027, 1, 20))
+    run_row.refresh_from_db()
+    assert run_row.status == "DONE" and run_row.states_changed > 0
+    assert "reports.nightly" in {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    nightly_task()
+    assert ObligationRun.objects.filter(trigger="nightly", status="DONE").exists()
+    # A list upload that finishes starts a run of its own.
+    settings.OMS_OBLIGATIONS_AFTER_JOBS = True
+    from tests.screening.factories import rec, upload, zl_list_xml
+
+    upload(region, zl_list_xml([rec(region.p1, 1)]))
+    assert ObligationRun.objects.filter(trigger="screening.list_upload", status="DONE").exists()
+
