@@ -170,7 +170,7 @@ declare_menu(
     _menu(_("Квоты и списки обзвона"), "surveys:quotas", READ_CALL_LISTS, "telephone-outbound", 51),
     # MO staff keep a one-row menu: they open their results from the progress page of their lists.
     _menu(_("Результаты опросов"), "surveys:results", READ_RESULTS, "clipboard-data", 52,
-          hidden_for=frozenset({Role.MO_STAFF})),  # fmt: skip
+          hidden_for=frozenset({Role.MO_STAFF})),
     _menu(_("Анкеты"), "surveys:forms", READ_FORMS, "ui-checks", 53),
     _menu(_("Обращения"), "surveys:appeals", READ_APPEALS, "chat-left-text", 54),
     _menu(_("Отчёты об опросах"), "surveys:reports", READ_SURVEY_REPORTS, "journal-check", 55),
