@@ -10,7 +10,9 @@ and delivered informing facts (every 5th, ~200,000, some of them passed too), th
   same rows — the distinct persons per MO of the passing events and of the facts, two plain ``GROUP BY``s;
 - **calls**: a call list of 100,000 items of the largest SMO, worked by 32 operators at once, each a process of
   its own with its own database session, each pressing "next call" (``surveys.services.calls.call_next``) and
-  closing the item (``call_outcome_record``, refused) until none is left. Printed: claims, items claimed twice
+  closing the item (``call_outcome_record``, refused), ``--calls`` claims in all (10,000 by default: on the shared
+  2-core machine a claim and its close take ~12 statements, and the whole list takes most of an hour; ``--calls 0``
+  works the whole list). Printed: claims, items claimed twice
   (must be 0: each operator's claimed ids are collected and compared, and every item must have exactly one
   attempt), the p50 / p95 of a claim, and the floor: the p95 of a primary-key ``UPDATE`` of one item by the same 32
   processes at once, in the same run (what any single-row write costs at that concurrency on this machine).
@@ -40,6 +42,9 @@ MARK = "bench-surveys"
 def add_arguments(parser) -> None:
     parser.add_argument("--call-items", type=int, default=100_000, help="items of the call list (100000)")
     parser.add_argument("--operators", type=int, default=32, help="operators working it at once (32)")
+    parser.add_argument(
+        "--calls", type=int, default=10_000, help="claims (each closed) the operators make in all; 0: the whole list"
+    )
 
 
 def _p(values: list[float], q: float) -> float:
@@ -191,7 +196,7 @@ def _build_call_list(items: int, operators: int):
 
 def _operator(args) -> str:
     """One operator in a process of its own: the floor's writes, then claim and close until nothing is left."""
-    user_id, floor_ids, claim_minutes = args
+    user_id, floor_ids, claim_minutes, share = args
     from django.db import connection, connections
 
     connections.close_all()
@@ -207,7 +212,7 @@ def _operator(args) -> str:
             cursor.execute("UPDATE surveys_callitem SET tries = tries WHERE id = %s", [item_id])
             floor.append((time.perf_counter() - start) * 1000)
     claims, ids = [], []
-    while True:
+    while share is None or len(ids) < share:
         start = time.perf_counter()
         item = call_next(operator=user, claim_minutes=claim_minutes)
         claims.append((time.perf_counter() - start) * 1000)
@@ -220,7 +225,7 @@ def _operator(args) -> str:
     return json.dumps({"floor": floor, "claims": claims, "ids": ids})
 
 
-def _bench_calls(items: int, operators: int) -> None:
+def _bench_calls(items: int, operators: int, calls: int) -> None:
     from django.db import connection, connections
 
     from surveys.models import CallAttempt
@@ -230,7 +235,8 @@ def _bench_calls(items: int, operators: int) -> None:
     line("call list", f"{created:,} items of one SMO in {prep.seconds:.1f} s")
     floor_ids = list(call_list.items.order_by("id").values_list("id", flat=True)[: 50 * operators])
     connections.close_all()
-    jobs = [(user_id, floor_ids[n::operators], 20) for n, user_id in enumerate(users)]
+    share = -(-calls // operators) if calls else None
+    jobs = [(user_id, floor_ids[n::operators], 20, share) for n, user_id in enumerate(users)]
     context = multiprocessing.get_context("fork")
     with Timer() as t, context.Pool(operators) as pool:
         results = [json.loads(r) for r in pool.map(_operator, jobs)]
@@ -239,12 +245,14 @@ def _bench_calls(items: int, operators: int) -> None:
     ids = [pk for r in results for pk in r["ids"]]
     twice = len(ids) - len(set(ids))
     with connection.cursor() as cursor:
+        # Every item handed out was called exactly once; none of the others was called at all.
         cursor.execute(
-            "SELECT COUNT(*) FROM surveys_callitem i WHERE i.call_list_id = %s"
-            " AND (SELECT COUNT(*) FROM surveys_callattempt a WHERE a.item_id = i.id) <> 1",
+            "SELECT COUNT(*) FILTER (WHERE n <> 1), COUNT(*) FROM (SELECT a.item_id, COUNT(*) AS n"
+            " FROM surveys_callattempt a JOIN surveys_callitem i ON i.id = a.item_id WHERE i.call_list_id = %s"
+            " GROUP BY a.item_id) x",
             [call_list.pk],
         )
-        not_once = cursor.fetchone()[0]
+        not_once, called = cursor.fetchone()
     attempts = CallAttempt.objects.filter(item__call_list=call_list).count()
     line(f"calls: {operators} operators, {created:,} items", f"{len(ids):,} claims in {t.seconds:.1f} s "
          f"({len(ids) / t.seconds:,.0f} claims+closes/s)")  # fmt: skip
@@ -253,7 +261,8 @@ def _bench_calls(items: int, operators: int) -> None:
          f"(target p95 <= {CLAIM_TARGET_MS:.0f} ms)")  # fmt: skip
     floor_p50 = statistics.median(floor)
     line("floor: p95 of a pk UPDATE, same concurrency", f"{_p(floor, 0.95):.1f} ms (p50 {floor_p50:.1f})")
-    if twice or not_once or len(ids) != created:
+    expected = created if share is None else min(created, share * operators)
+    if twice or not_once or called != len(ids) or len(ids) != expected:
         raise SystemExit("call bench: an item was handed out twice or not at all")
 
 
@@ -268,7 +277,7 @@ def run(args) -> None:
 
     ensure_loaded()
     _bench_quotas()
-    _bench_calls(args.call_items, args.operators)
+    _bench_calls(args.call_items, args.operators, args.calls)
 
 
 if __name__ == "__main__":
