@@ -46,3 +46,20 @@ declare_menu(
     MenuItem(_("Загрузка регистра"), "register:imports", LOAD_REGISTER, "database-up", order=80, section="register"),
     MenuItem(_("Организации"), "organizations", READ_DIRECTORY, "building", order=100, section="register"),
 )
+
+
+def _declare_audit() -> None:
+    from django.urls import reverse
+
+    from omsportal.audit_display import AuditParam, declare_audit_param
+
+    declare_audit_param(
+        AuditParam(
+            "register_import",
+            _("загрузка регистра"),
+            link=lambda value: reverse("register:detail", args=[value]) if isinstance(value, int) else "",
+        )
+    )
+
+
+_declare_audit()
