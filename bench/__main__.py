@@ -19,6 +19,7 @@ MODULES = [
     "bench.lists",
     "bench.scoping",
     "bench.informing",
+    "bench.surveys",
 ]
 
 

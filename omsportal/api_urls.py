@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("participants.api.urls")),
     path("", include("screening.api.urls")),
     path("", include("informing.api.urls")),
+    path("", include("surveys.api.urls")),
 ]

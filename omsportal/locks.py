@@ -47,6 +47,8 @@ LIST_MO_YEAR = LockSpace(
 )
 LIST_YEAR = LockSpace("LIST_YEAR", 0x5C03, "(space, year): the final step of a list upload (602 and the insert)")
 EVENTS_MO = LockSpace("EVENTS_MO", 0x329, "(space, MO id): one batch of stage events of an MO at a time")
+CALL_LIST_BUILD_JOB = LockSpace("CALL_LIST_BUILD_JOB", 0x5D01, "a worker builds this call list")
+CALL_LIST_SMO = LockSpace("CALL_LIST_SMO", 0x5D02, "(space, SMO id): the call lists of one SMO are built in turn")
 OBLIGATIONS_RUN_JOB = LockSpace("OBLIGATIONS_RUN_JOB", 0x0B01, "a worker runs this obligations engine run")
 OBLIGATIONS = LockSpace("OBLIGATIONS", 0x0B02, "(space, 0): one obligations engine run (and figures refresh) at a time")
 
@@ -60,6 +62,8 @@ SPACES: tuple[LockSpace, ...] = (
     LIST_MO_YEAR,
     LIST_YEAR,
     EVENTS_MO,
+    CALL_LIST_BUILD_JOB,
+    CALL_LIST_SMO,
     OBLIGATIONS_RUN_JOB,
     OBLIGATIONS,
 )

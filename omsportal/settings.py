@@ -258,6 +258,9 @@ SPECTACULAR_SETTINGS = {
         "ListKindEnum": "screening.models.ListKind",
         "InformUploadKindEnum": "informing.models.UploadKind",
         "InformingKindEnum": "informing.models.Kind",
+        "FormPurposeEnum": "surveys.models.FormPurpose",
+        "CallPurposeEnum": "surveys.models.CallPurpose",
+        "AppealStatusEnum": "surveys.models.AppealStatus",
         "JobStatusEnum": "omsportal.jobs.models.JobStatus",
     },
 }

@@ -161,6 +161,17 @@ declare_scope(AppealTopic, topic_scope)
 
 # --- Menu -----------------------------------------------------------------------------------------------------
 
+def _menu(label, url_name, capability, icon, order, **kwargs) -> MenuItem:
+    return MenuItem(label, url_name, capability, icon, order=order, section="surveys", **kwargs)
+
+
 declare_menu(
-    MenuItem(_("Анкеты"), "surveys:forms", READ_FORMS, "ui-checks", order=53, section="surveys"),
+    _menu(_("Обзвон"), "surveys:workspace", WORK_CALLS, "telephone", 50),
+    _menu(_("Квоты и списки обзвона"), "surveys:quotas", READ_CALL_LISTS, "telephone-outbound", 51),
+    # MO staff keep a one-row menu: they open their results from the progress page of their lists.
+    _menu(_("Результаты опросов"), "surveys:results", READ_RESULTS, "clipboard-data", 52,
+          hidden_for=frozenset({Role.MO_STAFF})),
+    _menu(_("Анкеты"), "surveys:forms", READ_FORMS, "ui-checks", 53),
+    _menu(_("Обращения"), "surveys:appeals", READ_APPEALS, "chat-left-text", 54),
+    _menu(_("Отчёты об опросах"), "surveys:reports", READ_SURVEY_REPORTS, "journal-check", 55),
 )

@@ -68,6 +68,8 @@ def test_the_whole_bench_runs_from_empty_bench_databases(no_bench_databases):
     assert "SMO level-2 or MO user" not in out + done.stderr
     scoping = out[out.index("== scoping ==") :]
     assert "persons visible (count)" in scoping and "list entries, first page" in scoping
+    surveys = out[out.index("== surveys ==") :]
+    assert "quotas: every MO of the quarter" in surveys and "calls: items claimed twice" in surveys
 
 
 def test_the_scoping_part_alone_seeds_the_register_and_uploads_a_list(no_bench_databases):

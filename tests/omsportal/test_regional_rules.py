@@ -100,6 +100,7 @@ def test_the_obligations_the_portal_can_judge_are_declared_with_clause_debtor_an
         "O4": ("R II.6", "MO", PROTOCOL),
         "O7": ("R II.9", "MO", QUARTER),
         "O8": ("R II.9", "MO", DAY),
+        "O14": ("R II.14", "SMO", QUARTER),
         "O20": ("R II.24", "MO", YEAR),
         # informing/obligations.py
         "O9": ("R II.11", "SMO", QUARTER),

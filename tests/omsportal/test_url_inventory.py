@@ -19,7 +19,9 @@ from participants.services.register_import import register_import_create
 from screening.models import StageEvent
 from screening.services.events import event_batch_create_from_api
 from screening.services.plans import brigade_trip_create, routing_rule_create, special_day_create
-from surveys.models import Questionnaire
+from surveys.models import AppealTopic, CallItem, CallList, Questionnaire
+from surveys.services.appeals import appeal_register
+from surveys.shipped import ensure_loaded
 from tests.participants.test_register_import import pers, register_xml
 from tests.screening.factories import rec, upload, zl_list_xml
 from tests.screening.promed import perm_xml
@@ -58,6 +60,12 @@ INFORMING_BATCHES = row(404, 200, 200, 200, 200, 404, 404)  # + L1: the phone ba
 INFORMING_POST_ONLY = row(404, 404, 405, 405, 405, 404, 404)
 API_INFORMING = row(403, 403, 200, 200, 200, 403, 403)
 SURVEY_FORMS = row(404, 200, 200, 200, 200, 404, 404)
+SURVEY_L2_FUND = row(404, 404, 200, 404, 200, 404, 404)
+SURVEY_RESULTS = row(200, 404, 200, 200, 200, 404, 404)
+SURVEY_APPEALS = row(404, 200, 200, 200, 200, 404, 404)
+API_SURVEY_L2_FUND = row(403, 403, 200, 403, 200, 403, 403)
+API_SURVEY_L1 = row(403, 200, 403, 403, 403, 403, 403)
+API_SURVEY_APPEALS = row(403, 200, 200, 200, 200, 403, 403)
 
 # route name -> (URL kwargs from the world, expected GET status per role)
 MATRIX: dict[str, tuple] = {
@@ -149,6 +157,36 @@ MATRIX: dict[str, tuple] = {
     "surveys:form_create": (None, row(404, 403, 200, 403, 200, 404, 404)),
     "surveys:form_detail": (lambda w: {"pk": w.questionnaire.pk}, SURVEY_FORMS),
     "surveys:form_version_create": (lambda w: {"pk": w.questionnaire.pk}, row(404, 403, 404, 403, 200, 404, 404)),
+    # surveys: quotas, call lists, the operators' workspace, results, reports, appeals
+    "surveys:quotas": (None, SURVEY_L2_FUND),
+    "surveys:call_list_create": (None, row(404, 404, 200, 404, 403, 404, 404)),
+    "surveys:call_list": (lambda w: {"pk": w.call_list.pk}, SURVEY_L2_FUND),
+    "surveys:call_list_close": (lambda w: {"pk": w.call_list.pk}, row(404, 404, 405, 404, 405, 404, 404)),
+    "surveys:supervisor": (None, row(404, 404, 200, 404, 404, 404, 404)),
+    "surveys:workspace": (None, row(404, 200, 404, 404, 404, 404, 404)),
+    "surveys:call_next": (None, row(404, 405, 404, 404, 404, 404, 404)),
+    "surveys:call_outcome": (lambda w: {"pk": w.call_item.pk}, row(404, 405, 404, 404, 404, 404, 404)),
+    "surveys:results": (None, SURVEY_RESULTS),
+    "surveys:results_xlsx": (None, SURVEY_RESULTS),
+    "surveys:reports": (None, SURVEY_L2_FUND),
+    "surveys:appeals": (None, SURVEY_APPEALS),
+    "surveys:appeal_create": (None, row(404, 200, 200, 200, 403, 404, 404)),
+    "surveys:appeals_overdue": (None, row(404, 302, 200, 200, 200, 404, 404)),
+    "surveys:appeal": (lambda w: {"pk": w.appeal.pk}, SURVEY_APPEALS),
+    "surveys_api:form-list": (None, row(403, 200, 200, 200, 200, 403, 403)),
+    "surveys_api:form-detail": (lambda w: {"pk": w.questionnaire.pk}, row(403, 200, 200, 200, 200, 403, 403)),
+    "surveys_api:quotas": (None, API_SURVEY_L2_FUND),
+    "surveys_api:results": (None, row(200, 403, 200, 200, 200, 403, 403)),
+    "surveys_api:call-list-list": (None, API_SURVEY_L2_FUND),
+    "surveys_api:call-list-detail": (lambda w: {"pk": w.call_list.pk}, API_SURVEY_L2_FUND),
+    "surveys_api:operator-call-list": (None, API_SURVEY_L1),
+    "surveys_api:operator-call-detail": (lambda w: {"pk": w.call_item.pk}, row(403, 404, 403, 403, 403, 403, 403)),
+    "surveys_api:operator-call-next": (None, row(403, 405, 403, 403, 403, 403, 403)),
+    "surveys_api:operator-call-outcome": (lambda w: {"pk": w.call_item.pk}, row(403, 405, 403, 403, 403, 403, 403)),
+    "surveys_api:appeal-list": (None, API_SURVEY_APPEALS),
+    "surveys_api:appeal-detail": (lambda w: {"pk": w.appeal.pk}, API_SURVEY_APPEALS),
+    "surveys_api:appeal-route": (lambda w: {"pk": w.appeal.pk}, row(403, 405, 405, 405, 405, 403, 403)),
+    "surveys_api:appeal-answer": (lambda w: {"pk": w.appeal.pk}, row(403, 405, 405, 405, 405, 403, 403)),
     # API v1
     "api-schema": (None, ALL_200),
     "api-docs": (None, ALL_200),
@@ -252,7 +290,19 @@ def world(region, settings, tmp_path):
         user=region.mo1_user, mo=region.mo1, year=YEAR, measure="DVN", examination="Флюорография"
     )
     _informing_world(w, region)
+    ensure_loaded()  # the shipped forms and topics (a transactional test before may have flushed them)
     w.questionnaire = Questionnaire.objects.get(code="why-not-passed")  # shipped: shared by every SMO
+    w.call_list = CallList.objects.create(
+        smo=region.smo1, mo=region.mo1, year=YEAR, quarter=1, purpose="QUOTA", seed=1, status="DONE",
+        version=w.questionnaire.versions.first(), created_by=region.smo1_l2,
+    )  # fmt: skip
+    w.call_item = CallItem.objects.create(
+        call_list=w.call_list, person=region.p1, mo=region.mo1, smo=region.smo1, purpose="QUOTA", phone="1",
+        due_at=datetime.datetime.now(datetime.UTC),
+    )  # fmt: skip
+    w.appeal = appeal_register(
+        user=region.smo1_l1, channel="PHONE", topic=AppealTopic.objects.get(code="01"), text="Вопрос"
+    )
     return w
 
 

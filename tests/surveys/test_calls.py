@@ -1,0 +1,195 @@
+"""The operators' "next call": one item per operator (real concurrent sessions), timeouts, retries, outcomes."""
+
+from __future__ import annotations
+
+import datetime
+import threading
+
+import pytest
+from django.db import connections
+from django.urls import reverse
+from django.utils import timezone
+
+from participants.models import Role
+from surveys.models import CallAttempt, CallItem, CallList, CallOutcome, CallPurpose, ItemState, SurveyResponse
+from surveys.services.calls import CallError, SurveyAnswersError, call_next, call_outcome_record, next_try_at
+from tests.factories import UserFactory
+from tests.surveys.factories import people, survey_version
+
+
+def make_list(region, n: int, *, version=None) -> CallList:
+    call_list = CallList.objects.create(
+        smo=region.smo1, mo=region.mo1, year=2026, quarter=2, purpose=CallPurpose.QUOTA, seed=1, status="DONE",
+        version=version or survey_version(), created_by=region.smo1_l2,
+    )  # fmt: skip
+    now = timezone.now() - datetime.timedelta(seconds=1)
+    CallItem.objects.bulk_create(
+        [
+            CallItem(call_list=call_list, person=p, mo=region.mo1, smo=region.smo1, purpose=CallPurpose.QUOTA,
+                     stratum="INFORMED", phone=p.phone, due_at=now)
+            for p in people(n, smo=region.smo1, mo=region.mo1)
+        ]
+    )  # fmt: skip
+    return call_list
+
+
+def operators(region, n: int):
+    return [UserFactory(username=f"op{i}", role=Role.SMO_L1, organization=region.smo1) for i in range(n)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_operators_pressing_next_call_at_once_never_get_the_same_item(region):
+    make_list(region, 40)
+    ops = operators(region, 8)
+    got: dict[int, list[int]] = {}
+    barrier = threading.Barrier(len(ops))
+    errors = []
+
+    def work(op):
+        try:
+            barrier.wait()
+            mine = []
+            for _ in range(5):  # each claims and closes: five items, each in its own transaction
+                item = call_next(operator=op)
+                mine.append(item.pk)
+                call_outcome_record(operator=op, item_id=item.pk, outcome=CallOutcome.REFUSED)
+            got[op.pk] = mine
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=work, args=(op,)) for op in ops]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    claimed = [pk for items in got.values() for pk in items]
+    assert len(claimed) == 40 and len(set(claimed)) == 40  # every item once, none twice
+    assert CallAttempt.objects.count() == 40
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_sessions_with_an_open_claim_skip_each_others_row(region):
+    make_list(region, 2)
+    a, b = operators(region, 2)
+    # Session A holds its claim's row lock (its transaction is open) while session B claims: B gets the other row.
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cur:
+            cur.execute("BEGIN")
+            cur.execute(
+                "SELECT id FROM surveys_callitem WHERE is_open AND state <> 'DONE' ORDER BY due_at, id LIMIT 1"
+                " FOR UPDATE SKIP LOCKED"
+            )
+            locked = cur.fetchone()[0]
+            item = call_next(operator=b)
+            assert item is not None and item.pk != locked
+            cur.execute("ROLLBACK")
+    finally:
+        other.close()
+    assert call_next(operator=a).pk == locked
+
+
+@pytest.mark.django_db
+def test_a_timed_out_claim_returns_to_the_pool(region):
+    make_list(region, 1)
+    a, b = operators(region, 2)
+    item = call_next(operator=a)
+    assert call_next(operator=b) is None  # held by a
+    CallItem.objects.filter(pk=item.pk).update(due_at=timezone.now() - datetime.timedelta(seconds=1))  # a went away
+    taken = call_next(operator=b)
+    assert taken.pk == item.pk and taken.claimed_by == b
+    with pytest.raises(CallError):  # a's late outcome is refused: the item is b's now
+        call_outcome_record(operator=a, item_id=item.pk, outcome=CallOutcome.REFUSED)
+
+
+@pytest.mark.django_db
+def test_no_answer_comes_back_at_another_time_of_day_until_the_tries_are_used(region):
+    make_list(region, 1)
+    (op,) = operators(region, 1)
+    item = call_next(operator=op)
+    seen_slots = []
+    for _ in range(3):  # call_tries = 3
+        item = call_outcome_record(operator=op, item_id=item.pk, outcome=CallOutcome.NO_ANSWER)
+        seen_slots.append(item.tried_slots)
+        if item.state == ItemState.DONE:
+            break
+        assert item.state == ItemState.READY and item.due_at > timezone.now()
+        CallItem.objects.filter(pk=item.pk).update(due_at=timezone.now())
+        item = call_next(operator=op)
+    assert item.state == ItemState.DONE and item.outcome == CallOutcome.NOT_REACHED and item.tries == 3
+
+
+def test_a_retry_goes_to_a_time_of_day_not_tried():
+    tz = timezone.get_current_timezone()
+    morning = datetime.datetime(2026, 5, 5, 10, 0, tzinfo=tz)
+    assert next_try_at(morning, "M").hour == 13
+    assert next_try_at(morning, "MA").hour == 17
+    evening = datetime.datetime(2026, 5, 5, 18, 0, tzinfo=tz)
+    nxt = next_try_at(evening, "E")
+    assert (nxt.day, nxt.hour) == (6, 9)
+
+
+@pytest.mark.django_db
+def test_a_callback_is_due_at_the_agreed_time(region):
+    make_list(region, 1)
+    (op,) = operators(region, 1)
+    item = call_next(operator=op)
+    with pytest.raises(CallError):
+        call_outcome_record(operator=op, item_id=item.pk, outcome=CallOutcome.CALLBACK)
+    at = timezone.now() + datetime.timedelta(hours=2)
+    item = call_outcome_record(operator=op, item_id=item.pk, outcome=CallOutcome.CALLBACK, callback_at=at)
+    assert (item.state, item.due_at, item.tries) == (ItemState.READY, at, 0)
+    assert call_next(operator=op) is None
+
+
+@pytest.mark.django_db
+def test_reached_with_the_survey_keeps_the_answers_with_their_version(region):
+    make_list(region, 1)
+    (op,) = operators(region, 1)
+    item = call_next(operator=op)
+    with pytest.raises(SurveyAnswersError) as caught:
+        call_outcome_record(operator=op, item_id=item.pk, outcome=CallOutcome.REACHED, answers={"informed": "no"})
+    assert caught.value.errors == {"came": "Обязательный вопрос."}
+    assert not SurveyResponse.objects.exists() and CallAttempt.objects.count() == 0  # nothing written
+    answers = {"informed": "no", "came": "no", "reason": ["queue", "far"], "will_come": "yes"}
+    item = call_outcome_record(operator=op, item_id=item.pk, outcome=CallOutcome.REACHED, answers=answers)
+    response = SurveyResponse.objects.get()
+    assert response.version == survey_version() and response.answers["reason"] == ["queue", "far"]
+    assert (response.mo, response.smo, response.stratum) == (region.mo1, region.smo1, "INFORMED")
+    assert item.state == ItemState.DONE
+
+
+@pytest.mark.django_db
+def test_asked_not_to_be_informed_records_the_opt_out(region):
+    make_list(region, 1)
+    (op,) = operators(region, 1)
+    item = call_next(operator=op)
+    call_outcome_record(operator=op, item_id=item.pk, outcome=CallOutcome.OPTED_OUT)
+    item.person.refresh_from_db()
+    assert item.person.informing_opt_out
+
+
+@pytest.mark.django_db
+def test_wrong_number_removes_the_phone(region):
+    make_list(region, 1)
+    (op,) = operators(region, 1)
+    item = call_next(operator=op)
+    call_outcome_record(operator=op, item_id=item.pk, outcome=CallOutcome.WRONG_NUMBER)
+    item.person.refresh_from_db()
+    assert item.person.phone == ""
+
+
+@pytest.mark.django_db
+def test_the_workspace_shows_the_person_only_to_the_operator_holding_the_item(client, region):
+    make_list(region, 1)
+    client.force_login(region.smo1_l1)
+    assert client.post(reverse("surveys:call_next")).status_code == 302
+    page = client.get(reverse("surveys:workspace")).content.decode()
+    item = CallItem.objects.get()
+    assert item.person.first_name in page and item.phone in page
+    assert "Почему Вы не прошли обследование?" in page  # the survey form
+    client.force_login(UserFactory(username="op_other", role=Role.SMO_L1, organization=region.smo1))
+    assert item.person.first_name not in client.get(reverse("surveys:workspace")).content.decode()

@@ -1,0 +1,101 @@
+"""Survey results per MO and quarter: counts, no names for an MO, the XLSX download, the quarterly report (O14)."""
+
+from __future__ import annotations
+
+import datetime
+import io
+
+import openpyxl
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from omsportal.obligations import Period, obligation
+from surveys.models import CallItem, CallList, CallPurpose, ReportState, SurveyReport, SurveyResponse
+from surveys.selectors.results import question_results
+from surveys.services.reports import survey_report_file
+from tests.scoping_base import assert_statuses
+from tests.surveys.factories import people, survey_version
+
+YEAR, QUARTER = 2026, 2
+
+
+def answer(region, mo, smo, answers: dict, *, person_name="Секретова"):
+    person = people(1, smo=smo, mo=mo, last_name=person_name)[0] if person_name else None
+    call_list = CallList.objects.create(smo=smo, mo=mo, year=YEAR, quarter=QUARTER, purpose=CallPurpose.QUOTA,
+                                        seed=1, status="DONE", version=survey_version())  # fmt: skip
+    item = CallItem.objects.create(call_list=call_list, person=person, mo=mo, smo=smo, purpose=CallPurpose.QUOTA,
+                                   stratum="INFORMED", phone="1", due_at=timezone.now(), state="DONE",
+                                   is_open=False)  # fmt: skip
+    return SurveyResponse.objects.create(version=survey_version(), item=item, person=person, smo=smo, mo=mo,
+                                         year=YEAR, quarter=QUARTER, stratum="INFORMED", answers=answers,
+                                         operator=region.smo1_l1)  # fmt: skip
+
+
+@pytest.fixture
+def answered(region):
+    answer(region, region.mo1, region.smo1, {"informed": "yes", "channel": ["sms", "phone"], "came": "no",
+                                             "reason": ["queue"], "will_come": "yes"})  # fmt: skip
+    answer(region, region.mo1, region.smo1, {"informed": "no", "came": "no", "reason": ["queue", "far"]})
+    answer(region, region.mo2, region.smo2, {"informed": "no", "came": "yes", "mo_problem": "Иванов И.И. грубил"})
+
+
+@pytest.mark.django_db
+def test_counts_per_question_and_option(region, answered):
+    q = survey_version().questionnaire
+    total, results = question_results(region.fund_user, YEAR, QUARTER, q)
+    assert total == 3
+    by_code = {r.code: r for r in results}
+    assert {v: n for v, _l, n in by_code["reason"].options}["queue"] == 2
+    assert by_code["reason"].answered == 2
+    assert {v: n for v, _l, n in by_code["informed"].options} == {"yes": 1, "no": 2}
+    assert by_code["mo_problem"].texts == ["Иванов И.И. грубил"]  # the Fund reads free texts
+    mo_total, mo_results = question_results(region.mo2_user, YEAR, QUARTER, q)
+    assert mo_total == 1 and {r.code: r for r in mo_results}["mo_problem"].texts == []  # an MO: counts only
+    assert question_results(region.smo1_l2, YEAR, QUARTER, q)[0] == 2  # its SMO's
+
+
+@pytest.mark.django_db
+def test_the_results_page_by_role_and_an_mo_sees_no_names(client, region, answered):
+    url = reverse("surveys:results") + f"?year={YEAR}&quarter={QUARTER}"
+    responses = assert_statuses(
+        client, url,
+        [(200, [region.mo1_user, region.smo1_l2, region.smo1_l3, region.fund_user]),
+         (404, [region.smo1_l1, region.ministry_user, region.admin_user])],
+    )  # fmt: skip
+    page = responses[region.mo1_user].content.decode()
+    assert "Секретова" not in page and "Почему Вы не прошли обследование?" in page
+    assert [row["total"] for row in responses[region.mo1_user].context["by_mo"]] == [2]
+    assert len(responses[region.fund_user].context["by_mo"]) == 2
+
+
+@pytest.mark.django_db
+def test_the_xlsx_download_holds_the_counts(client, region, answered):
+    client.force_login(region.smo1_l2)
+    response = client.get(reverse("surveys:results_xlsx") + f"?year={YEAR}&quarter={QUARTER}")
+    assert response.status_code == 200 and "attachment" in response["Content-Disposition"]
+    workbook = openpyxl.load_workbook(io.BytesIO(response.content), read_only=True)
+    rows = list(workbook.worksheets[0].iter_rows(values_only=True))
+    assert rows[3][0] == "270001" and rows[3][2] == 2
+    answers = list(workbook.worksheets[1].iter_rows(values_only=True))
+    assert any(row[1] == "Очереди, неудобное время приёма" and row[2] == 2 for row in answers)
+    assert not any("Секретова" in str(cell) for row in answers for cell in row)
+
+
+@pytest.mark.django_db
+def test_the_quarterly_report_with_its_due_date_and_state(client, region):
+    due = obligation("O14").due_on(Period.of_quarter(YEAR, QUARTER))
+    assert due == datetime.date(2026, 6, 30)
+    report = survey_report_file(user=region.smo1_l2, year=YEAR, quarter=QUARTER)
+    assert report.state == ReportState.FILED and report.quotas_met  # nothing due, nothing missing
+    assert obligation("O14").met_on(region.smo1.pk, Period.of_quarter(YEAR, QUARTER)) == timezone.localdate()
+    assert obligation("O14").met_on(region.smo2.pk, Period.of_quarter(YEAR, QUARTER)) is None
+    url = reverse("surveys:reports") + f"?year={YEAR}&quarter={QUARTER}"
+    responses = assert_statuses(
+        client, url,
+        [(200, [region.smo1_l2, region.fund_user]), (404, [region.smo1_l1, region.smo1_l3, region.mo1_user])],
+    )  # fmt: skip
+    assert len(responses[region.fund_user].context["reports"]) == 2
+    client.force_login(region.fund_user)
+    assert client.post(reverse("surveys:reports"), {"year": YEAR, "quarter": QUARTER}).status_code == 403
+    assert SurveyReport.objects.count() == 1
