@@ -72,40 +72,53 @@ _EXAMPLE_ROWS = (
 )
 
 
-def list_template_csv_bytes() -> bytes:
-    """CSV template: UTF-8 with BOM, ';' separator, the header row and two example rows."""
-    lines = [";".join(safe_row(COLUMNS))] + [";".join(safe_row(row)) for row in _EXAMPLE_ROWS]
+def _csv_bytes(names, examples) -> bytes:
+    """UTF-8 with BOM, ';' separator, the header row and the example rows."""
+    lines = [";".join(safe_row(names))] + [";".join(safe_row(row)) for row in examples]
     return ("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8")
 
 
-def list_template_xlsx_bytes() -> bytes:
-    """XLSX template: the header row, two example rows (all cells text) and a sheet describing the columns."""
+def _xlsx_bytes(sheet_name: str, names, examples, described) -> bytes:
+    """The header row, the example rows (all cells text) and a sheet «Описание» of (column, required, content)."""
     import xlsxwriter
 
     output = io.BytesIO()
     workbook = xlsxwriter.Workbook(output, {"in_memory": True})
     bold = workbook.add_format({"bold": True})
     text = workbook.add_format({"num_format": "@"})
-    sheet = workbook.add_worksheet("ZL_LIST")
-    for column, name in enumerate(COLUMNS):
+    sheet = workbook.add_worksheet(sheet_name)
+    for column, name in enumerate(names):
         sheet.set_column(column, column, 16, text)
         write_cell(sheet, 0, column, name, bold)
-    for row, values in enumerate(_EXAMPLE_ROWS, start=1):
+    for row, values in enumerate(examples, start=1):
         for column, value in enumerate(values):
             write_cell(sheet, row, column, value, text)
     help_sheet = workbook.add_worksheet("Описание")
     help_sheet.set_column(0, 0, 12)
     help_sheet.set_column(1, 1, 14)
-    help_sheet.set_column(2, 2, 100)
-    for column, title in enumerate(("Столбец", "Обязателен", "Содержание")):
-        write_cell(help_sheet, 0, column, title, bold)
-    for row, column in enumerate(LIST_COLUMNS, start=1):
-        required = "да" if column["required"] else "нет"
-        if column["value_optional"]:
-            required = "колонка — да, значение — нет"
-        write_cells(help_sheet, row, 0, (column["name"], required, column["description"]))
+    help_sheet.set_column(2, 2, 110)
+    write_cells(help_sheet, 0, 0, ("Столбец", "Обязателен", "Содержание"), bold)
+    for row, values in enumerate(described, start=1):
+        write_cells(help_sheet, row, 0, values)
     workbook.close()
     return output.getvalue()
+
+
+def _required(column: dict) -> str:
+    if column.get("value_optional"):
+        return "колонка — да, значение — нет"
+    return "да" if column["required"] else "нет"
+
+
+def list_template_csv_bytes() -> bytes:
+    """CSV template: UTF-8 with BOM, ';' separator, the header row and two example rows."""
+    return _csv_bytes(COLUMNS, _EXAMPLE_ROWS)
+
+
+def list_template_xlsx_bytes() -> bytes:
+    """XLSX template: the header row, two example rows (all cells text) and a sheet describing the columns."""
+    described = [(c["name"], _required(c), c["description"]) for c in LIST_COLUMNS]
+    return _xlsx_bytes("ZL_LIST", COLUMNS, _EXAMPLE_ROWS, described)
 
 
 # --- The EVENTS file (docs/formats/events.md): the columns a clerk fills, CSV / XLSX templates -----------------
@@ -135,31 +148,10 @@ _EVENT_EXAMPLES = (
 
 def events_template_csv_bytes() -> bytes:
     """CSV template of EVENTS: UTF-8 with BOM, ';' separator, the header row and two example rows."""
-    names = [c["name"] for c in EVENT_COLUMNS]
-    lines = [";".join(safe_row(names))] + [";".join(safe_row(row)) for row in _EVENT_EXAMPLES]
-    return ("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8")
+    return _csv_bytes([c["name"] for c in EVENT_COLUMNS], _EVENT_EXAMPLES)
 
 
 def events_template_xlsx_bytes() -> bytes:
     """XLSX template of EVENTS: the header, two example rows (text cells) and a sheet describing the columns."""
-    import xlsxwriter
-
-    output = io.BytesIO()
-    workbook = xlsxwriter.Workbook(output, {"in_memory": True})
-    bold = workbook.add_format({"bold": True})
-    text = workbook.add_format({"num_format": "@"})
-    sheet = workbook.add_worksheet("EVENTS")
-    for column, spec in enumerate(EVENT_COLUMNS):
-        sheet.set_column(column, column, 18, text)
-        write_cell(sheet, 0, column, spec["name"], bold)
-    for row, values in enumerate(_EVENT_EXAMPLES, start=1):
-        for column, value in enumerate(values):
-            write_cell(sheet, row, column, value, text)
-    help_sheet = workbook.add_worksheet("Описание")
-    help_sheet.set_column(0, 0, 12)
-    help_sheet.set_column(2, 2, 110)
-    write_cells(help_sheet, 0, 0, ("Столбец", "Обязателен", "Содержание"), bold)
-    for row, spec in enumerate(EVENT_COLUMNS, start=1):
-        write_cells(help_sheet, row, 0, (spec["name"], "да" if spec["required"] else "нет", spec["description"]))
-    workbook.close()
-    return output.getvalue()
+    described = [(c["name"], _required(c), c["description"]) for c in EVENT_COLUMNS]
+    return _xlsx_bytes("EVENTS", [c["name"] for c in EVENT_COLUMNS], _EVENT_EXAMPLES, described)
