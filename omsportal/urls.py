@@ -16,6 +16,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("omsportal.api_urls")),
     path("screening/", include("screening.urls")),
+    path("reports/", include("reports.urls")),
     *audit.urlpatterns,
     path("", include("participants.urls")),
 ]

@@ -16,6 +16,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from participants.services.register_import import register_import_create
+from reports.models import NonCompliance
 from screening.models import StageEvent
 from screening.services.events import event_batch_create_from_api
 from screening.services.plans import brigade_trip_create, routing_rule_create, special_day_create
@@ -50,12 +51,13 @@ MO_EDITS = row(200, 403, 403, 403, 403, 403, 404)  # the MO's own plan forms: re
 MINISTRY_EDITS = row(403, 403, 403, 403, 403, 200, 404)
 POST_ONLY = row(405, 405, 405, 405, 405, 405, 404)
 API_EVENTS = row(200, 403, 200, 200, 200, 403, 403)
+REGION_READERS = row(404, 404, 404, 404, 200, 200, 404)
 API_BATCHES = row(200, 403, 403, 403, 200, 403, 403)
 
 # route name -> (URL kwargs from the world, expected GET status per role)
 MATRIX: dict[str, tuple] = {
     # participants and the kit
-    "home": (None, ALL_200),
+    "home": (None, ALL_200),  # the Fund: its dashboard, the Ministry: its coverage view
     "login": (None, row(302, 302, 302, 302, 302, 302, 302)),  # signed in: straight on
     "logout": (None, row(405, 405, 405, 405, 405, 405, 405)),  # POST only
     "password_change": (None, ALL_200),
@@ -112,6 +114,16 @@ MATRIX: dict[str, tuple] = {
     "screening:events_progress": (None, LIST_COUNTS),
     "screening:event_batch": (lambda w: {"pk": w.batch.pk}, MO_FUND),
     "screening:event_batch_status": (lambda w: {"pk": w.batch.pk}, MO_FUND),
+    # reports: obligations, non-compliance, the SMO's reports, the dashboard, coverage, the Ministry's report
+    "reports:noncompliance": (None, row(200, 200, 200, 200, 200, 200, 404)),
+    "reports:noncompliance_detail": (lambda w: {"pk": w.noncompliance.pk}, MO_FUND),  # MO 1's own, not forwarded
+    "reports:noncompliance_forward": (None, row(404, 404, 404, 404, 405, 404, 404)),  # POST only
+    "reports:filings": (None, row(404, 404, 200, 404, 200, 404, 404)),
+    "reports:dashboard": (None, FUND_ONLY),
+    "reports:dashboard_export": (lambda w: {"table": "mo", "fmt": "xlsx"}, FUND_ONLY),
+    "reports:coverage": (None, REGION_READERS),
+    "reports:coverage_export": (lambda w: {"fmt": "csv"}, REGION_READERS),
+    "reports:ministry_report": (lambda w: {"fmt": "pdf"}, REGION_READERS),
     # API v1
     "api-schema": (None, ALL_200),
     "api-docs": (None, ALL_200),
@@ -211,6 +223,10 @@ def world(region, settings, tmp_path):
     w.rule = routing_rule_create(
         user=region.mo1_user, mo=region.mo1, year=YEAR, measure="DVN", examination="Флюорография"
     )
+    w.noncompliance = NonCompliance.objects.create(
+        code="O4", clause="R II.6", organization=region.mo1, period_kind="protocol", period_key="2027-01-14",
+        period_year=YEAR, due_on=datetime.date(YEAR, 1, 21), detected_on=datetime.date(YEAR, 1, 22), late_days=1,
+    )  # fmt: skip
     return w
 
 
