@@ -39,6 +39,7 @@ class RegionalParametersAdmin(admin.ModelAdmin):
             {"fields": ("survey_quota_passed_percent", "survey_quota_informed_percent", "call_tries")},
         ),
         (_("Личный кабинет"), {"fields": ("otp_lifetime_hours",)}),
+        (_("Списки"), {"fields": ("list_dialects",)}),
     )
     readonly_fields = ("updated_at",)
 

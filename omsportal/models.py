@@ -81,6 +81,20 @@ class CalendarDay(models.Model):
         return f"{self.date:%d.%m.%Y} — {'рабочий' if self.is_working else 'выходной'}"
 
 
+def list_dialect_choices() -> list[tuple[str, str]]:
+    """The MIS list dialects the portal reads (screening/formats/dialects/): the kit names them, screening has them."""
+    from screening.formats.dialects import dialect_choices
+
+    return dialect_choices()
+
+
+def default_list_dialects() -> list[str]:
+    """Every readable dialect: a clinic's MIS export is taken as it is until the region narrows the list."""
+    from screening.formats.dialects import readable_codes
+
+    return list(readable_codes())
+
+
 class RegionalParameters(models.Model):
     """The region's rule parameters, one row edited by the administrator; defaults are those of the regulation.
 
@@ -197,11 +211,34 @@ class RegionalParameters(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(20)],
         help_text=_("Строки обзвона СП 1 уровня: после стольких недозвонов строка закрывается (правило портала)"),
     )
+    call_claim_minutes = models.PositiveSmallIntegerField(
+        _("строка обзвона у оператора, минут"),
+        default=20,
+        validators=[MinValueValidator(1), MaxValueValidator(240)],
+        help_text=_("Строка, которую оператор взял и не закрыл за это время, возвращается в общую очередь"),
+    )
+    appeal_written_days = models.PositiveSmallIntegerField(
+        _("ответ на письменное обращение, дней"),
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
+        help_text=_("Обращения: письменное обращение рассматривается в течение 30 дней со дня регистрации"),
+    )
     otp_lifetime_hours = models.PositiveSmallIntegerField(
         _("срок действия одноразового пароля, часов"),
         default=24,
         validators=[MinValueValidator(1), MaxValueValidator(720)],
         help_text=_("Личный кабинет застрахованного: пароль, выданный через СМО, действует столько часов"),
+    )
+    # Lists [R II.2, formats.md "a regional variant is a small, separate reader"]
+    list_dialects = ArrayField(
+        models.CharField(max_length=20, choices=list_dialect_choices),
+        default=default_list_dialects,
+        blank=True,
+        verbose_name=_("принимаемые форматы МИС для годовых списков"),
+        help_text=_(
+            "Региональные форматы выгрузки годового списка из МИС, которые портал принимает наряду со своим "
+            "ZL_LIST (коды через запятую); пусто — только ZL_LIST и его CSV/XLSX"
+        ),
     )
     updated_at = models.DateTimeField(_("изменено"), auto_now=True)
 

@@ -34,9 +34,12 @@ class RegionalRules:
     survey_quota_passed_percent: Decimal
     survey_quota_informed_percent: Decimal
     call_tries: int
+    call_claim_minutes: int
+    appeal_written_days: int
     otp_lifetime_hours: int
     fund_report_working_days: int
     digest_working_days: int
+    list_dialects: tuple[str, ...]
 
     def year_plan_due(self, year: int) -> datetime.date:
         """O1, R II.1: the yearly plan is approved by this day of the plan year (a day off: the next working day)."""
@@ -60,4 +63,6 @@ _NAMES = tuple(field.name for field in fields(RegionalRules))
 def regional_rules() -> RegionalRules:
     """The region's parameters now: the administrator's row, or the regulation's defaults."""
     row = RegionalParameters.objects.filter(pk=1).first() or RegionalParameters()
-    return RegionalRules(**{name: getattr(row, name) for name in _NAMES})
+    values = {name: getattr(row, name) for name in _NAMES}
+    values["list_dialects"] = tuple(values["list_dialects"] or ())
+    return RegionalRules(**values)

@@ -70,7 +70,10 @@ class ListUploadForm(forms.Form):
 
     file = forms.FileField(
         label=_("Файл списка"),
-        help_text=_("ZL_LIST в XML (можно упаковать в ZIP) или по шаблону CSV / XLSX."),
+        help_text=_(
+            "ZL_LIST в XML (можно упаковать в ZIP) или по шаблону CSV / XLSX, или выгрузка МИС в формате, "
+            "который принимает регион (формат распознаётся сам)."
+        ),
         validators=[validate_list_file],
         widget=forms.ClearableFileInput(attrs={"accept": ",".join(LIST_FILE_EXTENSIONS)}),
     )
@@ -82,7 +85,10 @@ class ListUploadForm(forms.Form):
         required=False,
         min_value=2000,
         max_value=2100,
-        help_text=_("Нужен только для CSV / XLSX без колонки YEAR; в XML год берётся из заголовка ZGLV."),
+        help_text=_(
+            "Нужен только для файлов без года: CSV / XLSX без колонки YEAR, выгрузки МИС без года (Башкортостан, "
+            "Астраханская область); в XML год берётся из заголовка ZGLV."
+        ),
     )
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import calendar
+import datetime
+
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -253,6 +256,8 @@ class ListUpload(Job):
     file = models.FileField(_("файл"), upload_to="lists/%Y/%m/")
     original_name = models.CharField(_("имя файла"), max_length=255)
     file_format = models.CharField(_("формат"), max_length=5, blank=True)  # XML / CSV / XLSX
+    # The MIS dialect the file was read as (screening/formats/dialects/), empty for the canonical ZL_LIST.
+    dialect = models.CharField(_("формат МИС"), max_length=20, blank=True)
     header_filename = models.CharField(_("FILENAME заголовка"), max_length=100, blank=True)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("загрузил")
@@ -304,7 +309,8 @@ class ProtocolError(models.Model):
     upload = models.ForeignKey(
         ListUpload, on_delete=models.CASCADE, related_name="protocol_errors", db_index=False, db_constraint=False
     )
-    n_zap = models.PositiveIntegerField(_("N_ZAP"), null=True, blank=True)
+    # The record number as the file wrote it: a MIS's database id (ProMed's NOMER_Z) may pass 2^31.
+    n_zap = models.PositiveBigIntegerField(_("N_ZAP"), null=True, blank=True)
     code = models.PositiveSmallIntegerField(_("код"))
     severity = models.CharField(_("вид"), max_length=1, choices=Severity.choices, default=Severity.ERROR)
     field = models.CharField(_("поле"), max_length=30, blank=True)  # IM_POL
@@ -372,7 +378,7 @@ class ListEntry(models.Model):
     smo_code = models.CharField(_("код СМО"), max_length=5)
     district = models.CharField(_("участок"), max_length=20, blank=True)
     phone = models.CharField(_("телефон"), max_length=50, blank=True)
-    n_zap = models.PositiveIntegerField(_("N_ZAP"))
+    n_zap = models.PositiveBigIntegerField(_("N_ZAP"))  # as sent (a MIS's database id may pass 2^31)
     state = models.CharField(_("состояние"), max_length=12, choices=EntryState.choices, default=EntryState.LISTED)
     state_date = models.DateField(_("дата состояния"), null=True, blank=True)
     health_group = models.CharField(_("группа здоровья"), max_length=4, blank=True)
@@ -394,6 +400,24 @@ class ListEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.mo_id} {self.year} {self.measure} {self.person_id}"
+
+    def period_bounds(self) -> tuple[datetime.date, datetime.date]:
+        """First and last day of the planned period: the month; else the quarter (a MIS that plans by quarter, such
+        as ProMed's QUART); else the year (a MIS with no period). What a deadline of "the entry's period" counts on."""
+        return period_bounds(self.year, self.month, self.quarter)
+
+
+def period_bounds(year: int, month: int | None, quarter: int | None) -> tuple[datetime.date, datetime.date]:
+    """The days of a month, else of a quarter, else of the year."""
+    if month:
+        first = datetime.date(year, month, 1)
+        last = datetime.date(year, month, calendar.monthrange(year, month)[1])
+    elif quarter:
+        first = datetime.date(year, 3 * quarter - 2, 1)
+        last = datetime.date(year, 3 * quarter, calendar.monthrange(year, 3 * quarter)[1])
+    else:
+        first, last = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
+    return first, last
 
 
 # --- Stage events -----------------------------------------------------------------------------------------

@@ -14,7 +14,9 @@ import pytest
 from django.conf import settings
 
 ROOT = Path(__file__).resolve().parent.parent
-NAME = "omsportal_selftest"  # the bench databases: <NAME>_bench and <NAME>_bench_lists
+# The bench databases: <NAME>_bench and <NAME>_bench_lists, named after this run's database, so that test runs of
+# several checkouts against one server never drop each other's.
+NAME = f"{urlsplit(settings.DATABASE_URL).path.lstrip('/') or 'omsportal'}_selftest"
 DATABASES = (f"{NAME}_bench", f"{NAME}_bench_lists")
 
 

@@ -8,6 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from screening.codes import meaning_of
+from screening.formats.dialects import dialect_label
 from screening.forms import validate_list_file
 from screening.models import ListKind, ListUpload, ProtocolError
 from screening.selectors.lists import correction_clock, upload_progress
@@ -17,7 +18,8 @@ class ListUploadCreateSerializer(serializers.Serializer):
     """POST /uploads/: the file (multipart) and the kind of list; the year comes from the file header if omitted."""
 
     file = serializers.FileField(
-        help_text=_("ZL_LIST в XML (можно в ZIP), CSV или XLSX"), validators=[validate_list_file]
+        help_text=_("ZL_LIST в XML (можно в ZIP), CSV или XLSX, или выгрузка МИС в принятом регионом формате"),
+        validators=[validate_list_file],
     )
     kind = serializers.ChoiceField(choices=ListKind.choices, default=ListKind.YEARLY)
     year = serializers.IntegerField(required=False, min_value=2000, max_value=2100)
@@ -76,6 +78,9 @@ class ListUploadSerializer(serializers.ModelSerializer):
     mo_code = serializers.CharField(source="mo.code", read_only=True)
     kind_display = serializers.CharField(source="get_kind_display", read_only=True)
     status_display = serializers.CharField(source="get_status_display", read_only=True)
+    dialect_display = serializers.SerializerMethodField(
+        help_text=_("Формат МИС, в котором прочитан файл (пусто — ZL_LIST портала)")
+    )
     progress = serializers.SerializerMethodField()
     counts = UploadCountsSerializer(source="*", read_only=True)
     correction = serializers.SerializerMethodField()
@@ -92,6 +97,8 @@ class ListUploadSerializer(serializers.ModelSerializer):
             "measures",
             "original_name",
             "file_format",
+            "dialect",
+            "dialect_display",
             "header_filename",
             "created_at",
             "status",
@@ -112,6 +119,9 @@ class ListUploadSerializer(serializers.ModelSerializer):
             "links",
         ]
         read_only_fields = fields
+
+    def get_dialect_display(self, upload: ListUpload) -> str:
+        return str(dialect_label(upload.dialect)) if upload.dialect else ""
 
     @extend_schema_field(UploadProgressSerializer)
     def get_progress(self, upload: ListUpload) -> dict:

@@ -15,6 +15,7 @@ from typing import IO
 
 from omsportal.exports import write_cell
 from screening.codes import ERROR_CODES, meaning_of
+from screening.formats.dialects import dialect_label
 from screening.formats.validation import MEASURE_DISP
 from screening.models import ListUpload, ProtocolError
 
@@ -123,6 +124,7 @@ def write_protocol_xlsx(upload: ListUpload, output: IO[bytes]) -> None:
     facts = [
         ("Файл", upload.original_name),
         ("FILENAME", protocol_file_name(upload)),
+        ("Формат МИС", str(dialect_label(upload.dialect)) if upload.dialect else "ZL_LIST"),
         ("МО", f"{upload.mo.code} {upload.mo.display_name}"),
         ("Год", upload.year or ""),
         ("Вид списка", upload.get_kind_display()),
@@ -168,7 +170,8 @@ def write_protocol_xlsx(upload: ListUpload, output: IO[bytes]) -> None:
     sheet.freeze_panes(1, 0)
     for row, (n_zap, code, severity, field, base_element, comment, measure, label) in enumerate(_rows(upload), 1):
         if n_zap is not None:
-            sheet.write_number(row, 0, n_zap)
+            # A MIS's record number may pass the 15 digits a spreadsheet number keeps: such a one is text.
+            write_cell(sheet, row, 0, n_zap if n_zap < 10**15 else str(n_zap))
         sheet.write_number(row, 1, code)
         write_cell(sheet, row, 2, SEVERITY_LABELS.get(severity, severity))
         write_cell(sheet, row, 3, ERROR_CODES.get(code, ("", ""))[1])

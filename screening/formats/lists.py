@@ -65,6 +65,9 @@ class ListRecord:
     kv: str = ""
     iddokt: str = ""
     has_measure: bool = True
+    # A dialect whose files carry no period at all (no month, no quarter: Ufa), or no sex (Pskov): not required.
+    period_free: bool = False
+    sex_free: bool = False
 
 
 PERSON_FIELDS = ("N_ZAP", "ENP", "SNILS", "FAM", "IM", "OT", "W", "DR", "UCH", "TEL")
@@ -72,9 +75,11 @@ MEASURE_FIELDS = ("DISP", "MONTH", "KV", "IDDOKT")
 
 
 class ListReader(Protocol):
-    """What every list reader offers: its format name, the header, the records, and bytes read for progress."""
+    """What every list reader offers: its format name (and MIS dialect, '' for the canonical ZL_LIST), the header,
+    the records, and bytes read for progress."""
 
     format: str
+    dialect: str
 
     def header(self) -> ListHeader: ...
 
@@ -101,6 +106,7 @@ class Sniffed:
     member_name: str = ""
     extra: dict = field(default_factory=dict)
     upload: object = None
+    name: str = ""
 
 
 ReaderFactory = Callable[[Sniffed], ListReader]
@@ -119,11 +125,15 @@ def register_reader(name: str, detect: Callable[[Sniffed], bool], factory: Reade
 
 
 @contextmanager
-def open_list_file(fileobj: IO[bytes]) -> Iterator[ListReader]:
+def open_list_file(
+    fileobj: IO[bytes], *, name: str = "", dialects: tuple[str, ...] | None = None
+) -> Iterator[ListReader]:
     """Open an uploaded list (seekable binary) and yield the reader for its format, or raise FileRejected(901).
 
     The content decides (omsportal.safefiles.open_upload): XML, CSV or XLSX, each also alone in a zip; everything
-    else, and every limit of omsportal.filelimits, is a 901 with a Russian reason.
+    else, and every limit of omsportal.filelimits, is a 901 with a Russian reason. A regional MIS dialect
+    (screening.formats.dialects) is recognized first, from the root, the header and ``name``; ``dialects`` are the
+    ones the region accepts (None: every readable one).
     """
     _ensure_default_readers()
     try:
@@ -136,13 +146,19 @@ def open_list_file(fileobj: IO[bytes]) -> Iterator[ListReader]:
                 member_name=upload.member_name,
                 extra={"xlsx": xlsx, "kind": upload.kind},
                 upload=upload,
+                name=name,
             )
-            yield _pick(sniffed)
+            yield _pick(sniffed, dialects)
     except BadFile as exc:
         raise FileRejected.from_error(exc) from exc
 
 
-def _pick(sniffed: Sniffed) -> ListReader:
+def _pick(sniffed: Sniffed, dialects: tuple[str, ...] | None = None) -> ListReader:
+    from .dialects import recognize
+
+    reader = recognize(sniffed, accepted=dialects)
+    if reader is not None:
+        return reader
     for _name, detect, factory in READERS:
         if detect(sniffed):
             return factory(sniffed)

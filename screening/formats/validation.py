@@ -22,7 +22,8 @@ MEASURE_DISP = {DVN: "ДВН", PMO: "ПМО", DN: "ДН"}
 MEASURE_CODES = {**{disp: code for code, disp in MEASURE_DISP.items()}, DVN: DVN, PMO: PMO, DN: DN}
 
 BAS_PERSON, BAS_MEASURE = "SV_PR_MER", "SV_PL_MER"
-MAX_NAME, MAX_UCH, MAX_TEL, MAX_N_ZAP = 100, 20, 50, 2_147_483_647
+# N_ZAP: up to 18 digits (bigint): a MIS numbers its records by database ids, large and with gaps, echoed as sent.
+MAX_NAME, MAX_UCH, MAX_TEL, MAX_N_ZAP = 100, 20, 50, 999_999_999_999_999_999
 MIN_BIRTH = datetime.date(1880, 1, 1)
 
 STAGING_COLUMNS = (
@@ -66,7 +67,7 @@ _RU_DATE = re.compile(r"([0-9]{2})\.([0-9]{2})\.([0-9]{4})\Z")
 # A record it does not take goes the long way, which names every problem; both give the same row for a good one.
 _SEP = "\x1f"
 _WELL_FORMED_PERSON = re.compile(
-    r"[1-9][0-9]{0,9}\x1f(?:[0-9]{16})?\x1f(?:[0-9]{11}|[0-9]{3}-[0-9]{3}-[0-9]{3} [0-9]{2})?\x1f[12]\x1f"
+    r"[1-9][0-9]{0,17}\x1f(?:[0-9]{16})?\x1f(?:[0-9]{11}|[0-9]{3}-[0-9]{3}-[0-9]{3} [0-9]{2})?\x1f[12]\x1f"
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z"
 )
 _WELL_FORMED_MONTHS = {str(month): (month, (month - 1) // 3 + 1) for month in range(1, 13)}
@@ -212,7 +213,8 @@ class RecordValidator:
                 add(FormatError(102, tag, BAS_PERSON, f"Поле {tag} ({what}) длиннее {MAX_NAME} символов"))
         sex = None
         if not r.w:
-            add(FormatError(101, "W", BAS_PERSON, "Не заполнен пол W"))
+            if not r.sex_free:
+                add(FormatError(101, "W", BAS_PERSON, "Не заполнен пол W"))
         elif r.w in ("1", "2"):
             sex = int(r.w)
         else:
@@ -253,7 +255,15 @@ class RecordValidator:
         measure = _YEARLY_MEASURES.get(r.disp) if r.has_measure else None
         if measure is not None:
             month = _WELL_FORMED_MONTHS.get(r.month)
-            return None if month is None else (measure, month[0], month[1], "", [])
+            if month is not None:
+                return measure, month[0], month[1], "", []
+            if not r.month:  # a MIS's quarter without a month (ProMed's QUART), or no period at all
+                quarter = _QUARTERS.get(r.kv)
+                if quarter is not None:
+                    return measure, None, quarter, "", []
+                if r.period_free and not r.kv:
+                    return measure, None, None, "", []
+            return None
         if r.disp in _DN_CODES and not r.month and r.has_measure:
             quarter = _QUARTERS.get(r.kv)
             doctor = r.iddokt
@@ -313,10 +323,21 @@ class RecordValidator:
                 else:
                     doctor = r.iddokt.translate(_SNILS_SEPARATORS)
         else:
-            if not r.month:
+            # A yearly measure is planned by month; a MIS that plans by quarter (ProMed's QUART) gives KV alone, and
+            # one that plans by year (Ufa) nothing: the entry keeps the quarter, or no period.
+            if month is not None:
+                quarter = (month - 1) // 3 + 1  # a KV beside a month is not read (the month says more)
+            elif r.month:
+                pass  # 102 MONTH above
+            elif r.kv:
+                if r.kv in _QUARTERS:
+                    quarter = _QUARTERS[r.kv]
+                else:
+                    errors.append(
+                        FormatError(102, "KV", BAS_MEASURE, f"Квартал KV «{_show(r.kv)}»: от 1 до 4", measure)
+                    )
+            elif not r.period_free:
                 errors.append(FormatError(101, "MONTH", BAS_MEASURE, "Не заполнен месяц MONTH", measure))
-            elif month is not None:
-                quarter = (month - 1) // 3 + 1
         return measure, month, quarter, doctor, errors
 
     def validate(self, record: ListRecord) -> tuple[tuple, list[FormatError]]:

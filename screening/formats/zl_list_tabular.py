@@ -46,6 +46,7 @@ class _TabularReader:
     """Shared logic of CSV and XLSX: the header row, the per-row CODE_MO/YEAR, and person grouping."""
 
     format = ""
+    dialect = ""
 
     def __init__(self):
         self._columns: dict[str, int] | None = None

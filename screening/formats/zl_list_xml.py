@@ -19,6 +19,7 @@ class ZlListXmlReader:
     """ZL_LIST / ZGLV / SV_PR_MER / SV_PL_MER as in formats.md."""
 
     format = "XML"
+    dialect = ""
     TAG_ROOT = "ZL_LIST"
     TAG_HEADER = "ZGLV"
     TAG_RECORD = "SV_PR_MER"
@@ -124,3 +125,29 @@ def _detect(sniffed: Sniffed) -> bool:
 
 def register() -> None:
     register_reader("zl_list_xml", _detect, ZlListXmlReader, first=False)
+
+
+def zl_list_xml_bytes(*, code_mo: str, year: int, filename: str, date, records) -> bytes:
+    """A ZL_LIST file in the canonical format (UTF-8). ``records``: dicts with the tag names of a person
+    (N_ZAP, ENP, SNILS, FAM, IM, OT, W, DR, UCH, TEL; empty ones left out) and ``measures``, a list of dicts
+    with DISP, MONTH, KV, IDDOKT. Used by the demo year; the readers above read it back."""
+    from lxml import etree
+
+    root = etree.Element(ZlListXmlReader.TAG_ROOT)
+    header = etree.SubElement(root, ZlListXmlReader.TAG_HEADER)
+    for tag, value in (("VERSION", "1.0"), ("DATA", date.isoformat()), ("FILENAME", filename),
+                       ("CODE_MO", code_mo), ("YEAR", str(year))):  # fmt: skip
+        etree.SubElement(header, tag).text = value
+    for record in records:
+        element = etree.SubElement(root, ZlListXmlReader.TAG_RECORD)
+        for tag in ZlListXmlReader.PERSON_TAGS:
+            value = record.get(tag)
+            if value not in (None, ""):
+                etree.SubElement(element, tag).text = str(value)
+        for measure in record.get("measures", ()):
+            sub = etree.SubElement(element, ZlListXmlReader.TAG_MEASURE)
+            for tag in ZlListXmlReader.MEASURE_TAGS:
+                value = measure.get(tag)
+                if value not in (None, ""):
+                    etree.SubElement(sub, tag).text = str(value)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)

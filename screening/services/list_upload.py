@@ -48,6 +48,7 @@ from omsportal.jobs.dispatch import enqueue_job
 from omsportal.jobs.progress import ProgressWriter
 from omsportal.jobs.runner import run_job
 from omsportal.obligations import Period, obligation
+from omsportal.regional import regional_rules
 from omsportal.safefiles import ascii_digits, stored_name
 from participants.models import Organization, OrganizationKind, Role, User
 from screening.codes import ERROR, FILE
@@ -177,6 +178,7 @@ class Outcome:
     """What a processed file produced, written to the job row at the end of the transaction."""
 
     file_format: str = ""
+    dialect: str = ""
     header_filename: str = ""
     year: int | None = None
     measures: list[str] = field(default_factory=list)
@@ -225,8 +227,13 @@ def _lock(space: locks.LockSpace, key: int, *, offset: int = 0) -> None:
 
 def _process(upload: ListUpload, day: datetime.date, progress: ProgressWriter) -> Outcome:
     outcome = Outcome()
-    with upload.file.open("rb") as stored, open_list_file(stored) as reader:
+    accepted = regional_rules().list_dialects
+    with (
+        upload.file.open("rb") as stored,
+        open_list_file(stored, name=upload.original_name, dialects=accepted) as reader,
+    ):
         outcome.file_format = reader.format
+        outcome.dialect = reader.dialect
         header = reader.header()
         outcome.header_filename = header.filename or os.path.splitext(upload.original_name)[0][:100]
         outcome.year = _check_header(upload, header.code_mo, header.year, day)
@@ -510,6 +517,7 @@ def _finish(upload: ListUpload, outcome: Outcome, day: datetime.date) -> None:
     now = timezone.now()
     upload.status = UploadStatus.HELD if outcome.held else UploadStatus.DONE
     upload.file_format = outcome.file_format
+    upload.dialect = outcome.dialect
     upload.header_filename = outcome.header_filename
     upload.year = outcome.year
     # The measures whose lists this upload now holds (a measure with no accepted record kept its list).

@@ -22,6 +22,7 @@ from omsportal.models import AuditAction
 from omsportal.views.base import PortalMixin, PortalView, ScopedObjectMixin
 from screening.access import UPLOAD_LISTS, WORK_WITH_UPLOADS
 from screening.codes import meaning_of
+from screening.formats.dialects import dialect_label
 from screening.formats.flk import protocol_file_name, protocol_temp_file
 from screening.formats.templates import LIST_COLUMNS, list_template_csv_bytes, list_template_xlsx_bytes
 from screening.forms import ListUploadForm, ProtocolFilterForm, UploadHistoryFilterForm
@@ -112,6 +113,7 @@ class UploadsView(UploadPagesMixin, View):
         clocks = correction_clocks(rows)
         for upload in rows:
             upload.clock = clocks[upload.pk]
+            upload.dialect_label = dialect_label(upload.dialect) if upload.dialect else ""
         context = {
             "form": form,
             "filters": filters,
@@ -135,6 +137,7 @@ class UploadDetailView(UploadPagesMixin, View):
         upload = self.get_upload()
         context = {
             "upload": upload,
+            "dialect_label": dialect_label(upload.dialect) if upload.dialect else "",
             "measure_labels": [MEASURE_LABELS.get(measure, measure) for measure in upload.measures],
             "progress": upload_progress(upload),
             "poll_seconds": POLL_SECONDS,

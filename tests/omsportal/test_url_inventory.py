@@ -20,6 +20,7 @@ from reports.models import NonCompliance
 from screening.models import StageEvent
 from screening.services.events import event_batch_create_from_api
 from screening.services.plans import brigade_trip_create, routing_rule_create, special_day_create
+from surveys.models import Questionnaire
 from tests.participants.test_register_import import pers, register_xml
 from tests.screening.factories import rec, upload, zl_list_xml
 
@@ -53,6 +54,7 @@ POST_ONLY = row(405, 405, 405, 405, 405, 405, 404)
 API_EVENTS = row(200, 403, 200, 200, 200, 403, 403)
 REGION_READERS = row(404, 404, 404, 404, 200, 200, 404)
 API_BATCHES = row(200, 403, 403, 403, 200, 403, 403)
+SURVEY_FORMS = row(404, 200, 200, 200, 200, 404, 404)
 
 # route name -> (URL kwargs from the world, expected GET status per role)
 MATRIX: dict[str, tuple] = {
@@ -124,6 +126,11 @@ MATRIX: dict[str, tuple] = {
     "reports:coverage": (None, REGION_READERS),
     "reports:coverage_export": (lambda w: {"fmt": "csv"}, REGION_READERS),
     "reports:ministry_report": (lambda w: {"fmt": "pdf"}, REGION_READERS),
+    # surveys: questionnaires
+    "surveys:forms": (None, SURVEY_FORMS),
+    "surveys:form_create": (None, row(404, 403, 200, 403, 200, 404, 404)),
+    "surveys:form_detail": (lambda w: {"pk": w.questionnaire.pk}, SURVEY_FORMS),
+    "surveys:form_version_create": (lambda w: {"pk": w.questionnaire.pk}, row(404, 403, 404, 403, 200, 404, 404)),
     # API v1
     "api-schema": (None, ALL_200),
     "api-docs": (None, ALL_200),
@@ -227,6 +234,7 @@ def world(region, settings, tmp_path):
         code="O4", clause="R II.6", organization=region.mo1, period_kind="protocol", period_key="2027-01-14",
         period_year=YEAR, due_on=datetime.date(YEAR, 1, 21), detected_on=datetime.date(YEAR, 1, 22), late_days=1,
     )  # fmt: skip
+    w.questionnaire = Questionnaire.objects.get(code="why-not-passed")  # shipped: shared by every SMO
     return w
 
 

@@ -256,7 +256,7 @@ class TestRegisterXml:
 
 def _seed(**kwargs) -> str:
     out = io.StringIO()
-    options = {"persons": 400, "mos": 3, "smos": 2, "seed": 7, "as_of": AS_OF} | kwargs
+    options = {"persons": 400, "mos": 3, "smos": 2, "seed": 7, "as_of": AS_OF, "register_only": True} | kwargs
     call_command("seed_demo", stdout=out, **options)
     return out.getvalue()
 

@@ -6,6 +6,7 @@ import datetime
 
 from django.core.management.base import BaseCommand, CommandError
 
+from omsportal.demo import demo_steps, demo_year_build
 from participants.services.demo import DEFAULT_CHUNK, DemoSeedError, demo_region_seed
 
 
@@ -20,6 +21,8 @@ class Command(BaseCommand):
     help = (
         "Создать демонстрационный регион: МО с участками и врачами, СМО, ТФОМС, министерство, "
         "пользователей всех ролей (пароль из DEMO_PASSWORD) и застрахованных лиц (COPY, 1 млн — за минуты). "
+        "Затем — год в движении через сервисы портала: утверждённый план министерства, списки МО с протоколами, "
+        "исправленный список, события этапов по месяцам и шаги других приложений (omsportal/demo.py). "
         "Одинаковые --seed, --persons, --mos, --smos и --as-of дают одинаковые данные."
     )
 
@@ -32,10 +35,22 @@ class Command(BaseCommand):
             "--if-empty", action="store_true", help="ничего не делать, если в регистре уже есть застрахованные"
         )
         parser.add_argument("--as-of", type=_date, default=None, help="дата, от которой считаются возрасты и периоды")
+        parser.add_argument(
+            "--register-only", action="store_true", help="только регион и регистр, без года в движении (для бенчмарков)"
+        )
+        parser.add_argument(
+            "--steps", default="", help="только эти шаги года через запятую (по умолчанию все): " + ", ".join(
+                step.name for step in demo_steps()
+            ),
+        )
         parser.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK, help="строк в одной порции COPY")
 
     def handle(self, *args, **options):
         total = options["persons"]
+        only = [name.strip() for name in options["steps"].split(",") if name.strip()] or None
+        unknown = set(only or ()) - {step.name for step in demo_steps()}
+        if unknown:
+            raise CommandError(f"Неизвестные шаги года: {', '.join(sorted(unknown))}")
         step = max(total // 10, options["chunk_size"])
         shown = [0]
 
@@ -68,4 +83,13 @@ class Command(BaseCommand):
             f"Застрахованных: {result.persons}, периодов страхования: {result.policies}, "
             f"периодов прикрепления: {result.attachments}"
         )
-        self.stdout.write(self.style.SUCCESS(f"Готово за {result.seconds:.1f} с. Логины: manage.py demo_logins"))
+        seconds = result.seconds
+        if not options["register_only"] and result.persons:
+            self.stdout.write("Год в движении:")
+
+            def show(step_result) -> None:
+                self.stdout.write(f"  {step_result.step.label}: {step_result.summary} ({step_result.seconds:.1f} с)")
+
+            steps = demo_year_build(seed=options["seed"], only=only, on_step=show)
+            seconds += sum(step.seconds for step in steps)
+        self.stdout.write(self.style.SUCCESS(f"Готово за {seconds:.1f} с. Логины: manage.py demo_logins"))

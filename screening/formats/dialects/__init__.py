@@ -1,0 +1,64 @@
+"""The yearly-list dialects of regional MIS exports the portal reads beside its canonical ZL_LIST.
+
+Each dialect is a small module (``perm``, ``khakassia``, ``astrakhan``, ``vologda``, ``ufa``, ``pskov``; and
+``ekaterinburg``, recognized only to be refused) exposing ``DIALECT`` (screening.formats.dialects.base.Dialect):
+how it is recognized (root element, tags of the header, file name), its reader and, where its MIS imports one, the
+answer writer (screening/formats/answers/). :func:`recognize` is called by ``open_list_file`` before the canonical
+readers; the region's parameter ``list_dialects`` (omsportal.regional) names the dialects the instance accepts, and
+a recognized dialect the region does not accept is refused with a message naming the accepted ones.
+Documented in docs/formats/dialects.md.
+"""
+
+from __future__ import annotations
+
+from ..lists import FileRejected, Sniffed
+from . import astrakhan, ekaterinburg, khakassia, perm, pskov, ufa, vologda
+from .base import Dialect, Registry, probe_of
+
+REGISTRY = Registry()
+for _module in (ekaterinburg, khakassia, perm, astrakhan, vologda, ufa, pskov):
+    REGISTRY.add(_module.DIALECT)
+
+
+def dialect_of(code: str) -> Dialect | None:
+    return REGISTRY.dialects.get(code)
+
+
+def readable_codes() -> tuple[str, ...]:
+    """Codes of the dialects that have a reader (not the refused ones), in recognition order."""
+    return tuple(d.code for d in REGISTRY.ordered() if d.reader is not None)
+
+
+def dialect_choices() -> list[tuple[str, str]]:
+    return [(d.code, d.label) for d in REGISTRY.ordered() if d.reader is not None]
+
+
+def dialect_label(code: str) -> str:
+    dialect = dialect_of(code)
+    return dialect.label if dialect else code
+
+
+def recognize(sniffed: Sniffed, *, accepted: tuple[str, ...] | None = None):
+    """The reader of the dialect the file is written in, None when it is none of them (the canonical readers then).
+
+    A dialect refused by design (a register id only) or not among ``accepted`` (the region's list; None accepts
+    every readable one) raises FileRejected(901) with a message saying which dialect it is and what to do.
+    """
+    probe = probe_of(sniffed)
+    for dialect in REGISTRY.ordered():
+        if not dialect.detect(probe):
+            continue
+        if dialect.reader is None:
+            raise FileRejected(901, dialect.refusal)
+        if accepted is not None and dialect.code not in accepted:
+            others = "; ".join(f"«{dialect_label(code)}»" for code in accepted if dialect_of(code))
+            taken = f"ZL_LIST, его CSV/XLSX и {others}" if others else "только ZL_LIST и его CSV/XLSX"
+            raise FileRejected(
+                901,
+                f"Файл распознан как «{dialect.label}», но этот формат МИС в регионе не принимается (параметры "
+                f"правил региона). Принимаются {taken}. Выгрузите список в одном из них.",
+            )
+        reader = dialect.reader(sniffed)
+        reader.dialect = dialect.code
+        return reader
+    return None

@@ -1,0 +1,42 @@
+"""Reads of questionnaires: the forms a user may use, the current version of each."""
+
+from __future__ import annotations
+
+from django.db.models import Max, QuerySet
+
+from omsportal.scoping import get_for_user, restrict
+from participants.models import Role, User
+from surveys.models import Questionnaire, QuestionnaireVersion
+
+
+def questionnaires_for_user(user: User) -> QuerySet[Questionnaire]:
+    return restrict(Questionnaire.objects.annotate(last_version=Max("versions__number")), user).order_by("title")
+
+
+def questionnaire_for_user(user: User, pk: int) -> Questionnaire:
+    return get_for_user(Questionnaire.objects.all(), user, pk=pk)
+
+
+def current_version(questionnaire: Questionnaire) -> QuestionnaireVersion | None:
+    return questionnaire.versions.order_by("-number").first()
+
+
+def current_versions_for_user(user: User) -> list[QuestionnaireVersion]:
+    """The latest version of each active form the user may use (for a call list's survey form)."""
+    versions = restrict(QuestionnaireVersion.objects.select_related("questionnaire"), user).filter(
+        questionnaire__is_active=True
+    )
+    latest: dict[int, QuestionnaireVersion] = {}
+    for version in versions.order_by("questionnaire_id", "-number"):
+        latest.setdefault(version.questionnaire_id, version)
+    return sorted(latest.values(), key=lambda v: v.questionnaire.title)
+
+
+def can_edit(user: User, questionnaire: Questionnaire) -> bool:
+    if user.role == Role.FUND:
+        return True
+    return (
+        user.role == Role.SMO_L2
+        and questionnaire.owner_id is not None
+        and questionnaire.owner_id == user.organization_id
+    )

@@ -1,0 +1,1 @@
+"""Every write of the surveys app: forms, call lists, calls, reports, appeals."""

@@ -1,0 +1,4 @@
+from surveys.views import forms
+
+app_name = "surveys"
+urlpatterns = [*forms.urlpatterns]
