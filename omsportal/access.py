@@ -106,13 +106,26 @@ class MenuItem:
     icon: str = "circle"
     hidden_for: frozenset[str] = field(default_factory=frozenset)
     order: int = 100
+    section: str = ""  # a MenuSection key: where the entry goes when a role's menu is too long for one row
 
     def shown_to(self, user) -> bool:
         return self.capability.allows(user) and user.role not in self.hidden_for
 
 
+@dataclass(frozen=True)
+class MenuSection:
+    """A dropdown of the main menu: when a role sees more entries than fit a 1366-pixel row, the entries of a
+    section it sees more than one of fold into it (omsportal/navigation.py)."""
+
+    key: str
+    label: str
+    icon: str = "folder"
+    order: int = 100
+
+
 SCOPES: Registry[type[Model], ModelAccess] = Registry("access", "scope of the model")
 MENU: Registry[str, MenuItem] = Registry("access", "menu entry")
+SECTIONS: Registry[str, MenuSection] = Registry("access", "menu section")
 
 
 def declare_scope(
@@ -126,6 +139,15 @@ def declare_scope(
 def declare_menu(*items: MenuItem) -> None:
     for item in items:
         MENU.add(item.url_name, item)
+
+
+def declare_menu_section(*sections: MenuSection) -> None:
+    for section in sections:
+        SECTIONS.add(section.key, section)
+
+
+def menu_section(key: str) -> MenuSection | None:
+    return SECTIONS.find(key)
 
 
 def model_access(model: type[Model]) -> ModelAccess:
@@ -188,7 +210,18 @@ def _declare_kit() -> None:
     from omsportal.models import AuditLog
 
     declare_scope(AuditLog, _audit_log_scope)
-    declare_menu(MenuItem(_("Журнал доступа"), "audit:log", READ_AUDIT_LOG, "shield-lock", order=90))
+    # The sections of the main menu, one per area of work; an app's entries name theirs (section="informing").
+    declare_menu_section(
+        MenuSection("register", _("Регистр"), "people", order=10),
+        MenuSection("screening", _("Профилактика"), "clipboard2-pulse", order=20),
+        MenuSection("informing", _("Информирование"), "megaphone", order=30),
+        MenuSection("surveys", _("Обзвон и опросы"), "telephone", order=40),
+        MenuSection("reports", _("Отчёты"), "file-earmark-bar-graph", order=50),
+        MenuSection("control", _("Контроль"), "shield-check", order=60),
+    )
+    declare_menu(
+        MenuItem(_("Журнал доступа"), "audit:log", READ_AUDIT_LOG, "shield-lock", order=90, section="control")
+    )
 
 
 _declare_kit()

@@ -66,16 +66,23 @@ def embedded_database_url(base_dir: Path, name: str | None = None) -> str:
     return server.get_uri(name)
 
 
-def _get_server(get_server, pgdata: Path, attempts: int = 20):
-    """The wheel's server handle. While another process starts the same server, its ``postmaster.pid`` can be read
-    half-written, and the wheel then fails an assertion on the number of lines: wait a moment and read again."""
+def _get_server(get_server, pgdata: Path, attempts: int = 30):
+    """The wheel's server handle, started if needed.
+
+    While another process starts the same server, its ``postmaster.pid`` can be read half-written (the wheel then
+    fails an assertion on the number of lines); while the previous command of ``make run`` stops it, ``pg_ctl
+    start`` fails or waits past the wheel's 10 s on a loaded machine. Both pass in a moment: try again, for up to
+    about half a minute, then give the error.
+    """
+    import subprocess
+
     for attempt in range(attempts):
         try:
             return get_server(pgdata, cleanup_mode="stop")
-        except AssertionError:
+        except (AssertionError, subprocess.CalledProcessError, subprocess.TimeoutExpired):
             if attempt == attempts - 1:
                 raise
-            time.sleep(0.25)
+            time.sleep(1)
     raise AssertionError("unreachable")
 
 

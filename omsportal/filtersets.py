@@ -23,17 +23,42 @@ def _day_start(day: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
+class UserChoiceField(forms.ModelChoiceField):
+    """Users named as people are: «Фамилия Имя Отчество (логин) — организация»."""
+
+    def label_from_instance(self, obj) -> str:
+        org = f" — {obj.organization.code} {obj.organization.display_name}" if obj.organization_id else ""
+        return f"{obj.display_name} ({obj.username}){org}"
+
+
+class OrganizationChoiceField(forms.ModelChoiceField):
+    """Organizations by code and name, grouped by kind in the order of the kinds."""
+
+    def label_from_instance(self, obj) -> str:
+        return f"{obj.code} {obj.display_name} ({obj.get_kind_display()})"
+
+
+class _UserFilter(django_filters.ModelChoiceFilter):
+    field_class = UserChoiceField
+
+
+class _OrganizationFilter(django_filters.ModelChoiceFilter):
+    field_class = OrganizationChoiceField
+
+
 class AuditLogFilter(django_filters.FilterSet):
     """Filters of the audit log page: who, which organization, what, when, about which person (by ENP)."""
 
-    user = django_filters.ModelChoiceFilter(
+    user = _UserFilter(
         label=_("Пользователь"),
-        queryset=User.objects.order_by("last_name", "first_name", "username"),
+        queryset=User.objects.select_related("organization").order_by("last_name", "first_name", "username"),
+        empty_label=_("все пользователи"),
         widget=forms.Select(attrs={"class": "form-select"}),
     )
-    organization = django_filters.ModelChoiceFilter(
+    organization = _OrganizationFilter(
         label=_("Организация"),
         queryset=Organization.objects.order_by("kind", "code"),
+        empty_label=_("все организации"),
         widget=forms.Select(attrs={"class": "form-select"}),
     )
     action = django_filters.ChoiceFilter(

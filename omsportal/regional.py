@@ -37,9 +37,9 @@ class RegionalRules:
     call_claim_minutes: int
     appeal_written_days: int
     otp_lifetime_hours: int
+    list_dialects: tuple[str, ...]
     fund_report_working_days: int
     digest_working_days: int
-    list_dialects: tuple[str, ...]
 
     def year_plan_due(self, year: int) -> datetime.date:
         """O1, R II.1: the yearly plan is approved by this day of the plan year (a day off: the next working day)."""

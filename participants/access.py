@@ -42,7 +42,24 @@ declare_scope(RegisterImport, register_import_scope)
 
 declare_menu(
     MenuItem(_("Главная"), "home", SIGNED_IN, "house", order=0),
-    MenuItem(_("Застрахованные лица"), "persons:search", SEE_PERSONS, "people", order=10),
-    MenuItem(_("Загрузка регистра"), "register:imports", LOAD_REGISTER, "database-up", order=80),
-    MenuItem(_("Организации"), "organizations", READ_DIRECTORY, "building", order=100),
+    MenuItem(_("Застрахованные лица"), "persons:search", SEE_PERSONS, "people", order=10, section="register"),
+    MenuItem(_("Загрузка регистра"), "register:imports", LOAD_REGISTER, "database-up", order=80, section="register"),
+    MenuItem(_("Организации"), "organizations", READ_DIRECTORY, "building", order=100, section="register"),
 )
+
+
+def _declare_audit() -> None:
+    from django.urls import reverse
+
+    from omsportal.audit_display import AuditParam, declare_audit_param
+
+    declare_audit_param(
+        AuditParam(
+            "register_import",
+            _("загрузка регистра"),
+            link=lambda value: reverse("register:detail", args=[value]) if isinstance(value, int) else "",
+        )
+    )
+
+
+_declare_audit()

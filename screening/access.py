@@ -174,8 +174,15 @@ declare_scope(StageEvent, stage_event_scope, personal=_person_ids, object_type="
 # --- Menu -----------------------------------------------------------------------------------------------------
 
 declare_menu(
-    MenuItem(_("Планы"), "screening:plans", READ_PLANS, "calendar3", order=20),
-    MenuItem(_("Списки и протоколы"), "screening:uploads", WORK_WITH_UPLOADS, "file-earmark-arrow-up", order=30),
+    MenuItem(_("Планы"), "screening:plans", READ_PLANS, "calendar3", order=20, section="screening"),
+    MenuItem(
+        _("Списки и протоколы"),
+        "screening:uploads",
+        WORK_WITH_UPLOADS,
+        "file-earmark-arrow-up",
+        order=30,
+        section="screening",
+    ),
     # MO staff read their lists on the uploads page and the persons from the lists' links.
     MenuItem(
         _("Списки по МО"),
@@ -184,8 +191,9 @@ declare_menu(
         "list-check",
         hidden_for=frozenset({Role.MO_STAFF}),
         order=40,
+        section="screening",
     ),
-    MenuItem(_("События этапов"), "screening:events", READ_EVENT_BATCHES, "activity", order=50),
+    MenuItem(_("События этапов"), "screening:events", READ_EVENT_BATCHES, "activity", order=50, section="screening"),
     # MO staff and the Fund reach the progress from their events page.
     MenuItem(
         _("Ход осмотров"),
@@ -194,5 +202,55 @@ declare_menu(
         "bar-chart-steps",
         hidden_for=frozenset(MO_AND_FUND),
         order=60,
+        section="screening",
     ),
 )
+
+
+# --- How the audit log reads the entries about screening data (omsportal.audit_display) ------------------------
+
+
+def _audit_uploads(ids: set) -> dict:
+    uploads = ListUpload.objects.filter(pk__in=[v for v in ids if isinstance(v, int)]).select_related("mo")
+    return {u.pk: f"№ {u.pk} {u.original_name} ({u.mo.code})" for u in uploads}
+
+
+def _audit_mos(codes: set) -> dict:
+    from participants.models import Organization
+
+    mos = Organization.objects.filter(code__in=[str(c) for c in codes])
+    return {o.code: f"{o.code} {o.display_name}" for o in mos}
+
+
+def _audit_upload_link(value) -> str:
+    from django.urls import reverse
+
+    return reverse("screening:upload_detail", args=[value]) if isinstance(value, int) else ""
+
+
+def _declare_audit() -> None:
+    from omsportal.audit_display import AuditObject, AuditParam, declare_audit_object, declare_audit_param
+    from screening.models import EntryState, Measure
+
+    declare_audit_object(
+        AuditObject("list_entry", _("строки списков МО")),
+        AuditObject(
+            "protocol",
+            _("протокол идентификации списка"),
+            count_label=_("строки протокола с лицами, как их записала МО в файле (номера строк — в параметрах)"),
+        ),
+    )
+    declare_audit_param(
+        AuditParam("upload", _("загрузка списка"), resolve=_audit_uploads, link=_audit_upload_link),
+        AuditParam("mo", _("МО"), resolve=_audit_mos),
+        AuditParam("year", _("год")),
+        AuditParam("measure", _("мероприятие"), choices=dict(Measure.choices)),
+        AuditParam("month", _("месяц")),
+        AuditParam("district", _("участок")),
+        AuditParam("state", _("состояние"), choices=dict(EntryState.choices)),
+        AuditParam("code", _("код ошибки")),
+        AuditParam("n_zap", _("запись N_ZAP")),
+    )
+
+
+_declare_audit()

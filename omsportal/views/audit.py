@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import json
 import tempfile
 from urllib.parse import unquote
 
@@ -17,6 +16,7 @@ from django.views.generic import TemplateView
 
 from omsportal.access import READ_AUDIT_LOG
 from omsportal.audit import audit_record
+from omsportal.audit_display import ROLE_PURPOSES, describe_entries, object_label, params_text
 from omsportal.exports import attachment, safe_row, write_cell, write_cells
 from omsportal.filtersets import AuditLogFilter
 from omsportal.models import AuditAction, AuditLog
@@ -26,8 +26,6 @@ from omsportal.views.base import PortalMixin, ScopedObjectMixin
 PAGE_SIZE = 50
 # Counting a log of millions of rows takes seconds; past this the page says "more than" and pages within it.
 COUNT_CAP = 10_000
-# Shown person ids per row; the rest is a count (the ENP filter finds entries about one person).
-IDS_SHOWN = 5
 # An XLSX sheet holds 1 048 576 rows: a header, the data and one row saying the selection was cut.
 XLSX_MAX_ROWS = 1_048_574
 EXPORT_CHUNK = 2_000
@@ -52,10 +50,6 @@ class AuditPagesMixin(ScopedObjectMixin, PortalMixin):
         return self.scoped(AuditLog.objects.select_related("user", "organization").order_by("-at", "-id"))
 
 
-def _query_text(query: dict) -> str:
-    return "; ".join(f"{key}: {value}" for key, value in query.items())
-
-
 class AuditLogView(AuditPagesMixin, TemplateView):
     """Newest entries first, filtered by user, organization, action, dates and person."""
 
@@ -66,12 +60,20 @@ class AuditLogView(AuditPagesMixin, TemplateView):
         filterset = AuditLogFilter(self.request.GET or None, queryset=self.log_queryset(), request=self.request)
         page_obj = CappedPaginator(filterset.qs, PAGE_SIZE, cap=COUNT_CAP).get_page(self.request.GET.get("page"))
         entries = list(page_obj.object_list)
+        named = describe_entries(entries, self.request.user)
         for entry in entries:
             entry.badge = ACTION_BADGES.get(entry.action, "secondary")
-            entry.ids_shown = entry.person_ids[:IDS_SHOWN]
-            entry.ids_more = max(0, entry.person_count - len(entry.ids_shown))
-            entry.query_text = _query_text(entry.query)
             entry.path_display = unquote(entry.path)
+        if named:
+            # The page names these persons (ENP and name): reading the log is itself a read of their data.
+            audit_record(
+                user=self.request.user,
+                action=AuditAction.LIST,
+                person_ids=named,
+                object_type="audit_log",
+                query={**filterset.audit_query(), "page": page_obj.number},
+                request=self.request,
+            )
         context.update(
             filter=filterset,
             page_obj=page_obj,
@@ -118,6 +120,7 @@ _EXPORT_FIELDS = (
     "ip",
     "channel",
     "reason",
+    "user__role",
 )
 
 
@@ -144,6 +147,7 @@ def _export_rows(queryset):
         ip,
         channel,
         reason,
+        role,
     ) in rows:
         yield [
             at.astimezone(tz).strftime("%d.%m.%Y %H:%M:%S"),
@@ -152,14 +156,14 @@ def _export_rows(queryset):
             org_code or "",
             org_short or org_name or "",
             actions.get(action, action),
-            object_type,
+            object_label(object_type),
             person_count,
             " ".join(map(str, person_ids)),
-            json.dumps(query, ensure_ascii=False) if query else "",
+            params_text(query) if query else "",
             url_path,
             ip or "",
             channel,
-            reason,
+            reason or str(ROLE_PURPOSES.get(role, "")),
         ]
 
 

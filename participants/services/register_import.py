@@ -27,6 +27,7 @@ import io
 import logging
 import queue
 import threading
+import traceback
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -152,7 +153,11 @@ def register_import_run(*, import_id: int, progress: ProgressWriter | None = Non
     except Exception as exc:
         # The message of a database error may quote personal data (a key's value): log the kind only.
         cause = exc.__cause__ or exc
-        logger.error("register import %s failed: %s %s", import_id, type(cause).__name__, getattr(cause, "pgcode", ""))
+        # Where it happened (files and lines, no values) is safe to log and tells the next engineer where to look.
+        frames = traceback.extract_tb(exc.__traceback__)[::-1][:6]
+        where = " < ".join(f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}" for frame in frames)
+        pgcode = getattr(cause, "pgcode", "")
+        logger.error("register import %s failed: %s %s at %s", import_id, type(cause).__name__, pgcode, where)
         _fail(import_id, _("Внутренняя ошибка при загрузке регистра; данные не изменены. Обратитесь к администратору."))
     finally:
         progress.close()

@@ -8,6 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from screening.codes import meaning_of
+from screening.formats.answers import answer_for
 from screening.formats.dialects import dialect_label
 from screening.forms import validate_list_file
 from screening.models import ListKind, ListUpload, ProtocolError
@@ -70,6 +71,9 @@ class UploadLinksSerializer(serializers.Serializer):
     protocol_xlsx = serializers.URLField()
     errors = serializers.URLField()
     confirm_replace = serializers.URLField()
+    answer = serializers.URLField(
+        allow_null=True, help_text=_("Ответ для МИС в её формате (null — формат файла ответа не предусматривает)")
+    )
 
 
 class ListUploadSerializer(serializers.ModelSerializer):
@@ -155,6 +159,9 @@ class ListUploadSerializer(serializers.ModelSerializer):
                 "protocol_xlsx": absolute(reverse("screening_api:upload-protocol-xlsx", args=[upload.pk])),
                 "errors": absolute(reverse("screening_api:upload-errors", args=[upload.pk])),
                 "confirm_replace": absolute(reverse("screening_api:upload-confirm-replace", args=[upload.pk])),
+                "answer": absolute(reverse("screening_api:upload-answer", args=[upload.pk]))
+                if answer_for(upload)
+                else None,
             }
         ).data
 

@@ -33,6 +33,7 @@ urlpatterns = [
         ListUploadViewSet.as_view({"get": "protocol_xlsx"}),
         name="upload-protocol-xlsx",
     ),
+    path("uploads/<int:pk>/answer", ListUploadViewSet.as_view({"get": "answer"}), name="upload-answer"),
     # Plans (read-only) [R II.1, II.2, II.24]
     path("plans/<int:year>/", YearPlanAPIView.as_view(), name="plan-year"),
     path("plans/<int:year>/districts/", DistrictPlanList.as_view(), name="plan-districts"),

@@ -30,7 +30,7 @@ from screening.models import ListUpload, ProtocolError
 from screening.selectors.lists import PROTOCOL_STATUSES, correction_clocks
 from screening.selectors.protocols import protocol_errors
 from screening.services.list_upload import list_upload_confirm_replace, list_upload_create
-from screening.views.uploads import XLSX_CONTENT_TYPE, XML_CONTENT_TYPE, protocol_filename
+from screening.views.uploads import XLSX_CONTENT_TYPE, XML_CONTENT_TYPE, answer_download, protocol_filename
 
 from .serializers_uploads import ListUploadCreateSerializer, ListUploadSerializer, ProtocolErrorSerializer
 
@@ -187,6 +187,20 @@ class ListUploadViewSet(ScopedAPIMixin, mixins.CreateModelMixin, viewsets.ReadOn
     )
     def protocol_xlsx(self, request, pk=None):
         return self._download("xlsx", XLSX_CONTENT_TYPE)
+
+    @extend_schema(
+        summary=_("Ответ для МИС в её формате"),
+        description=_(
+            "Для файла, прочитанного в формате МИС, который импортирует ответ (Пермский край — OSHIB_PR, Вологодская "
+            "область — список с PROV, Псковская область — CSV с ERR): файл, названный так, как ждёт МИС, с номерами "
+            "записей, как их прислала МО, и причиной отклонения по-русски. Для других файлов — 404."
+        ),
+        operation_id="uploads_answer",
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+        tags=["uploads"],
+    )
+    def answer(self, request, pk=None):
+        return answer_download(request, self.protocol_upload(), channel="api")
 
     def _download(self, extension: str, content_type: str):
         upload = self.protocol_upload()

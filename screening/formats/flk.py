@@ -37,7 +37,8 @@ def _rows(upload: ListUpload):
     )
 
 
-def _comment(code: int, comment: str, measure: str) -> str:
+def problem_comment(code: int, comment: str, measure: str) -> str:
+    """The protocol's Russian reason as every answer file carries it: a measure's problem starts with the measure."""
     label = MEASURE_DISP.get(measure, "")
     if label and code != 701 and not comment.startswith(label):
         return f"{label}: {comment}"
@@ -78,7 +79,7 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _XML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 
 
-def _xml_text(value: str) -> str:
+def xml_text(value: str) -> str:
     return _NOT_XML.sub("\ufffd", value).translate(_XML_ESCAPES)
 
 
@@ -90,17 +91,17 @@ def write_protocol_xml(upload: ListUpload, output: IO[bytes], *, encoding: str =
     """
     fname_i = protocol_file_name(upload)
     parts = [
-        f"<?xml version='1.0' encoding='{encoding}'?>\n<FLK_P><FNAME>{_xml_text('V' + fname_i)}</FNAME>"
-        f"<FNAME_I>{_xml_text(fname_i)}</FNAME_I>"
+        f"<?xml version='1.0' encoding='{encoding}'?>\n<FLK_P><FNAME>{xml_text('V' + fname_i)}</FNAME>"
+        f"<FNAME_I>{xml_text(fname_i)}</FNAME_I>"
     ]
     for count, (n_zap, code, _severity, field, base_element, comment, measure, _label) in enumerate(_rows(upload), 1):
-        text = _comment(code, comment, measure)
+        text = problem_comment(code, comment, measure)
         parts.append(
             f"<PR><OSHIB>{code}</OSHIB>"
-            + (f"<IM_POL>{_xml_text(field)}</IM_POL>" if field else "")
-            + (f"<BAS_EL>{_xml_text(base_element)}</BAS_EL>" if base_element else "")
+            + (f"<IM_POL>{xml_text(field)}</IM_POL>" if field else "")
+            + (f"<BAS_EL>{xml_text(base_element)}</BAS_EL>" if base_element else "")
             + (f"<N_ZAP>{n_zap}</N_ZAP>" if n_zap is not None else "")
-            + (f"<COMMENT>{_xml_text(text)}</COMMENT>" if text else "")
+            + (f"<COMMENT>{xml_text(text)}</COMMENT>" if text else "")
             + "</PR>"
         )
         if count % CHUNK == 0:

@@ -22,6 +22,7 @@ from omsportal.models import AuditAction
 from omsportal.views.base import PortalMixin, PortalView, ScopedObjectMixin
 from screening.access import UPLOAD_LISTS, WORK_WITH_UPLOADS
 from screening.codes import meaning_of
+from screening.formats.answers import answer_for, answer_temp_file
 from screening.formats.dialects import dialect_label
 from screening.formats.flk import protocol_file_name, protocol_temp_file
 from screening.formats.templates import LIST_COLUMNS, list_template_csv_bytes, list_template_xlsx_bytes
@@ -190,6 +191,7 @@ class UploadDetailView(UploadPagesMixin, View):
             "errors": rows,
             "clock": correction_clock(upload),
             "downloadable": upload.status in PROTOCOL_STATUSES,
+            "answer": answer_for(upload),
             "can_confirm_replace": upload.status == UploadStatus.HELD
             and UPLOAD_LISTS.allows(request.user)
             and request.user.organization_id == upload.mo_id,
@@ -271,6 +273,32 @@ class ProtocolDownloadView(UploadPagesMixin, View):
         return attachment(content, filename=protocol_filename(upload, fmt), content_type=content_type)
 
 
+def answer_download(request, upload: ListUpload, *, channel: str = "web"):
+    """The answer its MIS imports (screening.formats.answers), named as that MIS expects; audited as an EXPORT."""
+    answer = answer_for(upload)
+    if answer is None:
+        raise Http404("No answer file for this upload")
+    content = answer_temp_file(upload, answer)
+    audit_record(
+        user=request.user,
+        action=AuditAction.EXPORT,
+        person_count=upload.records_total,
+        query={"upload": upload.pk, "format": "answer", "dialect": upload.dialect},
+        request=request,
+        channel=channel,
+        object_type="protocol",
+    )
+    name = answer.file_name(upload)
+    return attachment(content, filename=name, content_type=answer.content_type)
+
+
+class ProtocolAnswerView(UploadPagesMixin, View):
+    """The answer file of a MIS dialect (OSHIB_PR, the Vologda or Pskov echo) beside FLK_P and XLSX."""
+
+    def get(self, request, pk: int):
+        return answer_download(request, self.get_upload())
+
+
 class TemplatesView(PortalView):
     """The CSV / XLSX templates of a list and the documentation of their columns."""
 
@@ -301,6 +329,7 @@ urlpatterns = [
     re_path(
         r"^uploads/(?P<pk>\d+)/protocol\.(?P<fmt>xml|xlsx)$", ProtocolDownloadView.as_view(), name="protocol_download"
     ),
+    path("uploads/<int:pk>/answer/", ProtocolAnswerView.as_view(), name="protocol_answer"),
     path("uploads/templates/", TemplatesView.as_view(), name="upload_templates"),
     re_path(r"^uploads/templates/zl_list\.(?P<fmt>csv|xlsx)$", TemplateDownloadView.as_view(), name="upload_template"),
 ]

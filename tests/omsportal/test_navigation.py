@@ -35,3 +35,30 @@ def test_every_menu_link_opens_for_the_role_that_sees_it(client, region, who):
 def test_the_menu_shows_each_role_its_pages(region, who, url_name, shown):
     urls = {item["url"] for item in menu_for(getattr(region, who))}
     assert (reverse(url_name) in urls) is shown
+
+
+@pytest.mark.django_db
+def test_a_long_menu_folds_into_sections_and_a_short_one_stays_a_row(region):
+    from omsportal.navigation import FLAT_MAX, menu_bar
+
+    fund = menu_for(region.fund_user)
+    assert len(fund) > FLAT_MAX
+    bar = menu_bar(fund)
+    assert len(bar) <= FLAT_MAX
+    sections = {entry["label"]: [child["label"] for child in entry["children"]] for entry in bar if "children" in entry}
+    assert "Журнал доступа" not in sections.get("Контроль", [])  # a section of one entry stays a plain link
+    assert {"Застрахованные лица", "Загрузка регистра", "Организации"} <= set(sections["Регистр"])
+    assert "Планы" in sections["Профилактика"]
+    flat = [e["url"] for e in bar if "children" not in e] + [c["url"] for e in bar for c in e.get("children", [])]
+    assert sorted(flat) == sorted(item["url"] for item in fund)  # every entry once
+    mo = menu_for(region.mo1_user)
+    assert len(mo) <= FLAT_MAX and menu_bar(mo) == mo
+
+
+@pytest.mark.django_db
+def test_the_navbar_shows_the_sections_as_dropdowns(client, region):
+    client.force_login(region.fund_user)
+    html = client.get("/").content.decode()
+    assert 'data-section="register"' in html and 'data-section="screening"' in html
+    client.force_login(region.mo1_user)
+    assert "data-section=" not in client.get("/").content.decode()

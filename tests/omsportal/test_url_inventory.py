@@ -23,6 +23,7 @@ from screening.services.plans import brigade_trip_create, routing_rule_create, s
 from surveys.models import Questionnaire
 from tests.participants.test_register_import import pers, register_xml
 from tests.screening.factories import rec, upload, zl_list_xml
+from tests.screening.promed import perm_xml
 
 ROLES = ("mo", "l1", "l2", "l3", "fund", "ministry", "admin")
 USERS = {
@@ -80,6 +81,7 @@ MATRIX: dict[str, tuple] = {
     "screening:upload_progress": (lambda w: {"pk": w.upload.pk}, MO_FUND),
     "screening:upload_confirm_replace": (lambda w: {"pk": w.upload.pk}, row(405, 404, 404, 404, 405, 404, 404)),
     "screening:protocol_download": (lambda w: {"pk": w.upload.pk, "fmt": "xml"}, MO_FUND),
+    "screening:protocol_answer": (lambda w: {"pk": w.perm_upload.pk}, MO_FUND),
     "screening:upload_templates": (None, ALL_200),
     "screening:upload_template": (lambda w: {"fmt": "csv"}, ALL_200),
     # lists
@@ -146,6 +148,7 @@ MATRIX: dict[str, tuple] = {
     "screening_api:upload-confirm-replace": (lambda w: {"pk": w.upload.pk}, row(405, 405, 405, 405, 405, 405, 405)),
     "screening_api:upload-protocol-xml": (lambda w: {"pk": w.upload.pk}, MO_FUND),
     "screening_api:upload-protocol-xlsx": (lambda w: {"pk": w.upload.pk}, MO_FUND),
+    "screening_api:upload-answer": (lambda w: {"pk": w.perm_upload.pk}, MO_FUND),
     "screening_api:event-list": (None, API_EVENTS),
     "screening_api:event-detail": (lambda w: {"pk": w.event.pk}, API_EVENTS),
     "screening_api:event-batch-list": (None, API_BATCHES),
@@ -204,6 +207,8 @@ def world(region, settings, tmp_path):
     w.mo = region.mo1
     w.person = region.p1
     w.upload = upload(region, zl_list_xml([rec(region.p1, 1)]))
+    # The same list in the Perm MIS dialect, whose protocol has an answer file (OSHIB_PR).
+    w.perm_upload = upload(region, perm_xml([rec(region.p1, 1)]), name="PROF_M270001T59_26121.xml")
     w.register_import = register_import_create(
         file=io.BytesIO(register_xml([pers(1)])), original_name="RS.xml", created_by=region.fund_user
     )

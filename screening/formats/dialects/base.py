@@ -78,7 +78,7 @@ class Dialect:
     """A regional MIS's yearly-list export: how to recognize it, read it and, where its MIS imports one, answer it.
 
     ``reader`` is None for a dialect that is recognized only to be refused (``refusal`` says why, in Russian).
-    ``answer`` is the module-level writer of the file that MIS imports back (screening/formats/answers/), if any.
+    The answer a MIS imports back is written by screening/formats/answers/ (keyed by the dialect's code).
     """
 
     code: str
@@ -87,7 +87,6 @@ class Dialect:
     detect: Callable[[Probe], bool]
     reader: Callable[[Sniffed], object] | None = None
     refusal: str = ""
-    answer: object = None
     doc: str = ""
     order: int = 100  # recognition order: the more specific first
 
