@@ -18,6 +18,7 @@ MODULES = [
     "bench.register",
     "bench.lists",
     "bench.scoping",
+    "bench.reports",
 ]
 
 

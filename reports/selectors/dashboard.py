@@ -9,9 +9,8 @@ from dataclasses import dataclass
 from django.db.models import Sum
 from django.utils.translation import gettext_lazy as _
 
-from omsportal.obligations import OBLIGATIONS
 from participants.models import Organization, OrganizationKind
-from reports.models import MonthlyFigures, State
+from reports.models import ChannelCredit, MonthlyFigures, State, YearOutcome
 from reports.selectors.states import state_counts
 
 FUNNEL = (
@@ -46,12 +45,6 @@ class Filters:
         if self.smo_id:
             rows = rows.filter(smo_id=self.smo_id)
         return rows
-
-
-def informing_landed() -> bool:
-    """Informing facts exist only once the informing app declares its obligations (O9, O10)."""
-    OBLIGATIONS.discover()
-    return "O10" in OBLIGATIONS.entries or "O9" in OBLIGATIONS.entries
 
 
 def _sums(rows) -> dict:
@@ -121,3 +114,48 @@ def coverage(year: int) -> list[dict]:
             }
         )
     return result
+
+
+# --- the year's outcomes of the listed persons (reports.services.outcomes keeps them) ------------------------------
+
+OUTCOME_LABELS = (
+    ("PASSED", _("прошли")),
+    ("STAGE2_PENDING", _("ждут 2 этапа")),
+    ("INFORMED_NO_SHOW", _("проинформированы, не пришли")),
+    ("NEVER_INFORMED", _("не проинформированы")),
+    ("REFUSED", _("отказались")),
+    ("OPTED_OUT", _("отказались от информирования")),
+    ("MOVED", _("выбыли (регион, СМО)")),
+    ("DIED", _("умерли")),
+)
+
+
+def outcomes_by_organization(year: int, by: str, *, measure: str = "") -> list[dict]:
+    """Per MO or SMO: persons of the year's lists by outcome, and the total (each person counted once)."""
+    field = "mo_id" if by == "mo" else "smo_id"
+    kind = OrganizationKind.MO if by == "mo" else OrganizationKind.SMO
+    rows = YearOutcome.objects.filter(year=year)
+    if measure:
+        rows = rows.filter(measure=measure)
+    counts: dict[int, dict[str, int]] = {}
+    for row in rows.values(field, "outcome").annotate(n=Sum("persons")):
+        counts.setdefault(row[field], {})[row["outcome"]] = row["n"]
+    result = []
+    for org in Organization.objects.filter(kind=kind, is_active=True).order_by("code"):
+        mine = counts.get(org.pk, {})
+        result.append({"id": org.pk, "code": org.code, "name": org.display_name, "total": sum(mine.values()),
+                       **{code: mine.get(code, 0) for code, _label in OUTCOME_LABELS}})  # fmt: skip
+    return result
+
+
+def channel_credits(year: int) -> list[dict]:
+    """Completions of the year per SMO, channel and representative level that informed last before them."""
+    rows = (
+        ChannelCredit.objects.filter(year=year)
+        .values("smo__code", "channel", "level")
+        .annotate(n=Sum("persons"))
+        .order_by("smo__code", "-n")
+    )
+    return [
+        {"smo": r["smo__code"] or "—", "channel": r["channel"], "level": r["level"], "persons": r["n"]} for r in rows
+    ]

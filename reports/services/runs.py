@@ -63,6 +63,7 @@ def run_obligations_job(run_id: int, progress) -> None:
     """The job's body: one transaction, one run at a time (the OBLIGATIONS lock)."""
     from reports.engine import run as engine_run
     from reports.services.figures import refresh_figures
+    from reports.services.outcomes import refresh_outcomes
 
     run = ObligationRun.objects.get(pk=run_id)
     with transaction.atomic():
@@ -71,6 +72,7 @@ def run_obligations_job(run_id: int, progress) -> None:
         counts = engine_run(run.as_of)
         progress.write(records_read=counts["evaluated"])
         refresh_figures(run.as_of.year)
+        refresh_outcomes(run.as_of.year, run.as_of)
         ObligationRun.objects.filter(pk=run_id).update(
             status=JobStatus.DONE,
             finished_at=timezone.now(),

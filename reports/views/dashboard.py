@@ -18,7 +18,17 @@ from participants.roles import role_duties
 from reports.access import READ_COVERAGE, READ_DASHBOARD, READ_MINISTRY_REPORT
 from reports.formats.ministry import noncompliance_pdf, noncompliance_xlsx, report_rows
 from reports.models import NonCompliance, ReviewStatus
-from reports.selectors.dashboard import FUNNEL, Filters, by_month, by_organization, coverage, informing_landed, totals
+from reports.selectors.dashboard import (
+    FUNNEL,
+    OUTCOME_LABELS,
+    Filters,
+    by_month,
+    by_organization,
+    channel_credits,
+    coverage,
+    outcomes_by_organization,
+    totals,
+)
 from reports.selectors.states import summary
 from screening.access import READ_LIST_PERSONS
 from screening.models import Measure
@@ -59,6 +69,12 @@ def org_table(filters: Filters, by: str):
     names = [name for name, _label in FUNNEL]
     table = [[r["code"], r["name"], *[r[n] for n in names], r["met"], r["late"], r["overdue"]] for r in rows]
     return headers, table, rows
+
+
+def outcome_table(filters: Filters, by: str):
+    headers = [_("Код"), _("Организация"), *[str(label) for _code, label in OUTCOME_LABELS], _("всего")]
+    rows = outcomes_by_organization(filters.year, by, measure=filters.measure)
+    return headers, [[r["code"], r["name"], *[r[c] for c, _l in OUTCOME_LABELS], r["total"]] for r in rows]
 
 
 def month_table(filters: Filters):
@@ -108,7 +124,10 @@ class DashboardView(PortalTemplateView):
             month_numbers=MONTHS,
             query=query.urlencode(),
             persons_url=persons_url,
-            informing_landed=informing_landed(),
+            outcome_labels=OUTCOME_LABELS,
+            outcomes_mo=outcomes_by_organization(filters.year, "mo", measure=filters.measure),
+            outcomes_smo=outcomes_by_organization(filters.year, "smo", measure=filters.measure),
+            channels=channel_credits(filters.year),
             obligations=summary(timezone.localdate()),
             duties=role_duties(self.request.user.role),
         )
@@ -128,6 +147,12 @@ class DashboardExportView(PortalView):
             headers, rows, _raw = org_table(filters, table)
         elif table == "months":
             headers, rows, _raw = month_table(filters)
+        elif table in ("outcomes_mo", "outcomes_smo"):
+            headers, rows = outcome_table(filters, table.split("_")[1])
+        elif table == "channels":
+            headers = [_("СМО"), _("Канал"), _("Уровень представителя"), _("Прошли")]
+            credits = channel_credits(filters.year)
+            rows = [[r["smo"], r["channel"] or "—", r["level"] or "—", r["persons"]] for r in credits]
         elif table == "obligations":
             headers = [_("Обязательство"), _("Пункт"), _("Состояние"), _("Организаций"), _("Организации")]
             rows = [
