@@ -59,7 +59,7 @@ def _generate(year: int) -> None:
             INSERT INTO screening_listentry (upload_id, mo_id, year, measure, month, person_id, smo_id, smo_code,
                 district, phone, n_zap, state, doctor_snils, health_group, created_at)
             SELECT %(upload)s,
-                CASE WHEN rn <= %(big)s THEN %(mos)s[1] ELSE %(mos)s[1 + rn %% array_length(%(mos)s, 1)] END,
+                CASE WHEN rn <= %(big)s THEN (%(mos)s)[1] ELSE (%(mos)s)[1 + rn %% array_length(%(mos)s, 1)] END,
                 %(year)s, CASE WHEN rn %% 3 = 0 THEN 'DVN' ELSE 'PMO' END, 1 + rn %% 12, person_id, smo_id, smo_code,
                 '', '', rn,
                 CASE WHEN rn %% 10 < 4 THEN 'LISTED' WHEN rn %% 10 < 5 THEN 'STARTED' WHEN rn %% 10 < 6
@@ -76,7 +76,8 @@ def _generate(year: int) -> None:
             INSERT INTO screening_stageevent (batch_id, mo_id, person_id, entry_id, measure, event, date, result,
                 health_group, diagnoses, created_at)
             SELECT (%(batches)s)[1 + (le.id %% array_length(%(batches)s, 1))], le.mo_id, le.person_id, le.id,
-                le.measure, e.event, make_date(%(year)s, 1 + le.month %% 11, 1 + le.id %% 27), 1, '', '{}', now()
+                le.measure, e.event, make_date(%(year)s, (1 + le.month %% 11)::int, (1 + le.id %% 27)::int),
+                1, '', '{}', now()
             FROM screening_listentry le
             CROSS JOIN (VALUES ('START1'), ('END1')) e(event)
             WHERE le.year = %(year)s AND le.state IN ('STARTED', 'STAGE1_DONE', 'STAGE2_SENT')
@@ -91,7 +92,7 @@ def _generate(year: int) -> None:
                 agent_id, agent_login, source, posted_at, is_late)
             SELECT le.person_id, le.smo_id, le.mo_id, 'INVITE',
                 (ARRAY['SMS','POST','PHONE','MESSENGER','EMAIL'])[1 + (le.id + k) %% 5],
-                make_date(%(year)s, 1 + (le.id + k) %% 11, 1 + (le.id * k) %% 27),
+                make_date(%(year)s, (1 + (le.id + k) %% 11)::int, (1 + (le.id * k) %% 27)::int),
                 CASE WHEN (le.id + k) %% 5 = 0 THEN 'NOT_DELIVERED' ELSE 'DELIVERED' END, 'ref' || k, NULL, '',
                 'FILE', now(), (le.id + k) %% 7 = 0
             FROM screening_listentry le CROSS JOIN generate_series(1, 4) k

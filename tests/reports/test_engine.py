@@ -79,6 +79,9 @@ def test_corrections_across_the_new_year_holidays_met_late_by_one_working_day(re
     assert record.met_on == D(2027, 1, 14) and record.late_days == 1
     # The upload of 14 January had no rejected records: no corrections are owed after it.
     assert state("O4", region.mo1, "2027-01-14", D(2027, 1, 15)).state == State.NOT_APPLICABLE
+    # Two uploads of one day are one protocol day (one state per MO and day).
+    upload_on(region, D(2027, 1, 14), year=2027, kind=ListKind.UPDATE)
+    run(D(2027, 1, 15))
     # The protocol itself was issued at once (O3, the Fund's, counted per MO upload).
     assert state("O3", region.mo1, "2026-12-28", D(2027, 1, 15)).state == State.MET
 
