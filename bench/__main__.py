@@ -20,6 +20,7 @@ MODULES = [
     "bench.scoping",
     "bench.informing",
     "bench.surveys",
+    "bench.reports",
 ]
 
 

@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/v1/", include("omsportal.api_urls")),
     path("screening/", include("screening.urls")),
     path("informing/", include("informing.urls")),
+    path("reports/", include("reports.urls")),
     path("surveys/", include("surveys.urls")),
     *audit.urlpatterns,
     path("", include("participants.urls")),

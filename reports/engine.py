@@ -98,13 +98,14 @@ def protocol_days(as_of: datetime.date) -> dict[int, list[datetime.date]]:
         )
         .filter(created_at__date__lte=as_of)
         .annotate(day=TruncDate("created_at"))
+        .order_by()  # not the model's ordering: DISTINCT must be over (MO, day) alone
         .values_list("mo_id", "day")
         .distinct()
     )
-    days: dict[int, list[datetime.date]] = {}
+    days: dict[int, set[datetime.date]] = {}
     for mo_id, day in rows:
-        days.setdefault(mo_id, []).append(day)
-    return days
+        days.setdefault(mo_id, set()).add(day)
+    return {mo_id: sorted(found) for mo_id, found in days.items()}
 
 
 @dataclass

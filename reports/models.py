@@ -186,3 +186,42 @@ class MonthlyFigures(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year}-{self.month} {self.mo_id} {self.smo_id} {self.measure}"
+
+
+class YearOutcome(models.Model):
+    """The aggregate of the year's outcomes: MO × SMO (recorded on the entry) × measure × outcome -> persons."""
+
+    year = models.PositiveSmallIntegerField()
+    mo = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    smo = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", null=True, db_constraint=False)
+    measure = models.CharField(max_length=3)
+    outcome = models.CharField(max_length=16)
+    persons = models.PositiveIntegerField(default=0)
+    counted_on = models.DateField()
+
+    class Meta:
+        verbose_name = _("итог года по лицам в списках")
+        verbose_name_plural = _("итоги года по лицам в списках")
+        indexes = [models.Index(fields=["year", "mo"], name="yearoutcome_year_mo")]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.mo_id} {self.smo_id} {self.outcome}: {self.persons}"
+
+
+class ChannelCredit(models.Model):
+    """Completions credited to the channel and the representative level that informed last before them."""
+
+    year = models.PositiveSmallIntegerField()
+    mo = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    smo = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", null=True, db_constraint=False)
+    channel = models.CharField(max_length=10, blank=True)  # empty: no informing fact before the completion
+    level = models.CharField(max_length=10, blank=True)  # the representative's role (SMO_L1/L2/L3), empty: unknown
+    persons = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("прохождение по каналу информирования")
+        verbose_name_plural = _("прохождения по каналам информирования")
+        indexes = [models.Index(fields=["year", "smo"], name="channelcredit_year_smo")]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.smo_id} {self.channel} {self.level}: {self.persons}"

@@ -16,9 +16,18 @@ class HomeView(PortalTemplateView):
     capability = SIGNED_IN
     template_name = "participants/home.html"
 
+    def get(self, request, *args, **kwargs):
+        from reports.home import home_view  # the Fund's home is its dashboard, the Ministry's its coverage view
+
+        view = home_view(request.user)
+        return view(request) if view else super().get(request, *args, **kwargs)
+
     def get_context_data(self, **kwargs):
+        from reports.home import home_obligations
+
         context = super().get_context_data(**kwargs)
         context["sections"] = home_sections(menu_for(self.request.user))
+        context["owed"] = home_obligations(self.request.user)  # the organization's own obligations
         return context
 
 

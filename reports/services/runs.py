@@ -37,13 +37,33 @@ def after_job(sender: str, pk: int, status: str, **_kwargs) -> None:
     if not settings.OMS_OBLIGATIONS_AFTER_JOBS or sender == OBLIGATIONS_RUN:
         return
     if status in (JobStatus.DONE, "HELD") and sender.startswith(TRIGGER_APPS):
+        refresh_after(sender, pk)
         start_run(trigger=sender)
+
+
+def refresh_after(kind: str, pk: int) -> None:
+    """The figures the finished job changed, at once: the MO and year of a list upload or of a batch's events."""
+    from reports.services.figures import refresh_figures
+    from screening.models import EventBatch, ListUpload, StageEvent
+    from screening.services.events import EVENT_BATCH
+    from screening.services.list_upload import LIST_UPLOAD
+
+    if kind == LIST_UPLOAD:
+        upload = ListUpload.objects.filter(pk=pk).values("year", "mo_id").first()
+        if upload and upload["year"]:
+            refresh_figures(upload["year"], [upload["mo_id"]])
+    elif kind == EVENT_BATCH:
+        mo_id = EventBatch.objects.filter(pk=pk).values_list("mo_id", flat=True).first()
+        years = StageEvent.objects.filter(batch_id=pk).dates("date", "year")
+        for year in years:
+            refresh_figures(year.year, [mo_id])
 
 
 def run_obligations_job(run_id: int, progress) -> None:
     """The job's body: one transaction, one run at a time (the OBLIGATIONS lock)."""
     from reports.engine import run as engine_run
     from reports.services.figures import refresh_figures
+    from reports.services.outcomes import refresh_outcomes
 
     run = ObligationRun.objects.get(pk=run_id)
     with transaction.atomic():
@@ -52,6 +72,7 @@ def run_obligations_job(run_id: int, progress) -> None:
         counts = engine_run(run.as_of)
         progress.write(records_read=counts["evaluated"])
         refresh_figures(run.as_of.year)
+        refresh_outcomes(run.as_of.year, run.as_of)
         ObligationRun.objects.filter(pk=run_id).update(
             status=JobStatus.DONE,
             finished_at=timezone.now(),

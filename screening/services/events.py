@@ -41,7 +41,7 @@ from omsportal.jobs.dispatch import enqueue_job
 from omsportal.jobs.kinds import job_kind
 from omsportal.jobs.models import JobStatus
 from omsportal.jobs.progress import ProgressWriter
-from omsportal.jobs.runner import job_lock, run_job
+from omsportal.jobs.runner import job_finished, job_lock, run_job
 from omsportal.safefiles import stored_name
 from participants.models import Organization, User
 from screening.formats.events import (
@@ -139,6 +139,8 @@ def event_batch_create_from_api(*, mo: Organization, records: list[dict], posted
     with job_lock(job_kind(EVENT_BATCH), batch.pk):
         _run(batch, raws, require_n_zap=False)
     batch.refresh_from_db()
+    # What follows a finished job (the obligations run, the dashboard figures) follows an API batch too.
+    transaction.on_commit(lambda: job_finished.send_robust(sender=EVENT_BATCH, pk=batch.pk, status=batch.status))
     return batch
 
 

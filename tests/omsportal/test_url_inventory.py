@@ -16,6 +16,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from participants.services.register_import import register_import_create
+from reports.models import NonCompliance
 from screening.models import StageEvent
 from screening.services.events import event_batch_create_from_api
 from screening.services.plans import brigade_trip_create, routing_rule_create, special_day_create
@@ -54,6 +55,7 @@ MO_EDITS = row(200, 403, 403, 403, 403, 403, 404)  # the MO's own plan forms: re
 MINISTRY_EDITS = row(403, 403, 403, 403, 403, 200, 404)
 POST_ONLY = row(405, 405, 405, 405, 405, 405, 404)
 API_EVENTS = row(200, 403, 200, 200, 200, 403, 403)
+REGION_READERS = row(404, 404, 404, 404, 200, 200, 404)
 API_BATCHES = row(200, 403, 403, 403, 200, 403, 403)
 INFORMING = row(404, 404, 200, 200, 200, 404, 404)  # SMO L2/L3 their SMO's, the Fund every SMO's
 INFORMING_BATCHES = row(404, 200, 200, 200, 200, 404, 404)  # + L1: the phone batches assigned to them
@@ -70,7 +72,7 @@ API_SURVEY_APPEALS = row(403, 200, 200, 200, 200, 403, 403)
 # route name -> (URL kwargs from the world, expected GET status per role)
 MATRIX: dict[str, tuple] = {
     # participants and the kit
-    "home": (None, ALL_200),
+    "home": (None, ALL_200),  # the Fund: its dashboard, the Ministry: its coverage view
     "login": (None, row(302, 302, 302, 302, 302, 302, 302)),  # signed in: straight on
     "logout": (None, row(405, 405, 405, 405, 405, 405, 405)),  # POST only
     "password_change": (None, ALL_200),
@@ -152,6 +154,16 @@ MATRIX: dict[str, tuple] = {
     "informing_api:fact-detail": (lambda w: {"pk": w.fact.pk}, API_INFORMING),
     "informing_api:upload-list": (None, API_INFORMING),
     "informing_api:upload-detail": (lambda w: {"pk": w.inform_upload.pk}, API_INFORMING),
+    # reports: obligations, non-compliance, the SMO's reports, the dashboard, coverage, the Ministry's report
+    "reports:noncompliance": (None, row(200, 200, 200, 200, 200, 200, 404)),
+    "reports:noncompliance_detail": (lambda w: {"pk": w.noncompliance.pk}, MO_FUND),  # MO 1's own, not forwarded
+    "reports:noncompliance_forward": (None, row(404, 404, 404, 404, 405, 404, 404)),  # POST only
+    "reports:filings": (None, row(404, 404, 200, 404, 200, 404, 404)),
+    "reports:dashboard": (None, FUND_ONLY),
+    "reports:dashboard_export": (lambda w: {"table": "mo", "fmt": "xlsx"}, FUND_ONLY),
+    "reports:coverage": (None, REGION_READERS),
+    "reports:coverage_export": (lambda w: {"fmt": "csv"}, REGION_READERS),
+    "reports:ministry_report": (lambda w: {"fmt": "pdf"}, REGION_READERS),
     # surveys: questionnaires
     "surveys:forms": (None, SURVEY_FORMS),
     "surveys:form_create": (None, row(404, 403, 200, 403, 200, 404, 404)),
@@ -291,6 +303,10 @@ def world(region, settings, tmp_path):
     )
     _informing_world(w, region)
     ensure_loaded()  # the shipped forms and topics (a transactional test before may have flushed them)
+    w.noncompliance = NonCompliance.objects.create(
+        code="O4", clause="R II.6", organization=region.mo1, period_kind="protocol", period_key="2027-01-14",
+        period_year=YEAR, due_on=datetime.date(YEAR, 1, 21), detected_on=datetime.date(YEAR, 1, 22), late_days=1,
+    )  # fmt: skip
     w.questionnaire = Questionnaire.objects.get(code="why-not-passed")  # shipped: shared by every SMO
     w.call_list = CallList.objects.create(
         smo=region.smo1, mo=region.mo1, year=YEAR, quarter=1, purpose="QUOTA", seed=1, status="DONE",

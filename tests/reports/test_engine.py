@@ -79,6 +79,9 @@ def test_corrections_across_the_new_year_holidays_met_late_by_one_working_day(re
     assert record.met_on == D(2027, 1, 14) and record.late_days == 1
     # The upload of 14 January had no rejected records: no corrections are owed after it.
     assert state("O4", region.mo1, "2027-01-14", D(2027, 1, 15)).state == State.NOT_APPLICABLE
+    # Two uploads of one day are one protocol day (one state per MO and day).
+    upload_on(region, D(2027, 1, 14), year=2027, kind=ListKind.UPDATE)
+    run(D(2027, 1, 15))
     # The protocol itself was issued at once (O3, the Fund's, counted per MO upload).
     assert state("O3", region.mo1, "2026-12-28", D(2027, 1, 15)).state == State.MET
 
@@ -172,19 +175,24 @@ def test_the_command_prints_each_obligation_with_the_organizations_per_state(reg
 # --- as a job of the kit ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.django_db(transaction=True)
-def test_runs_through_the_job_kit_nightly_and_after_an_upload(region, settings, tmp_path):
+@pytest.mark.django_db
+def test_runs_through_the_job_kit_nightly_and_after_an_upload(
+    region, settings, tmp_path, django_capture_on_commit_callbacks
+):
     settings.MEDIA_ROOT = tmp_path
-    run_row = start_run(as_of=D(2027, 1, 20))
+    with django_capture_on_commit_callbacks(execute=True):
+        run_row = start_run(as_of=D(2027, 1, 20))
     run_row.refresh_from_db()
     assert run_row.status == "DONE" and run_row.states_changed > 0
     assert "reports.nightly" in {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
-    nightly_task()
+    with django_capture_on_commit_callbacks(execute=True):
+        nightly_task()
     assert ObligationRun.objects.filter(trigger="nightly", status="DONE").exists()
     # A list upload that finishes starts a run of its own.
     settings.OMS_OBLIGATIONS_AFTER_JOBS = True
     from tests.screening.factories import rec, upload, zl_list_xml
 
-    upload(region, zl_list_xml([rec(region.p1, 1)]))
+    with django_capture_on_commit_callbacks(execute=True):
+        upload(region, zl_list_xml([rec(region.p1, 1)]))
     assert ObligationRun.objects.filter(trigger="screening.list_upload", status="DONE").exists()
 

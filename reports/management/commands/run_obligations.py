@@ -13,6 +13,7 @@ from reports.engine import run
 from reports.models import STATE_LABELS
 from reports.selectors.states import summary
 from reports.services.figures import refresh_figures
+from reports.services.outcomes import refresh_outcomes
 
 
 class Command(BaseCommand):
@@ -31,6 +32,7 @@ class Command(BaseCommand):
                 locks.xact_lock(cursor, locks.OBLIGATIONS, 0)
             counts = run(day)
             refresh_figures(day.year)
+            refresh_outcomes(day.year, day)
         self.stdout.write(
             f"На {day:%d.%m.%Y}: проверено {counts['evaluated']}, изменилось {counts['changed']}, "
             f"новых нарушений {counts['noncompliance_created']}"

@@ -1,0 +1,10 @@
+"""Template helpers of reports: a value of a row (dict) by a key held in a variable."""
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def get(row, key):
+    return row.get(key) if hasattr(row, "get") else None

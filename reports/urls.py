@@ -1,0 +1,4 @@
+from reports.views import dashboard, obligations
+
+app_name = "reports"
+urlpatterns = [*obligations.urlpatterns, *dashboard.urlpatterns]

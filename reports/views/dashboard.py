@@ -1,0 +1,237 @@
+"""The Fund's dashboard (its home page) and the Ministry's coverage view (its home page) [domain §8; R II.8, II.13,
+II.15]: figures from reports.MonthlyFigures with filters (period, measure, MO, SMO), Chart.js charts, drill-down
+from the region to an MO or SMO and on to its persons (the screening list pages, scoped and audited there); every
+table downloads as CSV or XLSX (omsportal.exports)."""
+
+from __future__ import annotations
+
+from django.http import Http404
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+
+from omsportal.exports import XLSX_CONTENT_TYPE, attachment, table_download
+from omsportal.navigation import home_sections, menu_for
+from omsportal.views.base import PortalTemplateView, PortalView, ScopedObjectMixin
+from participants.models import Organization, OrganizationKind
+from reports.access import READ_COVERAGE, READ_DASHBOARD, READ_MINISTRY_REPORT
+from reports.formats.ministry import noncompliance_pdf, noncompliance_xlsx, report_rows
+from reports.models import NonCompliance, ReviewStatus
+from reports.selectors.dashboard import (
+    FUNNEL,
+    OUTCOME_LABELS,
+    Filters,
+    by_month,
+    by_organization,
+    channel_credits,
+    coverage,
+    outcomes_by_organization,
+    totals,
+)
+from reports.selectors.states import summary
+from screening.access import READ_LIST_PERSONS
+from screening.models import Measure
+
+MONTHS = range(1, 13)
+
+
+def _int(value, low, high, default):
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return default
+    return number if low <= number <= high else default
+
+
+def filters_from(request) -> Filters:
+    get = request.GET
+    today = timezone.localdate()
+    month_from = _int(get.get("from"), 1, 12, 1)
+    month_to = _int(get.get("to"), 1, 12, 12)
+    measure = get.get("measure", "")
+    mo_id = _int(get.get("mo"), 1, 2**31 - 1, None)
+    smo_id = _int(get.get("smo"), 1, 2**31 - 1, None)
+    return Filters(
+        year=_int(get.get("year"), 2000, 2100, today.year),
+        month_from=min(month_from, month_to),
+        month_to=max(month_from, month_to),
+        measure=measure if measure in Measure.values else "",
+        mo_id=mo_id,
+        smo_id=smo_id,
+    )
+
+
+def org_table(filters: Filters, by: str):
+    headers = [_("Код"), _("Организация"), *[str(label) for _name, label in FUNNEL], _("исполнено в срок"),
+               _("с опозданием"), _("просрочено")]  # fmt: skip
+    rows = by_organization(filters, by, timezone.localdate())
+    names = [name for name, _label in FUNNEL]
+    table = [[r["code"], r["name"], *[r[n] for n in names], r["met"], r["late"], r["overdue"]] for r in rows]
+    return headers, table, rows
+
+
+def outcome_table(filters: Filters, by: str):
+    headers = [_("Код"), _("Организация"), *[str(label) for _code, label in OUTCOME_LABELS], _("всего")]
+    rows = outcomes_by_organization(filters.year, by, measure=filters.measure)
+    return headers, [[r["code"], r["name"], *[r[c] for c, _l in OUTCOME_LABELS], r["total"]] for r in rows]
+
+
+def month_table(filters: Filters):
+    headers = [_("Месяц"), *[str(label) for _name, label in FUNNEL]]
+    names = [name for name, _label in FUNNEL]
+    rows = by_month(filters)
+    return headers, [[r["month"], *[r[n] or 0 for n in names]] for r in rows], rows
+
+
+class DashboardView(PortalTemplateView):
+    capability = READ_DASHBOARD
+    template_name = "reports/dashboard.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        filters = filters_from(self.request)
+        _h, _r, mo_rows = org_table(filters, "mo")
+        _h, _r, smo_rows = org_table(filters, "smo")
+        _h, _r, months = month_table(filters)
+        query = self.request.GET.copy()
+        chart = {
+            "type": "line",
+            "labels": [str(m["month"]) for m in months],
+            "datasets": [{"label": str(label), "data": [m[name] or 0 for m in months]} for name, label in FUNNEL],
+        }
+        persons_url = None
+        if filters.mo_id and READ_LIST_PERSONS.allows(self.request.user):
+            mo = Organization.objects.filter(pk=filters.mo_id).first()
+            if mo is not None:
+                params = {"year": filters.year, "mo": mo.code}
+                if filters.measure:
+                    params["measure"] = filters.measure
+                persons_url = reverse("screening:list_entries") + "?" + urlencode(params)
+        context.update(
+            filters=filters,
+            funnel=FUNNEL,
+            totals=totals(filters),
+            mo_rows=mo_rows,
+            smo_rows=smo_rows,
+            months=months,
+            chart=chart,
+            mo=Organization.objects.filter(pk=filters.mo_id).first() if filters.mo_id else None,
+            smo=Organization.objects.filter(pk=filters.smo_id).first() if filters.smo_id else None,
+            mos=Organization.objects.filter(kind=OrganizationKind.MO, is_active=True).order_by("code"),
+            smos=Organization.objects.filter(kind=OrganizationKind.SMO, is_active=True).order_by("code"),
+            measures=Measure.choices,
+            month_numbers=MONTHS,
+            query=query.urlencode(),
+            persons_url=persons_url,
+            outcome_labels=OUTCOME_LABELS,
+            outcomes_mo=outcomes_by_organization(filters.year, "mo", measure=filters.measure),
+            outcomes_smo=outcomes_by_organization(filters.year, "smo", measure=filters.measure),
+            channels=channel_credits(filters.year),
+            obligations=summary(timezone.localdate()),
+            sections=home_sections(menu_for(self.request.user)),
+        )
+        return context
+
+
+class DashboardExportView(PortalView):
+    """A table of the dashboard (by MO, by SMO, by month, the obligations) as CSV or XLSX."""
+
+    capability = READ_DASHBOARD
+
+    def get(self, request, table: str, fmt: str):
+        if fmt not in ("csv", "xlsx"):
+            raise Http404("no such format")
+        filters = filters_from(request)
+        if table in ("mo", "smo"):
+            headers, rows, _raw = org_table(filters, table)
+        elif table == "months":
+            headers, rows, _raw = month_table(filters)
+        elif table in ("outcomes_mo", "outcomes_smo"):
+            headers, rows = outcome_table(filters, table.split("_")[1])
+        elif table == "channels":
+            headers = [_("СМО"), _("Канал"), _("Уровень представителя"), _("Прошли")]
+            credits = channel_credits(filters.year)
+            rows = [[r["smo"], r["channel"] or "—", r["level"] or "—", r["persons"]] for r in credits]
+        elif table == "obligations":
+            headers = [_("Обязательство"), _("Пункт"), _("Состояние"), _("Организаций"), _("Организации")]
+            rows = [
+                [item["code"], item["clause"], str(state), len(orgs), ", ".join(orgs)]
+                for item in summary(timezone.localdate())
+                for state, orgs in item["states"]
+            ]
+        else:
+            raise Http404("no such table")
+        return table_download(headers, rows, name=f"monitoring_{table}_{filters.year}", fmt=fmt)
+
+
+class CoverageView(PortalTemplateView):
+    """The Ministry's home page: plan against done per MO and month for the year; the non-compliance reports."""
+
+    capability = READ_COVERAGE
+    template_name = "reports/coverage.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        year = _int(self.request.GET.get("year"), 2000, 2100, timezone.localdate().year)
+        rows = coverage(year)
+        context.update(year=year, rows=rows, month_numbers=MONTHS, sections=home_sections(menu_for(self.request.user)))
+        context["ministry_reports"] = READ_MINISTRY_REPORT.allows(self.request.user)
+        context["chart"] = {
+            "type": "bar",
+            "labels": [row["code"] for row in rows],
+            "datasets": [
+                {"label": _("план"), "data": [row["plan"] for row in rows]},
+                {"label": _("прошли"), "data": [row["passed"] for row in rows]},
+            ],
+        }
+        return context
+
+
+class CoverageExportView(PortalView):
+    capability = READ_COVERAGE
+
+    def get(self, request, fmt: str):
+        if fmt not in ("csv", "xlsx"):
+            raise Http404("no such format")
+        year = _int(request.GET.get("year"), 2000, 2100, timezone.localdate().year)
+        headers = [_("Код МО"), _("МО")]
+        for month in MONTHS:
+            headers += [_("план, мес. %(m)s") % {"m": month}, _("прошли, мес. %(m)s") % {"m": month}]
+        headers += [_("план за год"), _("прошли за год"), _("% плана")]
+        rows = []
+        for row in coverage(year):
+            cells = [value for pair in row["months"] for value in pair]
+            rows.append([row["code"], row["name"], *cells, row["plan"], row["passed"], row["percent"]])
+        return table_download(headers, rows, name=f"coverage_{year}", fmt=fmt)
+
+
+class MinistryReportView(ScopedObjectMixin, PortalView):
+    """The confirmed non-compliance of a year (forwarded ones for the Ministry) as XLSX or PDF, no person named."""
+
+    capability = READ_MINISTRY_REPORT
+    model = NonCompliance
+
+    def get(self, request, fmt: str):
+        if fmt not in ("xlsx", "pdf"):
+            raise Http404("no such format")
+        year = _int(request.GET.get("year"), 2000, 2100, timezone.localdate().year)
+        records = self.scoped(
+            NonCompliance.objects.select_related("organization").filter(
+                period_year=year, status__in=(ReviewStatus.CONFIRMED, ReviewStatus.FORWARDED)
+            )
+        ).order_by("organization__kind", "organization__code", "code", "period_key")
+        rows = report_rows(records)
+        name = f"noncompliance_{year}"
+        if fmt == "xlsx":
+            return attachment(noncompliance_xlsx(rows, year), filename=f"{name}.xlsx", content_type=XLSX_CONTENT_TYPE)
+        return attachment(noncompliance_pdf(rows, year), filename=f"{name}.pdf", content_type="application/pdf")
+
+
+urlpatterns = [
+    path("dashboard/", DashboardView.as_view(), name="dashboard"),
+    path("dashboard/<str:table>.<str:fmt>", DashboardExportView.as_view(), name="dashboard_export"),
+    path("coverage/", CoverageView.as_view(), name="coverage"),
+    path("coverage/export.<str:fmt>", CoverageExportView.as_view(), name="coverage_export"),
+    path("ministry/noncompliance.<str:fmt>", MinistryReportView.as_view(), name="ministry_report"),
+]

@@ -1,0 +1,161 @@
+"""The Fund's dashboard and the Ministry's coverage and reports: the aggregate equals a direct count on the raw tables
+of a generated region (seed_demo's living year), the pages and downloads answer by role, the figures follow an upload,
+and the Ministry's PDF names the organizations and no person."""
+
+from __future__ import annotations
+
+import datetime
+import io
+from collections import Counter
+
+import pytest
+from django.core.management import call_command
+from django.db.models import Sum
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from participants.models import Organization, Person, User
+from reports.models import MonthlyFigures, NonCompliance, ReviewStatus
+from reports.services.figures import STAGE1_DONE, STAGE2_DONE, STAGE2_DUE, STARTED, refresh_figures
+from screening.models import ListEntry, YearPlanLine
+from screening.selectors.passed import passed_entries
+from tests.scoping_base import assert_scoped
+
+AS_OF = datetime.date(2026, 10, 15)
+
+
+@pytest.fixture
+def demo(db):
+    call_command("seed_demo", persons=1500, mos=3, smos=2, seed=5, as_of=AS_OF, stdout=io.StringIO())
+    refresh_figures(AS_OF.year)
+    return AS_OF.year
+
+
+def direct(year: int, **where) -> dict:
+    """The funnel counted on the raw tables (lists, stage states, the passed selector, the plan)."""
+    entries = ListEntry.objects.filter(year=year, **where)
+    month = where.pop("month", None)
+    plan = YearPlanLine.objects.filter(plan__year=year, **({"month": month} if month else {}))
+    if "mo_id" in where:
+        plan = plan.filter(mo_id=where["mo_id"])
+    return {
+        "plan": (plan.aggregate(n=Sum("quantity"))["n"] or 0) if "smo_id" not in where else 0,
+        "listed": entries.count(),
+        "identified": entries.filter(smo__isnull=False).count(),
+        "started": entries.filter(state__in=STARTED).count(),
+        "stage1_done": entries.filter(state__in=STAGE1_DONE).count(),
+        "stage2_due": entries.filter(state__in=STAGE2_DUE).count(),
+        "stage2_done": entries.filter(state__in=STAGE2_DONE).count(),
+        "passed": passed_entries(entries).count(),
+    }
+
+
+def aggregate(year: int, **where) -> dict:
+    rows = MonthlyFigures.objects.filter(year=year, **where)
+    return {name: rows.aggregate(n=Sum(name))["n"] or 0 for name in direct(year)}
+
+
+@pytest.mark.django_db
+def test_the_figures_equal_a_direct_count_on_the_raw_tables(demo):
+    year = demo
+    assert ListEntry.objects.filter(year=year).exists() and YearPlanLine.objects.filter(plan__year=year).exists()
+    assert aggregate(year) == direct(year)
+    totals = direct(year)
+    assert totals["passed"] > 0 and totals["started"] > 0  # the demo year is in motion
+    for mo in Organization.objects.filter(kind="MO"):
+        assert aggregate(year, mo_id=mo.pk) == direct(year, mo_id=mo.pk), mo.code
+    for smo in Organization.objects.filter(kind="SMO"):
+        assert aggregate(year, smo_id=smo.pk) == direct(year, smo_id=smo.pk), smo.code
+    # months: the entry's planned month (an entry listed by quarter counts in the quarter's first month)
+    by_month = Counter(
+        month or (3 * quarter - 2 if quarter else 1)
+        for month, quarter in ListEntry.objects.filter(year=year).values_list("month", "quarter")
+    )
+    for month, count in by_month.items():
+        assert MonthlyFigures.objects.filter(year=year, month=month).aggregate(n=Sum("listed"))["n"] == count
+
+
+@pytest.mark.django_db
+def test_the_dashboard_shows_the_aggregate_with_drill_down_and_downloads(client, demo):
+    year = demo
+    url = reverse("reports:dashboard") + f"?year={year}"
+    mo = Organization.objects.filter(kind="MO").order_by("code").last()
+    smo = Organization.objects.filter(kind="SMO").first()
+    assert_scoped(client, url, allowed_users=[User.objects.get(username="fund")], denied_users=[
+        User.objects.get(username=f"mo_{mo.code}"), User.objects.get(username=f"smo_{smo.code}_l2"),
+        User.objects.get(username="ministry")])  # fmt: skip
+    client.force_login(User.objects.get(username="fund"))
+    page = client.get(url).content.decode()
+    assert f'data-total="passed">{direct(year)["passed"]}<' in page.replace("\n", "")
+    assert "chart.umd.min.js" in page  # Chart.js, vendored
+    drill = client.get(url + f"&mo={mo.pk}").content.decode()
+    assert f'data-total="listed">{direct(year, mo_id=mo.pk)["listed"]}<' in drill.replace("\n", "")
+    assert reverse("screening:list_entries") in drill  # on to the MO's persons (scoped there)
+    response = client.get(reverse("reports:dashboard_export", args=["mo", "xlsx"]) + f"?year={year}")
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    codes = {row[0].value: row for row in sheet.iter_rows(min_row=2)}
+    assert codes[mo.code][10].value == direct(year, mo_id=mo.pk)["passed"]  # code, name, 9 funnel columns
+    csv = client.get(reverse("reports:dashboard_export", args=["months", "csv"]) + f"?year={year}")
+    assert csv["Content-Type"].startswith("text/csv") and csv.content.startswith("\ufeff".encode())
+    assert client.get(reverse("reports:dashboard_export", args=["mo", "exe"])).status_code == 404
+
+
+@pytest.mark.django_db
+def test_figures_follow_an_upload_and_its_events(region, settings, tmp_path, django_capture_on_commit_callbacks):
+    settings.MEDIA_ROOT = tmp_path
+    settings.OMS_OBLIGATIONS_AFTER_JOBS = True
+    from screening.services.events import event_batch_create_from_api
+    from tests.screening.factories import rec, upload, zl_list_xml
+
+    year = datetime.date.today().year
+
+    def figure(name):
+        return MonthlyFigures.objects.filter(year=year, mo=region.mo1).aggregate(n=Sum(name))["n"]
+
+    # p2 is attached to MO 2: not on MO 1's list
+    upload(region, zl_list_xml([rec(region.p1, 1, month=1), rec(region.p2, 2)], year=year), year=year)
+    assert figure("listed") == 1 and figure("passed") == 0
+    day = datetime.date.today().isoformat()
+    with django_capture_on_commit_callbacks(execute=True):
+        batch = event_batch_create_from_api(mo=region.mo1, posted_by=region.mo1_user, records=[
+            {"enp": region.p1.enp, "disp": "ДВН", "event": "START1", "date": day},
+            {"enp": region.p1.enp, "disp": "ДВН", "event": "END1", "date": day, "rslt": "317", "gruppa": "I"},
+        ])  # fmt: skip
+    assert batch.records_accepted == 2, batch.errors
+    assert (figure("started"), figure("stage1_done"), figure("passed")) == (1, 1, 1)
+
+
+@pytest.mark.django_db
+def test_the_ministry_sees_coverage_and_downloads_confirmed_noncompliance(client, demo):
+    year = demo
+    mo, other = Organization.objects.filter(kind="MO").order_by("code")[:2]
+    person = Person.objects.first()
+    NonCompliance.objects.create(
+        code="O2", clause="R II.2", organization=mo, period_kind="year", period_key=str(year), period_year=year,
+        due_on=datetime.date(year - 1, 12, 30), detected_on=datetime.date(year, 1, 10), late_days=7,
+        status=ReviewStatus.FORWARDED, evidence={"counts": {"entries": 0}, "uploads": []},
+    )  # fmt: skip
+    NonCompliance.objects.create(
+        code="O4", clause="R II.6", organization=other, period_kind="protocol", period_key=f"{year}-03-02",
+        period_year=year, due_on=datetime.date(year, 3, 10), detected_on=datetime.date(year, 3, 11), late_days=2,
+        status=ReviewStatus.DISMISSED,
+    )  # fmt: skip
+    client.force_login(User.objects.get(username="ministry"))
+    page = client.get(reverse("home")).content.decode()  # the Ministry's home: coverage
+    assert "Охват профилактическими мероприятиями против плана" in page and mo.code in page
+    xlsx = client.get(reverse("reports:coverage_export", args=["xlsx"]) + f"?year={year}")
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    row = next(r for r in sheet.iter_rows(min_row=2, values_only=True) if r[0] == mo.code)
+    assert row[-3] == direct(year, mo_id=mo.pk)["plan"] and row[-2] == direct(year, mo_id=mo.pk)["passed"]
+
+    report = client.get(reverse("reports:ministry_report", args=["xlsx"]) + f"?year={year}")
+    rows = list(load_workbook(io.BytesIO(report.content)).active.iter_rows(min_row=2, values_only=True))
+    assert [(r[0], r[3]) for r in rows] == [(mo.code, "O2")]  # the dismissed one is not in it
+    pdf = client.get(reverse("reports:ministry_report", args=["pdf"]) + f"?year={year}")
+    assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    from pypdf import PdfReader
+
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert mo.code in text and "O2" in text and "R II.2" in text and str(year) in text
+    assert person.last_name not in text and person.enp not in text  # no person is named
+    assert client.get(reverse("reports:ministry_report", args=["doc"])).status_code == 404

@@ -1,0 +1,152 @@
+"""Non-compliance: opened by the engine with its evidence, reviewed by the Fund (confirm, dismiss with a reason),
+forwarded to the Ministry (the Fund's O6), seen by each organization for itself; the SMO's O5 report drafted and
+filed; every organization's home page shows its obligations; the e-mail digest through a real SMTP server."""
+
+from __future__ import annotations
+
+import datetime
+import socket
+import time
+
+import pytest
+from django.urls import reverse
+
+from reports.engine import run, states_as_of
+from reports.models import Filing, NonCompliance, ReviewStatus, State
+from reports.services.digest import send_digests
+from tests.reports.helpers import upload_on
+from tests.scoping_base import as_user, assert_scoped, assert_statuses
+
+D = datetime.date
+
+
+@pytest.fixture
+def overdue(region):
+    """O4 of MO 1 overdue since 14.01.2027 (the protocol of 28.12.2026 rejected 3 records)."""
+    upload_on(region, D(2026, 12, 28), year=2027, rejected=3)
+    run(D(2027, 1, 20))
+    return NonCompliance.objects.get(code="O4", organization=region.mo1)
+
+
+@pytest.mark.django_db
+def test_the_record_names_the_organization_the_obligation_the_period_and_the_evidence(client, region, overdue):
+    assert (overdue.clause, overdue.period_key, overdue.late_days, overdue.status) == (
+        "R II.6", "2026-12-28", 5, ReviewStatus.NEW,
+    )  # fmt: skip
+    client.force_login(region.fund_user)
+    page = client.get(reverse("reports:noncompliance_detail", args=[overdue.pk])).content.decode()
+    assert "R II.6" in page and "2026-12-28" in page
+    upload = overdue.evidence["uploads"][0]
+    assert reverse("screening:upload_detail", args=[upload["id"]]) in page  # a link to the upload behind it
+
+
+@pytest.mark.django_db
+def test_each_organization_sees_its_own_records_and_the_ministry_only_forwarded_ones(client, region, overdue):
+    url = reverse("reports:noncompliance_detail", args=[overdue.pk])
+    assert_scoped(client, url, allowed_users=[region.fund_user, region.mo1_user],
+                  denied_users=[region.mo2_user, region.smo1_l2, region.ministry_user])  # fmt: skip
+    overdue.status = ReviewStatus.FORWARDED
+    overdue.save()
+    assert_scoped(client, url, allowed_users=[region.ministry_user], denied_users=[region.mo2_user])
+
+
+@pytest.mark.django_db
+def test_the_fund_confirms_dismisses_with_a_reason_and_forwards(client, region, overdue):
+    url = reverse("reports:noncompliance_detail", args=[overdue.pk])
+    # Only the Fund reviews: the MO that owns the record may read it, not decide on it.
+    assert_statuses(client, as_user(client, url, method="post", data={"action": "confirm"}),
+                    [(403, [region.mo1_user]), (404, [region.mo2_user])])  # fmt: skip
+    client.force_login(region.fund_user)
+    client.post(url, {"action": "dismiss", "reason": ""})
+    overdue.refresh_from_db()
+    assert overdue.status == ReviewStatus.NEW  # a dismissal needs its reason
+    client.post(url, {"action": "dismiss", "reason": "Сбой загрузки на стороне ТФОМС"})
+    overdue.refresh_from_db()
+    assert (overdue.status, overdue.reason) == (ReviewStatus.DISMISSED, "Сбой загрузки на стороне ТФОМС")
+    client.post(url, {"action": "confirm"})
+    overdue.refresh_from_db()
+    assert overdue.status == ReviewStatus.CONFIRMED and overdue.reviewed_by == region.fund_user
+    client.post(reverse("reports:noncompliance_forward"), {"year": 2026})
+    overdue.refresh_from_db()
+    assert overdue.status == ReviewStatus.FORWARDED and overdue.forwarded_at is not None
+    assert Filing.objects.get(code="O6", period_key="2026").filed_at is not None  # the Fund's O6 is filed
+    client.post(url, {"action": "dismiss", "reason": "поздно"})
+    overdue.refresh_from_db()
+    assert overdue.status == ReviewStatus.FORWARDED  # forwarded records are not reviewed again
+
+
+@pytest.mark.django_db
+def test_the_smo_files_the_o5_list_the_portal_drafted(client, region, settings):
+    today = datetime.date.today()
+    upload_on(region, datetime.date(today.year - 1, 12, 1), mo=region.mo2, year=today.year)
+    client.force_login(region.smo1_l2)
+    page = client.get(reverse("reports:filings"), {"show": f"O5:{today.year}"}).content.decode()
+    assert region.mo1.code in page  # MO 1 has no list: the draft names it; MO 2 uploaded in time
+    client.post(reverse("reports:filings"), {"code": "O5", "period": str(today.year)})
+    filing = Filing.objects.get(code="O5", organization=region.smo1, period_key=str(today.year))
+    assert [mo["code"] for mo in filing.content["mos"]] == [region.mo1.code]
+    run(today)
+    assert states_as_of(today).get(code="O5", organization=region.smo1, period_key=str(today.year)).state in (
+        State.MET, State.MET_LATE,
+    )  # fmt: skip
+    # Only SMO level 2 files; the Fund reads what was filed.
+    assert_statuses(client, as_user(client, reverse("reports:filings"), method="post", data={"code": "O5"}),
+                    [(403, [region.fund_user]), (404, [region.mo1_user, region.ministry_user])])  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_the_home_page_shows_the_organizations_own_obligations(client, region):
+    today = datetime.date.today()
+    protocol_day = today - datetime.timedelta(days=30)
+    upload_on(region, protocol_day, year=today.year, rejected=3)
+    run(today)
+    client.force_login(region.mo1_user)
+    page = client.get(reverse("home")).content.decode()
+    assert "Обязательства организации" in page and "O4 (R II.6)" in page and protocol_day.isoformat() in page
+    client.force_login(region.mo2_user)
+    assert protocol_day.isoformat() not in client.get(reverse("home")).content.decode()
+    # The Fund's home page is its dashboard, the Ministry's the coverage view.
+    client.force_login(region.fund_user)
+    assert "Мониторинг профилактических мероприятий" in client.get(reverse("home")).content.decode()
+    client.force_login(region.ministry_user)
+    assert "Охват профилактическими мероприятиями против плана" in client.get(reverse("home")).content.decode()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.django_db
+def test_the_digest_goes_out_through_a_real_smtp_server(region, settings, overdue):
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Message
+
+    received = []
+
+    class Collect(Message):
+        def handle_message(self, message):
+            received.append(message)
+
+    port = _free_port()
+    controller = Controller(Collect(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+        settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+        region.mo1_user.email = "mo1@example.org"
+        region.mo1_user.save()
+        assert send_digests(D(2027, 1, 20)) >= 1
+        for _ in range(50):
+            if received:
+                break
+            time.sleep(0.1)
+    finally:
+        controller.stop()
+    letters = [m for m in received if "mo1@example.org" in m["To"]]
+    assert letters, "no letter reached the SMTP server"
+    body = letters[0].get_payload(decode=True).decode("utf-8")
+    assert "O4 (R II.6)" in body and "2026-12-28" in body and "Просрочено" in body

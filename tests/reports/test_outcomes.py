@@ -1,0 +1,96 @@
+"""Every listed person accounted for: exactly one outcome of the year each, "never informed" per SMO and MO, and each
+completion credited to the channel and representative level that informed last before it."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from informing.models import InformingFact
+from participants.models import PolicyPeriod
+from reports.models import ChannelCredit, YearOutcome
+from reports.selectors.outcomes import entry_outcomes
+from reports.services.outcomes import OUTCOMES, refresh_outcomes
+from screening.models import EntryState, ListEntry, StageEvent
+from tests.factories import insured_person
+from tests.reports.helpers import batch_on, upload_on
+
+TODAY = datetime.date.today()
+YEAR = TODAY.year
+
+
+def fact(region, person, day, channel="SMS", outcome="DELIVERED", agent=None):
+    return InformingFact.objects.create(
+        person=person, smo=region.smo1, mo=region.mo1, kind="INVITE", channel=channel, date=day, outcome=outcome,
+        agent=agent, posted_at=timezone.now(),
+    )  # fmt: skip
+
+
+@pytest.fixture
+def listed(region):
+    upload = upload_on(region, datetime.date(YEAR, 1, 12), year=YEAR)
+    people = {}
+    for n, name in enumerate(("passed", "stage2", "died", "moved", "refused", "opted", "informed", "never"), 1):
+        person = insured_person(smo=region.smo1, mo=region.mo1, last_name=f"Лицо{n}")
+        people[name] = person
+        ListEntry.objects.create(upload=upload, mo=region.mo1, smo=region.smo1, smo_code=region.smo1.code,
+                                 person=person, year=YEAR, measure="DVN", month=2, n_zap=n)  # fmt: skip
+    batch = batch_on(region, datetime.date(YEAR, 3, 3))
+    march = datetime.date(YEAR, 3, 3)
+    fact(region, people["passed"], datetime.date(YEAR, 2, 2), channel="POST", agent=region.smo1_l1)
+    fact(region, people["passed"], datetime.date(YEAR, 2, 20), channel="SMS", agent=region.smo1_l2)  # the last one
+    fact(region, people["passed"], datetime.date(YEAR, 3, 20), channel="PHONE", agent=region.smo1_l1)  # after it
+    StageEvent.objects.create(batch=batch, mo=region.mo1, person=people["passed"], measure="DVN", event="END1",
+                              date=march, result=1)  # fmt: skip
+    ListEntry.objects.filter(person=people["stage2"]).update(state=EntryState.STAGE2_SENT)
+    people["died"].death_date = datetime.date(YEAR, 4, 1)
+    people["died"].save()
+    PolicyPeriod.objects.filter(person=people["moved"]).update(date_to=datetime.date(YEAR, 5, 31))
+    PolicyPeriod.objects.create(person=people["moved"], smo=region.smo2, smo_code=region.smo2.code,
+                                date_from=datetime.date(YEAR, 6, 1))  # fmt: skip
+    ListEntry.objects.filter(person=people["refused"]).update(state=EntryState.REFUSED)
+    people["opted"].informing_opt_out = True
+    people["opted"].save()
+    fact(region, people["informed"], datetime.date(YEAR, 2, 5))
+    fact(region, people["never"], datetime.date(YEAR, 2, 5), outcome="NOT_DELIVERED")  # not delivered: not informed
+    return people
+
+
+@pytest.mark.django_db
+def test_each_listed_person_has_exactly_one_outcome(region, listed):
+    outcomes = entry_outcomes(YEAR)
+    by_person = {entry.person_id: outcomes[entry.pk] for entry in ListEntry.objects.filter(year=YEAR)}
+    assert {name: by_person[p.pk] for name, p in listed.items()} == {
+        "passed": "PASSED", "stage2": "STAGE2_PENDING", "died": "DIED", "moved": "MOVED", "refused": "REFUSED",
+        "opted": "OPTED_OUT", "informed": "INFORMED_NO_SHOW", "never": "NEVER_INFORMED",
+    }  # fmt: skip
+    assert set(by_person.values()) == set(OUTCOMES)
+    refresh_outcomes(YEAR)
+    rows = YearOutcome.objects.filter(year=YEAR)
+    assert sum(r.persons for r in rows) == ListEntry.objects.filter(year=YEAR).count()  # nobody twice, nobody lost
+    assert all(r.persons == 1 for r in rows)
+
+
+@pytest.mark.django_db
+def test_completion_is_credited_to_the_last_informing_before_it(region, listed):
+    refresh_outcomes(YEAR)
+    credit = ChannelCredit.objects.get(year=YEAR)
+    assert (credit.channel, credit.level, credit.persons, credit.smo_id) == ("SMS", "SMO_L2", 1, region.smo1.pk)
+
+
+@pytest.mark.django_db
+def test_the_fund_sees_never_informed_per_smo_and_mo(client, region, listed):
+    refresh_outcomes(YEAR)
+    client.force_login(region.fund_user)
+    page = client.get(reverse("reports:dashboard"), {"year": YEAR}).content.decode()
+    assert "Итоги года по лицам в списках" in page
+    response = client.get(reverse("reports:dashboard_export", args=["outcomes_mo", "csv"]), {"year": YEAR})
+    lines = response.content.decode("utf-8-sig").splitlines()
+    row = next(line for line in lines if line.startswith(region.mo1.code)).split(";")
+    header = lines[0].split(";")
+    assert row[header.index("не проинформированы")] == "1" and row[header.index("всего")] == "8"
+    channels = client.get(reverse("reports:dashboard_export", args=["channels", "csv"]), {"year": YEAR})
+    assert "SMS" in channels.content.decode("utf-8-sig")
