@@ -261,6 +261,8 @@ SPECTACULAR_SETTINGS = {
         "FormPurposeEnum": "surveys.models.FormPurpose",
         "CallPurposeEnum": "surveys.models.CallPurpose",
         "AppealStatusEnum": "surveys.models.AppealStatus",
+        "AppealChannelEnum": "surveys.models.AppealChannel",
+        "InformingChannelEnum": "informing.models.Channel",
         "JobStatusEnum": "omsportal.jobs.models.JobStatus",
     },
 }
