@@ -502,3 +502,15 @@ class SheetReader:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def table_rows(upload) -> Iterator[list[str]]:
+    """The rows of a CSV or XLSX upload opened by ``omsportal.safefiles.open_upload``, under the upload's limits and
+    deadline: the one way a reader of a tabular twin (EVENTS, INFORM) walks its rows."""
+    from .safefiles import CsvRows
+
+    if upload.kind == "csv":
+        yield from CsvRows(upload.stream)
+        return
+    with SheetReader(upload.file, limits=upload.limits, deadline=upload.deadline) as sheet:
+        yield from sheet.rows()

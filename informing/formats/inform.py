@@ -18,8 +18,8 @@ from typing import IO, Any
 from xml.sax.saxutils import escape
 
 from omsportal.filelimits import BadFile
-from omsportal.safefiles import CsvRows, Upload, open_upload
-from omsportal.sheets import SheetReader
+from omsportal.safefiles import Upload, open_upload
+from omsportal.sheets import table_rows
 from omsportal.xmlsafe import XmlFileError, iter_records, xml_source
 from participants.identifiers import enp_is_valid
 
@@ -164,12 +164,8 @@ class InformReader:
                 self.file_format = upload.kind.upper()
                 if upload.kind == "xml":
                     yield from self._xml_records(upload)
-                elif upload.kind == "csv":
-                    yield from self._tabular_records(iter(CsvRows(upload.stream)))
                 else:
-                    sheet = SheetReader(upload.file, limits=upload.limits, deadline=upload.deadline)
-                    with sheet:
-                        yield from self._tabular_records(sheet.rows())
+                    yield from self._tabular_records(table_rows(upload))
         except BadFile as exc:
             raise InformFileError.from_error(exc) from exc
 

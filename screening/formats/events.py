@@ -18,8 +18,8 @@ from typing import IO, Any
 from lxml import etree
 
 from omsportal.filelimits import BadFile
-from omsportal.safefiles import CsvRows, Upload, ascii_digits, open_upload, positive_int
-from omsportal.sheets import SheetReader
+from omsportal.safefiles import Upload, ascii_digits, open_upload, positive_int
+from omsportal.sheets import table_rows
 from omsportal.xmlsafe import XmlFileError, iter_records, xml_source
 from participants.identifiers import enp_is_valid
 from screening.formats.validation import MEASURE_DISP
@@ -305,12 +305,8 @@ class EventsReader:
                 self.file_format = upload.kind.upper()
                 if upload.kind == "xml":
                     yield from self._xml_records(upload)
-                elif upload.kind == "csv":
-                    yield from self._tabular_records(iter(CsvRows(upload.stream)))
                 else:
-                    sheet = SheetReader(upload.file, limits=upload.limits, deadline=upload.deadline)
-                    with sheet:
-                        yield from self._tabular_records(sheet.rows())
+                    yield from self._tabular_records(table_rows(upload))
         except BadFile as exc:
             raise EventsFileError.from_error(exc) from exc
 
