@@ -71,6 +71,9 @@ def menu_bar(items: list[dict]) -> list[dict]:
             break
         folded.add(section.key)
         length -= counts[section.key] - 1
+    if length > FLAT_MAX:  # still too long with every section folded: the brand links home, the entry may go
+        home = reverse("home")
+        items = [item for item in items if item.get("url") != home or item.get("children")]
     bar: list[dict] = []
     groups: dict[str, dict] = {}
     for item in items:

@@ -50,7 +50,10 @@ def test_a_long_menu_folds_into_sections_and_a_short_one_stays_a_row(region):
     assert {"Застрахованные лица", "Загрузка регистра", "Организации"} <= set(sections["Регистр"])
     assert "Планы" in sections["Профилактика"]
     flat = [e["url"] for e in bar if "children" not in e] + [c["url"] for e in bar for c in e.get("children", [])]
-    assert sorted(flat) == sorted(item["url"] for item in fund)  # every entry once
+    # Every entry once; the home entry goes when the row is still full with every section folded (the brand links
+    # home), as the Fund's is since reports and surveys came.
+    assert "/" not in flat
+    assert sorted(flat) == sorted(item["url"] for item in fund if item["url"] != "/")
     # The MO keeps its daily pages in the row; the directory (persons, organizations) folds first.
     mo_bar = menu_bar(menu_for(region.mo1_user))
     assert len(mo_bar) <= FLAT_MAX
