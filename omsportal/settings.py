@@ -24,9 +24,10 @@ DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
     # No silent development key: without DEBUG (production, a worker, the bench) the key must be given.
-    if not DEBUG:
+    # manage.py's offline commands (makemigrations, makemessages, …) only read the code and never sign anything.
+    if not DEBUG and not env_bool("OMS_OFFLINE_COMMAND", False):
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off (set DEBUG=1 for development)")
-    SECRET_KEY = "insecure-dev-key-set-SECRET_KEY-in-production"  # noqa: S105 (DEBUG only)
+    SECRET_KEY = "insecure-dev-key-set-SECRET_KEY-in-production"  # noqa: S105 (DEBUG or offline commands only)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
