@@ -9,13 +9,14 @@ and delivered informing facts (every 5th, ~200,000, some of them passed too), th
   the Fund's view all read it), run twice, the second (warm) time printed; the floor is the least that reads the
   same rows — the distinct persons per MO of the passing events and of the facts, two plain ``GROUP BY``s;
 - **calls**: a call list of 100,000 items of the largest SMO, worked by 32 operators at once, each a process of
-  its own with its own database session, each pressing "next call" (``surveys.services.calls.call_next``) and
-  closing the item (``call_outcome_record``, refused), ``--calls`` claims in all (10,000 by default: on the shared
-  2-core machine a claim and its close take ~12 statements, and the whole list takes most of an hour; ``--calls 0``
-  works the whole list). Printed: claims, items claimed twice
-  (must be 0: each operator's claimed ids are collected and compared, and every item must have exactly one
-  attempt), the p50 / p95 of a claim, and the floor: the p95 of a primary-key ``UPDATE`` of one item by the same 32
-  processes at once, in the same run (what any single-row write costs at that concurrency on this machine).
+  its own with its own database session, each pressing "next call" (``surveys.services.calls.call_next``, as the
+  workspace and the API call it: one statement) and closing the item (``call_outcome_record``, refused: one
+  statement), ``--calls`` claims in all (10,000 by default; ``--calls 0`` works the whole list). Printed: claims,
+  items claimed twice (must be 0: each operator's claimed ids are collected and compared, and every item must have
+  exactly one attempt), the p50 / p95 of a claim and of a close, and the floor: the p95 of a primary-key
+  ``UPDATE`` of one item (autocommit, one round trip, as the claim) by the same 32 processes, one after each close,
+  so timed at the same moments and under the same load as the claims (what any single-row write costs at that
+  concurrency on this machine, in this run).
 
 Run: ``python -m bench --only surveys [--call-items N] [--operators N]``.
 """
@@ -195,8 +196,10 @@ def _build_call_list(items: int, operators: int):
 
 
 def _operator(args) -> str:
-    """One operator in a process of its own: the floor's writes, then claim and close until nothing is left."""
-    user_id, floor_ids, claim_minutes, share = args
+    """One operator in a process of its own: claim and close until its share is done or nothing is left, and after
+    each close one floor write (a primary-key UPDATE of an item no operator takes), so that the floor is timed at
+    the same moments, under the same load, as the claims."""
+    user_id, floor_ids, share = args
     from django.db import connection, connections
 
     connections.close_all()
@@ -205,24 +208,25 @@ def _operator(args) -> str:
     from surveys.services.calls import call_next, call_outcome_record
 
     user = User.objects.select_related("organization").get(pk=user_id)
-    floor = []
+    floor, claims, closes, ids = [], [], [], []
     with connection.cursor() as cursor:
-        for item_id in floor_ids:
+        while share is None or len(ids) < share:
             start = time.perf_counter()
-            cursor.execute("UPDATE surveys_callitem SET tries = tries WHERE id = %s", [item_id])
+            item = call_next(operator=user)  # as the workspace and the API call it: the claim's length is the region's
+            claims.append((time.perf_counter() - start) * 1000)
+            if item is None:
+                claims.pop()  # the last, empty answer is not a claim
+                break
+            ids.append(item.pk)
+            start = time.perf_counter()
+            call_outcome_record(operator=user, item_id=item.pk, outcome=CallOutcome.REFUSED)
+            closes.append((time.perf_counter() - start) * 1000)
+            start = time.perf_counter()
+            floor_id = floor_ids[len(ids) % len(floor_ids)]
+            cursor.execute("UPDATE surveys_callitem SET tries = tries WHERE id = %s", [floor_id])
             floor.append((time.perf_counter() - start) * 1000)
-    claims, ids = [], []
-    while share is None or len(ids) < share:
-        start = time.perf_counter()
-        item = call_next(operator=user, claim_minutes=claim_minutes)
-        claims.append((time.perf_counter() - start) * 1000)
-        if item is None:
-            claims.pop()  # the last, empty answer is not a claim
-            break
-        ids.append(item.pk)
-        call_outcome_record(operator=user, item_id=item.pk, outcome=CallOutcome.REFUSED)
     connections.close_all()
-    return json.dumps({"floor": floor, "claims": claims, "ids": ids})
+    return json.dumps({"floor": floor, "claims": claims, "closes": closes, "ids": ids})
 
 
 def _bench_calls(items: int, operators: int, calls: int) -> None:
@@ -233,14 +237,17 @@ def _bench_calls(items: int, operators: int, calls: int) -> None:
     with Timer() as prep:
         call_list, created, users = _build_call_list(items, operators)
     line("call list", f"{created:,} items of one SMO in {prep.seconds:.1f} s")
-    floor_ids = list(call_list.items.order_by("id").values_list("id", flat=True)[: 50 * operators])
-    connections.close_all()
     share = -(-calls // operators) if calls else None
-    jobs = [(user_id, floor_ids[n::operators], 20, share) for n, user_id in enumerate(users)]
+    # The floor's items: the last of the list (the claims take the list by id, so a share never reaches them; with
+    # --calls 0 a claim may skip one a floor write is locking for a moment, as it would any locked item).
+    floor_ids = list(call_list.items.order_by("-id").values_list("id", flat=True)[: 50 * operators])
+    connections.close_all()
+    jobs = [(user_id, floor_ids[n::operators], share) for n, user_id in enumerate(users)]
     context = multiprocessing.get_context("fork")
     with Timer() as t, context.Pool(operators) as pool:
         results = [json.loads(r) for r in pool.map(_operator, jobs)]
     claims = [ms for r in results for ms in r["claims"]]
+    closes = [ms for r in results for ms in r["closes"]]
     floor = [ms for r in results for ms in r["floor"]]
     ids = [pk for r in results for pk in r["ids"]]
     twice = len(ids) - len(set(ids))
@@ -259,8 +266,10 @@ def _bench_calls(items: int, operators: int, calls: int) -> None:
     line("calls: items claimed twice", f"{twice} (items without exactly one call: {not_once}; calls {attempts:,})")
     line("calls: claim p50 / p95", f"{statistics.median(claims):.1f} / {_p(claims, 0.95):.1f} ms "
          f"(target p95 <= {CLAIM_TARGET_MS:.0f} ms)")  # fmt: skip
+    line("calls: close (refused) p50 / p95", f"{statistics.median(closes):.1f} / {_p(closes, 0.95):.1f} ms")
     floor_p50 = statistics.median(floor)
-    line("floor: p95 of a pk UPDATE, same concurrency", f"{_p(floor, 0.95):.1f} ms (p50 {floor_p50:.1f})")
+    line("floor: p95 of a pk UPDATE, same concurrency", f"{_p(floor, 0.95):.1f} ms (p50 {floor_p50:.1f}; "
+         f"claim p95 {_p(claims, 0.95) / _p(floor, 0.95):.1f}x)")  # fmt: skip
     expected = created if share is None else min(created, share * operators)
     if twice or not_once or called != len(ids) or len(ids) != expected:
         raise SystemExit("call bench: an item was handed out twice or not at all")

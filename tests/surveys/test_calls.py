@@ -10,6 +10,8 @@ from django.db import connections
 from django.urls import reverse
 from django.utils import timezone
 
+from omsportal.audit import audit_record
+from omsportal.models import AuditAction, AuditLog, RegionalParameters
 from participants.models import Role
 from surveys.models import CallAttempt, CallItem, CallList, CallOutcome, CallPurpose, ItemState, SurveyResponse
 from surveys.services.calls import CallError, SurveyAnswersError, call_next, call_outcome_record, next_try_at
@@ -193,3 +195,88 @@ def test_the_workspace_shows_the_person_only_to_the_operator_holding_the_item(cl
     assert "Почему Вы не прошли обследование?" in page  # the survey form
     client.force_login(UserFactory(username="op_other", role=Role.SMO_L1, organization=region.smo1))
     assert item.person.first_name not in client.get(reverse("surveys:workspace")).content.decode()
+
+
+def _audit_fields(entry) -> dict:
+    return {f: getattr(entry, f) for f in ("user_id", "organization_id", "action", "object_type", "person_ids",
+                                           "person_count", "query", "path", "ip", "channel", "reason")}  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_next_call_is_one_statement_with_the_person_form_and_the_audit_of_the_read(region, django_assert_num_queries):
+    call_list = make_list(region, 2)
+    (op,) = operators(region, 1)
+    with django_assert_num_queries(1):  # the held item, the pick, the claim, the audit row and the joined item
+        item = call_next(operator=op)
+        # Everything the workspace and the API show came with it: no further query.
+        shown = (item.person.first_name, item.phone, item.mo.name, item.call_list.get_purpose_display(),
+                 item.call_list.version.questionnaire.title, item.call_list.version.questions)  # fmt: skip
+    assert item.state == ItemState.CLAIMED and item.claimed_by_id == op.pk and item.call_list_id == call_list.pk
+    assert shown[0] == CallItem.objects.get(pk=item.pk).person.first_name and shown[2] == region.mo1.name
+    assert shown[4] == call_list.version.questionnaire.title and shown[5] == call_list.version.questions
+    # The read is audited as omsportal.audit.audit_record writes it.
+    entry = AuditLog.objects.get()
+    expected = audit_record(user=op, action=AuditAction.VIEW, person_ids=[item.person_id], object_type="call_item")
+    assert _audit_fields(entry) == _audit_fields(expected) and entry.person_ids == [item.person_id]
+    assert abs((entry.at - item.claimed_at).total_seconds()) < 1
+    # Pressing again gives the item held (no new claim, no second audit row of the claim).
+    assert call_next(operator=op).pk == item.pk
+    assert AuditLog.objects.count() == 2 and CallItem.objects.filter(state=ItemState.CLAIMED).count() == 1
+
+
+@pytest.mark.django_db
+def test_the_claim_lasts_the_regional_parameter(region):
+    make_list(region, 1)
+    (op,) = operators(region, 1)
+    rules = RegionalParameters.objects.filter(pk=1).first() or RegionalParameters(pk=1)
+    rules.call_claim_minutes = 45
+    rules.save()
+    item = call_next(operator=op)
+    assert item.due_at - item.claimed_at == datetime.timedelta(minutes=45)
+
+
+@pytest.mark.django_db
+def test_the_claim_lasts_the_default_without_the_regional_row(region):
+    RegionalParameters.objects.all().delete()
+    make_list(region, 1)
+    (op,) = operators(region, 1)
+    item = call_next(operator=op)
+    default = RegionalParameters._meta.get_field("call_claim_minutes").default
+    assert item.due_at - item.claimed_at == datetime.timedelta(minutes=default)
+
+
+@pytest.mark.django_db
+def test_a_refusal_is_one_statement_with_the_attempt_and_the_audit(region, django_assert_num_queries):
+    make_list(region, 1)
+    (op,) = operators(region, 1)
+    item = call_next(operator=op)
+    with django_assert_num_queries(1):
+        item = call_outcome_record(operator=op, item_id=item.pk, outcome=CallOutcome.REFUSED, note="не хочет")
+    assert (item.state, item.outcome, item.claimed_by_id) == (ItemState.DONE, CallOutcome.REFUSED, None)
+    attempt = CallAttempt.objects.get()
+    assert (attempt.item_id, attempt.operator_id, attempt.outcome, attempt.note) == (
+        item.pk, op.pk, CallOutcome.REFUSED, "не хочет"
+    )  # fmt: skip
+    entry = AuditLog.objects.filter(action=AuditAction.UPDATE).get()
+    expected = audit_record(
+        user=op, action=AuditAction.UPDATE, person_ids=[item.person_id], object_type="call_item",
+        query={"call_outcome": "REFUSED", "survey": False},
+    )  # fmt: skip
+    assert _audit_fields(entry) == _audit_fields(expected)
+    with pytest.raises(CallError):  # closed: not the operator's any more, and nothing more is written
+        call_outcome_record(operator=op, item_id=item.pk, outcome=CallOutcome.REFUSED)
+    assert CallAttempt.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_an_outcome_of_another_operators_item_writes_nothing(region):
+    make_list(region, 1)
+    a, b = operators(region, 2)
+    item = call_next(operator=a)
+    audits = AuditLog.objects.count()
+    for outcome in (CallOutcome.REFUSED, CallOutcome.NO_ANSWER, CallOutcome.WRONG_NUMBER):
+        with pytest.raises(CallError):
+            call_outcome_record(operator=b, item_id=item.pk, outcome=outcome)
+    assert not CallAttempt.objects.exists() and AuditLog.objects.count() == audits
+    item.refresh_from_db()
+    assert (item.state, item.claimed_by_id) == (ItemState.CLAIMED, a.pk)
