@@ -3,6 +3,8 @@ evidence, as XLSX (omsportal.exports) and as a PDF (WeasyPrint). Counts and date
 
 from __future__ import annotations
 
+import threading
+
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -61,11 +63,33 @@ def noncompliance_xlsx(rows: list[dict], year: int) -> bytes:
     return table_xlsx(headers(), ([row[k] for k in HEADERS_KEYS] for row in rows), title=f"Нарушения {year}")
 
 
-def noncompliance_pdf(rows: list[dict], year: int) -> bytes:
+def legend(rows: list[dict]) -> list[tuple[str, str, str]]:
+    """(code, clause, title) of each obligation the rows name, once, in the order of the codes."""
+    seen = {row["code"]: (row["code"], row["clause"], row["title"]) for row in rows}
+    return [seen[code] for code in sorted(seen, key=lambda c: (len(c), c))]
+
+
+_fonts = threading.local()
+
+
+def _font_config():
+    """One WeasyPrint font configuration per thread, loaded once (fontconfig's setup is not redone per report)."""
+    from weasyprint.text.fonts import FontConfiguration
+
+    if getattr(_fonts, "config", None) is None:
+        _fonts.config = FontConfiguration()
+    return _fonts.config
+
+
+def noncompliance_pdf(rows: list[dict], year: int, coverage: list[dict] = ()) -> bytes:
+    """The Ministry's PDF: the year's coverage against the plan per MO and month, the obligations named, and the
+    confirmed non-compliance with its period and evidence."""
     from weasyprint import HTML
 
     html = render_to_string(
         "reports/ministry_report.html",
-        {"rows": rows, "year": year, "headers": headers(), "made": timezone.localtime()},
-    )
-    return HTML(string=html).write_pdf()
+        {"rows": rows, "year": year, "legend": legend(rows), "coverage": coverage, "month_numbers": range(1, 13),
+         "made": timezone.localtime()},
+    )  # fmt: skip
+    config = _font_config()
+    return HTML(string=html).write_pdf(font_config=config)

@@ -207,7 +207,8 @@ class CoverageExportView(PortalView):
 
 
 class MinistryReportView(ScopedObjectMixin, PortalView):
-    """The confirmed non-compliance of a year (forwarded ones for the Ministry) as XLSX or PDF, no person named."""
+    """The confirmed non-compliance of a year (forwarded ones for the Ministry) as XLSX or PDF, no person named; the
+    PDF opens with the year's coverage against the plan per MO and month (the coverage page's figures)."""
 
     capability = READ_MINISTRY_REPORT
     model = NonCompliance
@@ -225,7 +226,8 @@ class MinistryReportView(ScopedObjectMixin, PortalView):
         name = f"noncompliance_{year}"
         if fmt == "xlsx":
             return attachment(noncompliance_xlsx(rows, year), filename=f"{name}.xlsx", content_type=XLSX_CONTENT_TYPE)
-        return attachment(noncompliance_pdf(rows, year), filename=f"{name}.pdf", content_type="application/pdf")
+        pdf = noncompliance_pdf(rows, year, coverage(year))
+        return attachment(pdf, filename=f"{name}.pdf", content_type="application/pdf")
 
 
 urlpatterns = [

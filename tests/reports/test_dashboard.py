@@ -157,5 +157,9 @@ def test_the_ministry_sees_coverage_and_downloads_confirmed_noncompliance(client
 
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
     assert mo.code in text and "O2" in text and "R II.2" in text and str(year) in text
+    # the coverage against the plan per MO and month opens it: the MO's line ends with its year's plan and passed
+    covered = direct(year, mo_id=mo.pk)
+    line = next(line for line in text.splitlines() if line.startswith(f"{mo.code} ") and "/" in line)
+    assert line.split()[-3:-1] == [str(covered["plan"]), str(covered["passed"])], line
     assert person.last_name not in text and person.enp not in text  # no person is named
     assert client.get(reverse("reports:ministry_report", args=["doc"])).status_code == 404
