@@ -351,6 +351,39 @@ def test_a_declared_encoding_the_bytes_contradict_is_refused():
     assert read_list(zl(enc="windows-1251").encode("cp1251")) == 1  # the honest file reads
 
 
+def test_a_byte_windows_1251_lacks_names_its_line():
+    # 0x98 is the one byte windows-1251 leaves undefined; the file is re-encoded for the parser in Python, which
+    # names the line of the byte (libxml2's own conversion reported line 1 for any place in the file).
+    records = "".join(RECORD.format(n=n, fam="Тестов").replace("><", ">\r\n<") for n in (1, 2, 3))
+    data = zl(records, enc="windows-1251").encode("cp1251")
+    bad = data.index("Тестов".encode("cp1251"), data.index(b"<N_ZAP>3<"))
+    data = data[:bad] + b"\x98" + data[bad:]
+    for reader in (read_list, read_events, read_register):
+        error = refused(reader, data)
+        assert error.line == data.count(b"\n", 0, bad) + 1 > 20
+        assert f"строка {error.line}" in error.message and "0x98" in error.message and "windows-1251" in error.message
+
+
+def test_indentation_blank_values_and_cdata_read_the_same_in_both_encodings():
+    # The parser drops the whitespace between elements (a MIS indents with tabs and CRLF); a value of blanks only
+    # stays a value (then read as empty), text beside CDATA keeps its letters, and windows-1251 reads as UTF-8 does.
+    record = (
+        "\t<SV_PR_MER>\r\n\t\t<N_ZAP>1</N_ZAP>\r\n\t\t<FAM> <![CDATA[Тест<ов>]]> </FAM>\r\n\t\t<IM>Иван</IM>\r\n"
+        "\t\t<OT> </OT>\r\n\t\t<W>1</W>\r\n\t\t<DR>1970-01-01</DR>\r\n\t\t<SV_PL_MER>\r\n\t\t\t<DISP>ДВН</DISP>\r\n"
+        "\t\t\t<MONTH>3</MONTH>\r\n\t\t</SV_PL_MER>\r\n\t</SV_PR_MER>\r\n"
+    )
+    compact = RECORD.format(n=1, fam="Тест&lt;ов&gt;")
+    read = {}
+    for name, text, enc in (("tabs", record, "windows-1251"), ("tabs", record, "UTF-8"), ("compact", compact, "UTF-8")):
+        with open_list_file(io.BytesIO(zl(text, enc=enc).encode(enc))) as reader:
+            reader.header()
+            (read[name, enc],) = list(reader.records())
+    assert read["tabs", "windows-1251"] == read["tabs", "UTF-8"]
+    tabs = read["tabs", "UTF-8"]
+    assert (tabs.fam, tabs.im, tabs.ot, tabs.disp, tabs.month) == ("Тест<ов>", "Иван", "", "ДВН", "3")
+    assert (tabs.fam, tabs.im, tabs.dr) == (read["compact", "UTF-8"].fam, read["compact", "UTF-8"].im, "1970-01-01")
+
+
 def test_csv_encodings_are_decided_by_the_bytes_and_a_mixed_file_is_refused():
     head = CSV_HEADER + "".join(f"{n};;;Ivanov;Ivan;;1;1970-01-01;DVN;3\r\n" for n in range(1, 2000))
     late_cp1251 = (head + CSV_ROW.format(n=2000, fam="Тестов")).encode("cp1251")  # first Cyrillic after 64 KB
