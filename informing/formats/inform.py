@@ -4,7 +4,10 @@ One reader for the twins of the format: XML (``INFORM`` root, ``ZGLV`` header wi
 CSV and XLSX with the same column names, any of them alone in a zip — the content decides (the name is not trusted),
 under the project's file limits (omsportal.safefiles / xmlsafe / sheets); a file-level problem is an
 :class:`InformFileError` (901), a header of another SMO a 902. :func:`validate_fact` checks one record's fields
-(ENP check digit, codes, date, REF/AGENT where required) and is shared by the file, the API and the JSON batch.
+(ENP check digit, codes, date, REF/AGENT where required) and is shared by the file, the API and the JSON batch;
+:func:`fact_chunks` turns records into the loader's batches of COPY text, a well-formed record (nearly all of a
+file) checked in one regular expression and the ENP check digit in bytes operations, any other one by
+:func:`validate_fact`, which names its problem.
 """
 
 from __future__ import annotations
@@ -14,17 +17,17 @@ import functools
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 from xml.sax.saxutils import escape
 
 from omsportal.filelimits import BadFile
 from omsportal.safefiles import Upload, open_upload
 from omsportal.sheets import table_rows
 from omsportal.xmlsafe import XmlFileError, iter_records, xml_source
-from participants.identifiers import enp_is_valid
+from participants.identifiers import enp_digits_ok, enp_is_valid
 
 from ..models import Channel, Kind, Outcome
-from ..services.facts import FactInput
+from ..services.facts import COPY_CHUNK, FILE_COLUMNS, FactChunk, FactInput, check_fact, copy_line
 
 ROOT_TAG = "INFORM"
 HEADER_TAG = "ZGLV"
@@ -60,8 +63,7 @@ class InformHeader:
     smo: str
 
 
-@dataclass(frozen=True)
-class RawFact:
+class RawFact(NamedTuple):
     """One record as written: text values, and its number (N_ZAP, else its position from 1)."""
 
     number: int
@@ -122,6 +124,72 @@ def validate_fact(raw: RawFact) -> FactInput | tuple[str, str]:
     )  # fmt: skip
 
 
+def _alternatives(values) -> str:
+    return "(?:" + "|".join(re.escape(v) for v in sorted(values, key=len, reverse=True)) + ")"
+
+
+# A well-formed record as its staging row (FILE_COLUMNS, tab-separated): number, 16 ASCII digits, codes as the format
+# writes them (upper case), a YYYY-MM-DD date, REF and AGENT within their lengths and free of what COPY escapes.
+# A record it does not take goes the long way (validate_fact), which names the problem; both give the same row.
+_WELL_FORMED = re.compile(
+    r"[0-9]{1,9}\t[0-9]{16}\t" + _alternatives(KINDS) + r"\t" + _alternatives(CHANNELS)
+    + r"\t[0-9]{4}-[0-9]{2}-[0-9]{2}\t" + _alternatives(OUTCOMES) + r"\t[^\t\n\r\\]{0,100}\t[^\t\n\r\\]{0,150}\n\Z"
+)  # fmt: skip
+_DATE_CACHE_SIZE = 10_000
+
+
+def fact_chunks(raws: Iterable[RawFact], *, today: datetime.date, size: int = COPY_CHUNK) -> Iterator[FactChunk]:
+    """The records as the loader's batches (services.facts.facts_load): each good one a staging row, each bad one
+    (number, field, Russian reason); the checks of :func:`validate_fact` and of the loader's ``check_fact``."""
+    lines: list[str] = []
+    rejects: list[tuple[int, str, str]] = []
+    read = 0
+    last_enp, last_enp_ok = "", False
+    dates: dict[str, bool] = {}  # DATE text -> a real date, from 2000 to today (few distinct in a file)
+    match = _WELL_FORMED.match
+    for raw in raws:
+        read += 1
+        number, enp, kind, channel, date, result, ref, agent = raw
+        line = f"{number}\t{enp}\t{kind}\t{channel}\t{date}\t{result}\t{ref}\t{agent}\n"
+        if match(line) is not None and ((ref and agent) or channel in REF_OPTIONAL):
+            if enp != last_enp:
+                last_enp, last_enp_ok = enp, enp_digits_ok(enp)
+            date_ok = dates.get(date)
+            if date_ok is None:
+                try:
+                    day = datetime.date.fromisoformat(date)
+                    date_ok = day.year >= 2000 and day <= today
+                except ValueError:
+                    date_ok = False
+                if len(dates) < _DATE_CACHE_SIZE:
+                    dates[date] = date_ok
+            if last_enp_ok and date_ok:
+                lines.append(line)
+                if len(lines) >= size:
+                    yield FactChunk("".join(lines), len(lines), read, rejects, FILE_COLUMNS)
+                    lines, rejects = [], []
+                continue
+        checked = validate_fact(raw)
+        if not isinstance(checked, FactInput):
+            rejects.append((number, *checked))
+            continue
+        problem = check_fact(checked, today)
+        if problem is not None:
+            rejects.append((number, *problem))
+            continue
+        lines.append(_file_line(checked))
+        if len(lines) >= size:
+            yield FactChunk("".join(lines), len(lines), read, rejects, FILE_COLUMNS)
+            lines, rejects = [], []
+    yield FactChunk("".join(lines), len(lines), read, rejects, FILE_COLUMNS)
+
+
+def _file_line(fact: FactInput) -> str:
+    """copy_line without the person id and message id columns (a file names neither)."""
+    fields = copy_line(fact).split("\t")
+    return "\t".join(fields[:2] + fields[3:9]) + "\n"
+
+
 def _text(value: Any) -> str:
     if value is None:
         return ""
@@ -171,11 +239,15 @@ class InformReader:
 
     def _xml_records(self, upload: Upload) -> Iterator[RawFact]:
         position = 0
+        root = None
+        index = {tag: i for i, tag in enumerate(RECORD_FIELDS)}.get
         try:
             source = xml_source(upload.stream, head=upload.head, size=upload.size)
             for elem in iter_records(source, root=ROOT_TAG, tags=(HEADER_TAG, RECORD_TAG)):
-                if elem.getparent() is not None and elem.getparent().getparent() is not None:
-                    continue
+                if root is None:
+                    root = elem.getroottree().getroot()
+                if elem.getparent() is not root:
+                    continue  # a FACT or ZGLV inside another element is not a record
                 if elem.tag == HEADER_TAG:
                     if self.header is not None:
                         raise InformFileError("Заголовок ZGLV встречается в файле дважды")
@@ -186,18 +258,14 @@ class InformReader:
                 if self.header is None:
                     raise InformFileError("Заголовок ZGLV должен предшествовать записям FACT")
                 position += 1
-                values: dict[str, str] = {}
+                values: list[str | None] = [None] * 8  # RECORD_FIELDS order; the first of a repeated tag wins
                 for child in elem:
-                    tag = child.tag
-                    if tag in FIELD_SET and tag not in values:
-                        values[tag] = (child.text or "").strip()
-                get = values.get
-                n = get("N_ZAP", "")
-                yield RawFact(
-                    number=_number(n, position), enp=get("ENP", ""), kind=get("KIND", ""),
-                    channel=get("CHANNEL", ""), date=get("DATE", ""), result=get("RESULT", ""), ref=get("REF", ""),
-                    agent=get("AGENT", ""),
-                )  # fmt: skip
+                    i = index(child.tag)
+                    if i is not None and values[i] is None:
+                        text = child.text
+                        values[i] = text.strip() if text else ""
+                n, enp, kind, channel, date, result, ref, agent = (v or "" for v in values)
+                yield RawFact(_number(n, position), enp, kind, channel, date, result, ref, agent)
         except XmlFileError as exc:
             raise InformFileError.from_error(exc) from exc
         if self.header is None:

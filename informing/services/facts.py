@@ -1,16 +1,20 @@
 """Documented informing facts in, set-based: from INFORM files, the API, delivery reports, sent e-mails, call
 outcomes [R II.10, II.12, domain §6].
 
-:func:`facts_record` is the one writer of :class:`~informing.models.InformingFact` (other apps call it too):
+Two entry points write :class:`~informing.models.InformingFact` (other apps call :func:`facts_record`):
+:func:`facts_record` takes typed facts, :func:`facts_load` batches of COPY text that a reader made (the INFORM file
+job makes them in a producer thread, omsportal.jobs.pipeline, while this side stores the previous ones). Both:
 
-1. the typed facts are streamed with ``COPY`` into a temporary table (a million facts never sit in memory);
-2. one ``CREATE TEMP TABLE … AS SELECT`` resolves each to a person (by ENP, or the id the caller gave) and checks
-   that the posting SMO insured the person on the fact's date; records that fail get a protocol line (record
-   number, field, Russian reason) and are not loaded;
-3. one ``INSERT … SELECT DISTINCT ON (person, kind, channel, date, reference) … ON CONFLICT DO NOTHING`` writes
-   the rest: a repeated fact — in the same file or already posted — is kept once; ``mo`` is the MO of the person's
-   list for the fact's year (DVN/PMO first; else the MO of the current attachment), ``is_late`` compares the
-   posting day with the O10 deadline (``informing_fact_days`` working days after the date, on the calendar).
+1. stream the rows with ``COPY`` into a temporary table, a batch of ``RESOLVE_BATCH`` rows at a time (a million
+   facts never sit in memory, on either side);
+2. per batch, one ``CREATE TEMP TABLE … AS SELECT`` resolves each row to a person (by ENP, or the id the caller
+   gave) and checks that the posting SMO insured the person on the fact's date; records that fail get a protocol
+   line (record number, field, Russian reason) and are not loaded;
+3. per batch, one ``INSERT … SELECT DISTINCT ON (person, kind, channel, date, reference) … ON CONFLICT DO NOTHING``
+   writes the rest: a repeated fact — in the same batch, an earlier batch of the file or already posted — is kept
+   once; ``mo`` is the MO of the person's list for the fact's year (DVN/PMO first; else the MO of the current
+   attachment), ``is_late`` compares the posting day with the O10 deadline (``informing_fact_days`` working days
+   after the date, on the calendar).
 
 All of it is one transaction: a caller that rejects the whole input (a 901 file) leaves nothing behind.
 """
@@ -21,7 +25,7 @@ from __future__ import annotations
 
 import datetime
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
@@ -35,10 +39,14 @@ from screening.models import ListEntry
 from ..models import Channel, FactSource, InformingFact, Kind, Outcome
 
 MAX_STORED_ERRORS = 10_000  # the protocol keeps this many bad records; the counts stay exact
-COPY_CHUNK = 20_000
+COPY_CHUNK = 20_000  # rows per COPY
+RESOLVE_BATCH = 100_000  # staged rows per resolve + insert
 
 NULL = "\\N"
 DROP_TEMP = "DROP TABLE IF EXISTS tmp_facts, tmp_facts_r, tmp_fact_deadlines"
+# The staging table's columns; a file's records name no person id and no message (FILE_COLUMNS).
+COPY_COLUMNS = ("n", "enp", "person_id", "kind", "channel", "date", "outcome", "reference", "agent_login", "message_id")
+FILE_COLUMNS = ("n", "enp", "kind", "channel", "date", "outcome", "reference", "agent_login")
 
 KINDS = frozenset(Kind.values)
 CHANNELS = frozenset(Channel.values)
@@ -77,6 +85,18 @@ class FactsResult:
             self.errors.append({"n": n, "field": field_name, "reason": reason})
 
 
+@dataclass
+class FactChunk:
+    """A batch of records as a reader made it: COPY text of the rows to stage (``columns``), their count, the records
+    read so far (for the progress) and the records it refused before staging: (number, field, Russian reason)."""
+
+    text: str
+    rows: int
+    read: int
+    rejects: list[tuple[int, str, str]] = field(default_factory=list)
+    columns: tuple[str, ...] = COPY_COLUMNS
+
+
 def _copy_value(value) -> str:
     if value is None:
         return "\\N"
@@ -86,7 +106,7 @@ def _copy_value(value) -> str:
     return text.replace("\\", "\\\\").replace("\t", " ").replace("\n", " ").replace("\r", " ")
 
 
-def _check(fact: FactInput, today: datetime.date) -> tuple[str, str] | None:
+def check_fact(fact: FactInput, today: datetime.date) -> tuple[str, str] | None:
     """The typed checks every caller gets (a reader has checked the text already): (field, reason) or None."""
     if fact.kind not in KINDS:
         return "KIND", f"неизвестный вид информирования «{fact.kind}»"
@@ -115,6 +135,34 @@ def _table(model) -> str:
     return model._meta.db_table
 
 
+def copy_line(fact: FactInput) -> str:
+    """A checked fact as a row of the staging table (COPY_COLUMNS), in COPY text format."""
+    # Codes and dates are checked values (no tab, backslash or newline can be in them); the free texts (reference,
+    # login) and the optional ids go through _copy_value.
+    return (
+        f"{fact.n}\t{fact.enp or NULL}\t{NULL if fact.person_id is None else fact.person_id}\t{fact.kind}\t"
+        f"{fact.channel}\t{fact.date.isoformat()}\t{fact.outcome}\t{_copy_value(fact.reference)}\t"
+        f"{_copy_value(fact.agent_login)}\t{NULL if fact.message_id is None else fact.message_id}\n"
+    )
+
+
+def _chunks(facts: Iterable[FactInput], today: datetime.date) -> Iterator[FactChunk]:
+    lines: list[str] = []
+    rejects: list[tuple[int, str, str]] = []
+    read = 0
+    for fact in facts:
+        read += 1
+        problem = check_fact(fact, today)
+        if problem is not None:
+            rejects.append((fact.n, *problem))
+            continue
+        lines.append(copy_line(fact))
+        if len(lines) >= COPY_CHUNK:
+            yield FactChunk("".join(lines), len(lines), read, rejects)
+            lines, rejects = [], []
+    yield FactChunk("".join(lines), len(lines), read, rejects)
+
+
 def facts_record(
     *,
     smo: Organization,
@@ -128,11 +176,29 @@ def facts_record(
     """Record documented facts of ``smo`` in bulk (see the module docstring); returns counts and bad records.
 
     ``acting_user`` is the representative of facts that name none (a manual or API post); ``on_progress(n)`` is
-    called with the records read so far.
+    called with the records read so far. ``facts`` is read in this thread (it may be a query's iterator).
     """
     posted_at = posted_at or timezone.now()
-    posted_day = timezone.localdate(posted_at)
-    result = FactsResult()
+    return facts_load(
+        smo=smo, chunks=_chunks(facts, timezone.localdate(posted_at)), acting_user=acting_user, source=source,
+        upload_id=upload_id, posted_at=posted_at, on_progress=on_progress,
+    )  # fmt: skip
+
+
+def facts_load(
+    *,
+    smo: Organization,
+    chunks: Iterable[FactChunk],
+    acting_user: User | None,
+    source: str = FactSource.API,
+    upload_id: int | None = None,
+    posted_at: datetime.datetime | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> FactsResult:
+    """Record the facts of batches of COPY text (:class:`FactChunk`, each row checked as :func:`check_fact` does);
+    every RESOLVE_BATCH staged rows are resolved and inserted while the next chunks come (see the module)."""
+    posted_at = posted_at or timezone.now()
+    load = _Load(smo, acting_user, source, upload_id, posted_at)
     with transaction.atomic(), connection.cursor() as cur:
         # Dropped here and at the end too: a caller's outer transaction (a test, a job) may run two loads.
         cur.execute(DROP_TEMP)
@@ -140,75 +206,93 @@ def facts_record(
             "CREATE TEMP TABLE tmp_facts (n int, enp text, person_id bigint, kind text, channel text, date date, "
             "outcome text, reference text, agent_login text, message_id bigint) ON COMMIT DROP"
         )
-        read = 0
-        buffer = io.StringIO()
-        rows = 0
-        for fact in facts:
-            read += 1
-            problem = _check(fact, posted_day)
-            if problem is not None:
-                result.reject(fact.n, *problem)
-                continue
-            # Codes and dates are checked values (no tab, backslash or newline can be in them); the free texts
-            # (reference, login) and the optional ids go through _copy_value.
-            buffer.write(
-                f"{fact.n}\t{fact.enp or NULL}\t{NULL if fact.person_id is None else fact.person_id}\t{fact.kind}\t"
-                f"{fact.channel}\t{fact.date.isoformat()}\t{fact.outcome}\t{_copy_value(fact.reference)}\t"
-                f"{_copy_value(fact.agent_login)}\t{NULL if fact.message_id is None else fact.message_id}\n"
-            )
-            rows += 1
-            if rows >= COPY_CHUNK:
-                _flush(cur, buffer)
-                buffer, rows = io.StringIO(), 0
-                if on_progress:
-                    on_progress(read)
-        if rows:
-            _flush(cur, buffer)
-        if on_progress:
-            on_progress(read)
-        _resolve(cur, smo)
-        _collect_rejects(cur, result)
-        _deadlines(cur, posted_day)
-        inserted, late = _insert(cur, smo, acting_user, source, upload_id, posted_at)
+        cur.execute("CREATE TEMP TABLE tmp_fact_deadlines (date date PRIMARY KEY, deadline date) ON COMMIT DROP")
+        raw = cur.cursor  # psycopg2's cursor under Django's wrapper
+        staged = read = 0
+        for chunk in chunks:
+            for n, field_name, reason in chunk.rejects:
+                load.result.reject(n, field_name, reason)
+            if chunk.rows:
+                raw.copy_expert(f"COPY tmp_facts ({', '.join(chunk.columns)}) FROM STDIN", io.StringIO(chunk.text))
+                staged += chunk.rows
+            read = chunk.read
+            if staged >= RESOLVE_BATCH:
+                load.apply(cur)
+                staged = 0
+            if on_progress:
+                on_progress(read)
+        if staged:
+            load.apply(cur)
+        cur.execute(DROP_TEMP)
+    return load.result
+
+
+class _Load:
+    """One load's constants and counts; :meth:`apply` resolves and inserts the staged rows, then empties them."""
+
+    def __init__(self, smo, acting_user, source, upload_id, posted_at) -> None:
+        self.smo = smo
+        self.posted_at = posted_at
+        self.posted_day = timezone.localdate(posted_at)
+        self.params = {
+            "smo": smo.pk,
+            "acting": acting_user.pk if acting_user is not None else None,
+            "acting_login": acting_user.username if acting_user is not None else None,
+            "source": source,
+            "upload": upload_id,
+            "posted_at": posted_at,
+            "posted_day": self.posted_day,
+        }
+        self.result = FactsResult()
+        self.deadline_days: set[datetime.date] = set()
+
+    def apply(self, cur) -> None:
+        _resolve(cur, self.smo)
+        _collect_rejects(cur, self.result)
+        self._deadlines(cur)
+        inserted, late = _insert(cur, self.params)
         cur.execute("SELECT count(*) FROM tmp_facts_r WHERE ok")
         (valid,) = cur.fetchone()
-        result.accepted = inserted
-        result.late = late
-        result.duplicates = valid - inserted
-        cur.execute(DROP_TEMP)
-    return result
+        self.result.accepted += inserted
+        self.result.late += late
+        self.result.duplicates += valid - inserted
+        cur.execute("TRUNCATE tmp_facts")
+        cur.execute("DROP TABLE tmp_facts_r")
 
-
-def _flush(cur, buffer: io.StringIO) -> None:
-    buffer.seek(0)
-    cur.copy_expert(
-        "COPY tmp_facts (n, enp, person_id, kind, channel, date, outcome, reference, agent_login, message_id) "
-        "FROM STDIN",
-        buffer,
-    )
+    def _deadlines(self, cur) -> None:
+        """The O10 deadline of every fact date of the load (few distinct dates), on the production calendar."""
+        cur.execute("SELECT DISTINCT date FROM tmp_facts_r WHERE ok")
+        days = [row[0] for row in cur.fetchall() if row[0] not in self.deadline_days]
+        if not days:
+            return
+        offset = regional_rules().informing_fact_days
+        rows = [(day, add_working_days(day, offset) if offset else day) for day in days]
+        buffer = io.StringIO("".join(f"{day.isoformat()}\t{deadline.isoformat()}\n" for day, deadline in rows))
+        cur.copy_expert("COPY tmp_fact_deadlines (date, deadline) FROM STDIN", buffer)
+        self.deadline_days.update(days)
 
 
 def _resolve(cur, smo: Organization) -> None:
     """Person by ENP (or the given id) and whether ``smo`` insured them on the fact's date, for every record."""
-    cur.execute("ANALYZE tmp_facts")
+    # The staged rows' statistics come from their pages (a temporary table is never analyzed on its own); they are
+    # enough for the hash joins below, and an ANALYZE of each batch cost more than it saved.
     cur.execute(
         f"""
         CREATE TEMP TABLE tmp_facts_r ON COMMIT DROP AS
-        SELECT x.*, x.pid IS NOT NULL AND x.insured AS ok
+        SELECT x.*, x.pid IS NOT NULL AND EXISTS (
+                   SELECT 1 FROM {_table(PolicyPeriod)} pp
+                   WHERE pp.person_id = x.pid AND pp.smo_id = %(smo)s
+                     AND pp.date_from <= x.date AND (pp.date_to IS NULL OR pp.date_to >= x.date)
+               ) AS ok
         FROM (
-            SELECT t.*, coalesce(t.person_id, p.id) AS pid, extract(year FROM t.date)::int AS year,
-                   EXISTS (
-                       SELECT 1 FROM {_table(PolicyPeriod)} pp
-                       WHERE pp.person_id = coalesce(t.person_id, p.id) AND pp.smo_id = %(smo)s
-                         AND pp.date_from <= t.date AND (pp.date_to IS NULL OR pp.date_to >= t.date)
-                   ) AS insured
+            SELECT t.*, coalesce(t.person_id, p.id) AS pid, extract(year FROM t.date)::int AS year
             FROM tmp_facts t
             LEFT JOIN {_table(Person)} p ON t.person_id IS NULL AND p.enp = t.enp
+            OFFSET 0  -- not flattened: the EXISTS below is evaluated once per row
         ) x
         """,  # noqa: S608  # nosec B608
         {"smo": smo.pk},
     )
-    cur.execute("ANALYZE tmp_facts_r")
 
 
 def _collect_rejects(cur, result: FactsResult) -> None:
@@ -228,22 +312,8 @@ def _collect_rejects(cur, result: FactsResult) -> None:
     result.rejected += bad
 
 
-def _deadlines(cur, posted_day: datetime.date) -> None:
-    """The O10 deadline of every fact date in the load (few distinct dates), on the production calendar."""
-    cur.execute("CREATE TEMP TABLE tmp_fact_deadlines (date date PRIMARY KEY, deadline date) ON COMMIT DROP")
-    cur.execute("SELECT DISTINCT date FROM tmp_facts_r WHERE ok")
-    days = [row[0] for row in cur.fetchall()]
-    if not days:
-        return
-    offset = regional_rules().informing_fact_days
-    rows = [(day, add_working_days(day, offset) if offset else day) for day in days]
-    buffer = io.StringIO("".join(f"{day.isoformat()}\t{deadline.isoformat()}\n" for day, deadline in rows))
-    cur.copy_expert("COPY tmp_fact_deadlines (date, deadline) FROM STDIN", buffer)
-
-
-def _insert(cur, smo, acting_user, source, upload_id, posted_at) -> tuple[int, int]:
+def _insert(cur, params: dict) -> tuple[int, int]:
     """The INSERT of every valid record once; returns (inserted, of them late)."""
-    posted_day = timezone.localdate(posted_at)
     cur.execute(
         f"""
         WITH ins AS (
@@ -271,15 +341,7 @@ def _insert(cur, smo, acting_user, source, upload_id, posted_at) -> tuple[int, i
         )
         SELECT count(*), count(*) FILTER (WHERE is_late) FROM ins
         """,  # noqa: S608  # nosec B608
-        {
-            "smo": smo.pk,
-            "acting": acting_user.pk if acting_user is not None else None,
-            "acting_login": acting_user.username if acting_user is not None else None,
-            "source": source,
-            "upload": upload_id,
-            "posted_at": posted_at,
-            "posted_day": posted_day,
-        },
+        params,
     )
     inserted, late = cur.fetchone()
     return inserted, late

@@ -25,13 +25,14 @@ from omsportal.filelimits import BadFile
 from omsportal.jobs.dispatch import enqueue_job
 from omsportal.jobs.kinds import job_kind
 from omsportal.jobs.models import JobStatus
+from omsportal.jobs.pipeline import read_ahead
 from omsportal.jobs.runner import job_lock, run_job
 from omsportal.safefiles import CsvRows, open_upload, stored_name
 from participants.models import Organization, User
 
 from ..models import BatchMessage, FactSource, InformUpload, MessageStatus, Outcome, UploadKind
 from .contacts import wrong_phones_report
-from .facts import MAX_STORED_ERRORS, FactInput, FactsResult, facts_record
+from .facts import MAX_STORED_ERRORS, FactInput, FactsResult, facts_load, facts_record
 
 INFORM_UPLOAD = "informing.inform_upload"  # the job kind (informing/tasks.py), also the Celery task's name
 API_MAX_RECORDS = 10_000
@@ -86,19 +87,10 @@ def _finish(upload: InformUpload, result: FactsResult, file_format: str) -> None
     )  # fmt: skip
 
 
-def _validated(raws, result: FactsResult) -> Iterator[FactInput]:
-    from ..formats.inform import validate_fact
-
-    for raw in raws:
-        checked = validate_fact(raw)
-        if isinstance(checked, FactInput):
-            yield checked
-        else:
-            result.reject(raw.number, *checked)
-
-
 def _inform(upload: InformUpload, fileobj, on_progress) -> tuple[FactsResult, str]:
-    from ..formats.inform import InformFileError, InformReader
+    """Read, check and format the file's records in a producer thread (omsportal.jobs.pipeline) while this thread
+    stores and resolves the batches before them (services.facts.facts_load)."""
+    from ..formats.inform import InformFileError, InformReader, fact_chunks
 
     def check_header(header) -> None:
         if header.smo != upload.smo.code:
@@ -107,19 +99,23 @@ def _inform(upload: InformUpload, fileobj, on_progress) -> tuple[FactsResult, st
             )
 
     reader = InformReader(fileobj, on_header=check_header)
-    pre = FactsResult()
-    result = facts_record(
-        smo=upload.smo, facts=_validated(reader.records(), pre), acting_user=upload.created_by,
-        source=upload.source, upload_id=upload.pk, on_progress=on_progress,
-    )  # fmt: skip
-    result.rejected += pre.rejected
-    result.errors = pre.errors + result.errors
+    posted_at = timezone.now()
+    chunks = fact_chunks(reader.records(), today=timezone.localdate(posted_at))
+    with connection.cursor() as cur:
+        # Foreign keys checked at the end of each statement, not queued to the commit: the queue of a million
+        # facts would hold millions of pending checks in the server's memory.
+        cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    with read_ahead(chunks, name=f"inform-upload-{upload.pk}") as items:
+        result = facts_load(
+            smo=upload.smo, chunks=items, acting_user=upload.created_by, source=upload.source, upload_id=upload.pk,
+            posted_at=posted_at, on_progress=on_progress,
+        )  # fmt: skip
     return result, reader.file_format
 
 
 def inform_records_post(*, smo: Organization, records: list, posted_by: User) -> InformUpload:
     """The JSON batch endpoint: load at once (≤ API_MAX_RECORDS); bad records by their N_ZAP or position."""
-    from ..formats.inform import raw_fact_from_mapping
+    from ..formats.inform import fact_chunks, raw_fact_from_mapping
 
     if len(records) > API_MAX_RECORDS:
         raise ValueError(f"at most {API_MAX_RECORDS} records per call")
@@ -130,11 +126,8 @@ def inform_records_post(*, smo: Organization, records: list, posted_by: User) ->
     )  # fmt: skip
     raws = (raw_fact_from_mapping(i, item if isinstance(item, dict) else {}) for i, item in enumerate(records, 1))
     with job_lock(job_kind(INFORM_UPLOAD), upload.pk), transaction.atomic():
-        pre = FactsResult()
-        result = facts_record(smo=smo, facts=_validated(raws, pre), acting_user=posted_by, source=FactSource.API,
-                              upload_id=upload.pk)  # fmt: skip
-        result.rejected += pre.rejected
-        result.errors = pre.errors + result.errors
+        result = facts_load(smo=smo, chunks=fact_chunks(raws, today=timezone.localdate(now)), acting_user=posted_by,
+                            source=FactSource.API, upload_id=upload.pk, posted_at=now)  # fmt: skip
         _finish(upload, result, "JSON")
     upload.refresh_from_db()
     return upload

@@ -26,14 +26,11 @@ page shows it while the main transaction is still open.
 # pasted in (table names from model _meta, fixed SQL fragments of this module), every value is a query parameter.
 from __future__ import annotations
 
-import contextlib
 import datetime
 import io
 import logging
 import os
-import queue
 import re
-import threading
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -45,6 +42,7 @@ from django.utils import timezone
 from omsportal import locks
 from omsportal.filelimits import BadFile
 from omsportal.jobs.dispatch import enqueue_job
+from omsportal.jobs.pipeline import read_ahead
 from omsportal.jobs.progress import ProgressWriter
 from omsportal.jobs.runner import run_job
 from omsportal.obligations import Period, obligation
@@ -416,37 +414,29 @@ class _Chunk:
     expected: int
 
 
-def _produce(upload_id: int, reader: ListReader, day: datetime.date, out: queue.Queue, stop: threading.Event):
-    """Producer thread: read, validate and format records as COPY text, a batch at a time.
-
-    Runs beside the thread that feeds COPY, so Python parses the next batch while PostgreSQL stores the previous
-    one (the COPY call waits on the socket without holding the GIL). Touches no database connection.
+def _chunks(upload_id: int, reader: ListReader, day: datetime.date):
+    """The producer's side (omsportal.jobs.pipeline.read_ahead): read, validate and format records as COPY text, a
+    batch at a time, while the caller's thread feeds COPY with the previous batch. Touches no database connection.
     """
-    try:
-        validator = RecordValidator(upload_id=upload_id, today=day)
-        lines: list[str] = []
-        errors_out: list[str] = []
-        total = 0
-        for record in reader.records():
-            row, errors = validator.validate(record)
-            lines.append(_staging_line(row))
-            total += 1
-            if errors:
-                label = validator.person_label(record)
-                n_zap = row[1]
-                for error in errors:
-                    if not n_zap:
-                        error.comment = f"Запись № {total} (строка {record.line}): {error.comment}"
-                    errors_out.append(_error_line(upload_id, n_zap, error, label))
-            if len(lines) >= COPY_BATCH:
-                out.put(_Chunk("".join(lines), "".join(errors_out), total, _estimate_total(reader, total)))
-                lines, errors_out = [], []
-                if stop.is_set():
-                    return
-        out.put(_Chunk("".join(lines), "".join(errors_out), total, total))
-        out.put(None)
-    except BaseException as exc:  # handed to the consumer, which re-raises it (FileRejected included)
-        out.put(exc)
+    validator = RecordValidator(upload_id=upload_id, today=day)
+    lines: list[str] = []
+    errors_out: list[str] = []
+    total = 0
+    for record in reader.records():
+        row, errors = validator.validate(record)
+        lines.append(_staging_line(row))
+        total += 1
+        if errors:
+            label = validator.person_label(record)
+            n_zap = row[1]
+            for error in errors:
+                if not n_zap:
+                    error.comment = f"Запись № {total} (строка {record.line}): {error.comment}"
+                errors_out.append(_error_line(upload_id, n_zap, error, label))
+        if len(lines) >= COPY_BATCH:
+            yield _Chunk("".join(lines), "".join(errors_out), total, _estimate_total(reader, total))
+            lines, errors_out = [], []
+    yield _Chunk("".join(lines), "".join(errors_out), total, total)
 
 
 def _stage(
@@ -459,14 +449,6 @@ def _stage(
     raw = cursor.cursor  # psycopg2 cursor under Django's wrapper
     cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [ident.T_STAGING])
     sequence = cursor.fetchone()[0]
-    # Bounded (memory stays flat whatever the file size), with room for the producer to parse ahead while a batch
-    # of rows is being checked.
-    chunks: queue.Queue = queue.Queue(maxsize=4)
-    stop = threading.Event()
-    producer = threading.Thread(
-        target=_produce, args=(upload.pk, reader, day, chunks, stop), name=f"list-upload-{upload.pk}", daemon=True
-    )
-    producer.start()
     total = unchecked = 0
     checked_id = 0  # staged rows of this upload with id <= checked_id have been checked
 
@@ -478,13 +460,10 @@ def _stage(
         checked_id, unchecked = last_id, 0
         progress.write(force=True, records_checked=total)
 
-    try:
-        while True:
-            item = chunks.get()
-            if item is None:
-                break
-            if isinstance(item, BaseException):
-                raise item
+    # Bounded (memory stays flat whatever the file size), with room for the producer to parse ahead while a batch
+    # of rows is being checked.
+    with read_ahead(_chunks(upload.pk, reader, day), depth=4, name=f"list-upload-{upload.pk}") as chunks:
+        for item in chunks:
             if item.staging:
                 raw.copy_expert(staging_sql, io.StringIO(item.staging))
             if item.errors:
@@ -496,12 +475,6 @@ def _stage(
                 check()
         if unchecked:
             check()
-    finally:
-        stop.set()
-        while producer.is_alive():  # unblock a producer waiting on a full queue, then let it finish
-            with contextlib.suppress(queue.Empty):
-                chunks.get(timeout=0.1)
-        producer.join()
     return total
 
 

@@ -154,3 +154,74 @@ def test_a_delivery_report_gives_facts_and_an_unknown_number_removes_the_phone(r
     assert Person.objects.get(pk=region.p1.pk).phone == ""
     assert ContactCorrection.objects.get().reason == "UNKNOWN"
     assert InformUpload.objects.count() == 1
+
+
+def test_the_short_path_for_well_formed_records_gives_what_the_full_checks_give():
+    """A well-formed record takes one regular expression and the check digit in bytes operations; every record, good
+    or bad, must give the staging row or the (field, reason) that validate_fact and the loader's checks give."""
+    import random
+
+    from informing.formats.inform import RawFact, _file_line, fact_chunks, validate_fact
+    from informing.services.facts import FactInput, check_fact
+    from participants.identifiers import enp_with_check
+
+    today = datetime.date(2026, 11, 23)
+    rng = random.Random(12)
+    good = enp_with_check("270186551226268")
+    choices = {
+        "enp": [good, good[:15] + str((int(good[15]) + 1) % 10), good[:15], "27018655122626８", "", " " + good],
+        "kind": ["INVITE", "invite", "DN", "WHAT", ""],
+        "channel": ["SMS", "POST", "VISIT", "sms", "PIGEON", ""],
+        "date": ["2026-11-20", "2026-11-24", "1999-12-31", "2026-02-30", "20.11.2026", "2026-1-20", ""],
+        "result": ["DELIVERED", "REFUSED", "refused", "LOST", ""],
+        "ref": ["m-1", "", "r" * 100, "r" * 101, "a\tb", "a\\b", "ссылка"],
+        "agent": ["smo1_l2", "", "a" * 150, "a" * 151, "агент"],
+    }
+    fields = ("enp", "kind", "channel", "date", "result", "ref", "agent")
+    raws = []
+    for n in range(1, 3001):  # a good record with none, one or two fields changed at random
+        values = {f: choices[f][0] for f in fields}
+        for f in rng.sample(fields, rng.choice((0, 0, 1, 2))):
+            values[f] = rng.choice(choices[f])
+        raws.append(RawFact(n, *(values[f] for f in fields)))
+    expected_lines, expected_rejects = [], []
+    for raw in raws:
+        checked = validate_fact(raw)
+        problem = checked if not isinstance(checked, FactInput) else check_fact(checked, today)
+        if problem is None:
+            expected_lines.append(_file_line(checked))
+        else:
+            expected_rejects.append((raw.number, *problem))
+    chunks = list(fact_chunks(raws, today=today, size=7))
+    assert "".join(c.text for c in chunks) == "".join(expected_lines)
+    assert [r for c in chunks for r in c.rejects] == expected_rejects
+    assert sum(c.rows for c in chunks) == len(expected_lines) and chunks[-1].read == len(raws)
+    assert 100 < len(expected_lines) < len(raws) - 100  # both paths were taken
+
+
+def test_a_file_loaded_in_many_small_batches_gives_the_same_facts_and_protocol(region, settings, tmp_path,
+                                                                                monkeypatch):  # fmt: skip
+    """The file job stores and resolves the file batch by batch while the next records are read: batches of two
+    records give what one batch gives, and a fact repeated in a later batch is still kept once."""
+    from informing.services import facts as service
+
+    settings.MEDIA_ROOT = tmp_path
+    rows = [*records(region), dict(records(region)[0], N_ZAP="8")]  # the first fact again, in the last batch
+
+    def run():
+        InformingFact.objects.all().delete()
+        upload = load(region, inform_xml_bytes(smo=region.smo1.code, records=rows), "INFORM.xml")
+        assert upload.status == "DONE", upload.message
+        facts = set(InformingFact.objects.values_list("person_id", "kind", "channel", "reference", "agent_id"))
+        counts = (upload.records_accepted, upload.records_duplicate, upload.records_rejected)
+        return counts, sorted((e["n"], e["field"], e["reason"]) for e in upload.errors), facts
+
+    whole = run()
+    monkeypatch.setattr(service, "COPY_CHUNK", 2)
+    monkeypatch.setattr(service, "RESOLVE_BATCH", 2)
+    import informing.formats.inform as inform
+
+    monkeypatch.setattr(inform, "COPY_CHUNK", 2)
+    batched = run()
+    assert batched == whole
+    assert whole[0] == (2, 2, 4)
