@@ -151,7 +151,9 @@ class CallItem(models.Model):
     A person is on at most one open list of each purpose: the partial unique index on (person, purpose).
     """
 
-    call_list = models.ForeignKey(CallList, on_delete=models.CASCADE, related_name="items")
+    # No index of its own: callitem_list_state (call_list, state) serves the list's lookups, and every claim and
+    # close would write one more index entry.
+    call_list = models.ForeignKey(CallList, on_delete=models.CASCADE, related_name="items", db_index=False)
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+", db_index=False)
     mo = models.ForeignKey(Organization, on_delete=models.PROTECT, null=True, related_name="+", db_index=False)
     smo = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+", db_index=False)
@@ -190,7 +192,9 @@ class CallItem(models.Model):
                 name="callitem_claim",
             ),
             models.Index(fields=["call_list", "state"], name="callitem_list_state"),
-            models.Index(fields=["claimed_by", "state"], name="callitem_operator"),
+            # The items an operator holds (every read of claimed_by is of CLAIMED items): a close or a retry leaves it
+            # without writing to it, and it stays as small as the number of operators at work.
+            models.Index(fields=["claimed_by"], condition=Q(state="CLAIMED"), name="callitem_operator"),
         ]
 
     def __str__(self) -> str:
@@ -201,7 +205,8 @@ class CallAttempt(models.Model):
     """One call made on an item and its outcome: the operators' log and the supervisor's progress [L1]."""
 
     item = models.ForeignKey(CallItem, on_delete=models.CASCADE, related_name="attempts")
-    operator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # No index of its own: callattempt_operator_at (operator, at) serves it.
+    operator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False)
     at = models.DateTimeField(_("когда"), auto_now_add=True)
     outcome = models.CharField(_("итог"), max_length=12, choices=CallOutcome.choices)
     note = models.CharField(_("примечание"), max_length=500, blank=True)

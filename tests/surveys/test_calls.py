@@ -204,8 +204,9 @@ def _audit_fields(entry) -> dict:
 
 @pytest.mark.django_db
 def test_next_call_is_one_statement_with_the_person_form_and_the_audit_of_the_read(region, django_assert_num_queries):
-    call_list = make_list(region, 2)
-    (op,) = operators(region, 1)
+    call_list = make_list(region, 3)
+    first, op = operators(region, 2)
+    call_next(operator=first)  # the session's first claim prepares the statement
     with django_assert_num_queries(1):  # the held item, the pick, the claim, the audit row and the joined item
         item = call_next(operator=op)
         # Everything the workspace and the API show came with it: no further query.
@@ -215,13 +216,24 @@ def test_next_call_is_one_statement_with_the_person_form_and_the_audit_of_the_re
     assert shown[0] == CallItem.objects.get(pk=item.pk).person.first_name and shown[2] == region.mo1.name
     assert shown[4] == call_list.version.questionnaire.title and shown[5] == call_list.version.questions
     # The read is audited as omsportal.audit.audit_record writes it.
-    entry = AuditLog.objects.get()
+    entry = AuditLog.objects.get(user=op)
     expected = audit_record(user=op, action=AuditAction.VIEW, person_ids=[item.person_id], object_type="call_item")
     assert _audit_fields(entry) == _audit_fields(expected) and entry.person_ids == [item.person_id]
     assert abs((entry.at - item.claimed_at).total_seconds()) < 1
     # Pressing again gives the item held (no new claim, no second audit row of the claim).
     assert call_next(operator=op).pk == item.pk
-    assert AuditLog.objects.count() == 2 and CallItem.objects.filter(state=ItemState.CLAIMED).count() == 1
+    assert AuditLog.objects.filter(user=op).count() == 2
+    assert CallItem.objects.filter(state=ItemState.CLAIMED, claimed_by=op).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_new_database_session_prepares_the_claim_again(region):
+    make_list(region, 2)
+    a, b = operators(region, 2)
+    assert call_next(operator=a) is not None
+    connections["default"].close()  # a new session: its prepared statements are gone
+    item = call_next(operator=b)
+    assert item is not None and item.claimed_by_id == b.pk
 
 
 @pytest.mark.django_db
