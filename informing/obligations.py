@@ -9,6 +9,8 @@ deadline of a period and whether an SMO met it.
 from __future__ import annotations
 
 import calendar
+import contextlib
+import contextvars
 import datetime
 
 from django.db.models import Max
@@ -42,15 +44,38 @@ def invitation_due(period: Period, rules) -> datetime.date:
     return add_working_days(period.quarter_start - datetime.timedelta(days=1), rules.informing_working_days)
 
 
+# One run of the obligations engine judges every month and quarter of an SMO against the same persons due today:
+# inside :func:`one_run` the SMO's due counts of a kind are read once for the run (outside it, on every judgement).
+_run_memo: contextvars.ContextVar[dict | None] = contextvars.ContextVar("informing_obligations_run", default=None)
+
+
+@contextlib.contextmanager
+def one_run():
+    """The scope of one engine run (reports.engine.evaluate): the due counts of (SMO, kind, day) are read once."""
+    token = _run_memo.set({})
+    try:
+        yield
+    finally:
+        _run_memo.reset(token)
+
+
+def _due_today(smo_id: int, kind: str, today: datetime.date):
+    memo = _run_memo.get()
+    if memo is None:
+        return due_counts(smo_id=smo_id, on=today, kinds=(kind,))
+    key = (smo_id, kind, today)
+    if key not in memo:
+        memo[key] = due_counts(smo_id=smo_id, on=today, kinds=(kind,))
+    return memo[key]
+
+
 def _met_when_none_left(smo_id: int | None, kind: str, since: datetime.date, until: datetime.date):
     """Met on the date of the latest fact of ``kind`` in [since, until] when nobody with a deadline in it is left
     due today; None while someone is."""
     if smo_id is None:
         return None
     today = timezone.localdate()
-    left = [
-        c for c in due_counts(smo_id=smo_id, on=today, kinds=(kind,)) if c.deadline and since <= c.deadline <= until
-    ]
+    left = [c for c in _due_today(smo_id, kind, today) if c.deadline and since <= c.deadline <= until]
     if left:
         return None
     last = InformingFact.objects.filter(smo_id=smo_id, kind=kind, outcome=Outcome.DELIVERED,

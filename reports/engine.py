@@ -164,8 +164,14 @@ def evaluate(
     as_of: datetime.date, *, codes: list[str] | None = None, skip: set[tuple[str, int, str]] | None = None
 ) -> list[Result]:
     """Every state as of ``as_of`` (of ``codes``, else every declared obligation), except the keys in ``skip``."""
+    from informing.obligations import one_run as informing_run  # the informing judges' reads shared by the run
+
+    with informing_run():
+        return _evaluate(as_of, codes, skip or set())
+
+
+def _evaluate(as_of: datetime.date, codes: list[str] | None, skip: set[tuple[str, int, str]]) -> list[Result]:
     rules = regional_rules()
-    skip = skip or set()
     results: list[Result] = []
     organizations = {kind: debtors(kind) for kind in OrganizationKind.values}
     uploads_by_day = None

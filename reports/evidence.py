@@ -6,10 +6,36 @@ without its own collector here gets the engine's generic evidence (what proves i
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+
 from django.db.models import Count, Max
 
 from omsportal.obligations import Period
 from participants.models import OrganizationKind
+
+# The counts one run files on many records (the persons on an MO's lists of a year, its last batch of events: every
+# overdue day of O8 repeats them) are read once per run: sync_noncompliance collects inside :func:`one_run`.
+_memo: contextvars.ContextVar[dict | None] = contextvars.ContextVar("reports_evidence_memo", default=None)
+
+
+@contextlib.contextmanager
+def one_run():
+    """Within it, :func:`_once` answers each (what, arguments) once; outside it every call reads again."""
+    token = _memo.set({})
+    try:
+        yield
+    finally:
+        _memo.reset(token)
+
+
+def _once(key: tuple, read):
+    memo = _memo.get()
+    if memo is None:
+        return read()
+    if key not in memo:
+        memo[key] = read()
+    return memo[key]
 
 
 def _uploads(mo_id: int, **filters) -> list[dict]:
@@ -33,7 +59,7 @@ def _uploads(mo_id: int, **filters) -> list[dict]:
 def _entries(mo_id: int, year: int) -> int:
     from screening.models import ListEntry
 
-    return ListEntry.objects.filter(mo_id=mo_id, year=year).count()
+    return _once(("entries", mo_id, year), ListEntry.objects.filter(mo_id=mo_id, year=year).count)
 
 
 def lists_evidence(mo_id: int, period: Period) -> dict:
@@ -50,7 +76,9 @@ def events_evidence(mo_id: int, period: Period) -> dict:
     """O8: the persons on the MO's lists of the year and the day of its last batch of events."""
     from screening.models import EventBatch
 
-    last = EventBatch.objects.filter(mo_id=mo_id).aggregate(last=Max("created_at"))["last"]
+    last = _once(
+        ("last_batch", mo_id), lambda: EventBatch.objects.filter(mo_id=mo_id).aggregate(last=Max("created_at"))["last"]
+    )
     return {
         "counts": {"entries": _entries(mo_id, period.year)},
         "dates": {"last_batch": last.date().isoformat() if last else None},
@@ -61,7 +89,7 @@ def missing_lists_evidence(smo_id: int, period: Period) -> dict:
     """O5: the MOs without an accepted yearly list for the year (the draft of the SMO's report)."""
     from reports.selectors.filings import mos_without_lists
 
-    mos = mos_without_lists(period.year)
+    mos = _once(("mos_without_lists", period.year), lambda: mos_without_lists(period.year))
     return {"counts": {"mos_without_lists": len(mos)}, "organizations": [mo["code"] for mo in mos][:100]}
 
 

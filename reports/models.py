@@ -225,3 +225,29 @@ class ChannelCredit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year} {self.smo_id} {self.channel} {self.level}: {self.persons}"
+
+
+class QuotaFigures(models.Model):
+    """The dashboard's aggregate of the survey quotas (O14): one MO × SMO × quarter of a year — the quota's two parts
+    (surveys.quotas.quota_rows), the persons on the SMO's quota call lists at the MO and the surveys completed —
+    kept by the engine's runs (they follow the jobs that change passings, informing and call lists) and by every
+    completed survey (reports.services.quotas)."""
+
+    year = models.PositiveSmallIntegerField()
+    quarter = models.PositiveSmallIntegerField()
+    mo = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    smo = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", null=True, db_constraint=False)
+    quota_passed = models.PositiveIntegerField(default=0)
+    quota_informed = models.PositiveIntegerField(default=0)
+    listed = models.PositiveIntegerField(default=0)
+    surveyed_passed = models.PositiveIntegerField(default=0)
+    surveyed_informed = models.PositiveIntegerField(default=0)
+    refreshed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("квоты опроса за квартал")
+        verbose_name_plural = _("квоты опроса за квартал")
+        indexes = [models.Index(fields=["year", "quarter", "mo"], name="quotafigures_period_mo")]
+
+    def __str__(self) -> str:
+        return f"{self.year}/{self.quarter} {self.mo_id} {self.smo_id}"

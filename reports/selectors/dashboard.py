@@ -6,11 +6,20 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Sum
+from django.db.models import Count, F, Q, Sum
 from django.utils.translation import gettext_lazy as _
 
+from omsportal.scoping import restrict
 from participants.models import Organization, OrganizationKind
-from reports.models import ChannelCredit, MonthlyFigures, State, YearOutcome
+from reports.models import (
+    ChannelCredit,
+    MonthlyFigures,
+    NonCompliance,
+    QuotaFigures,
+    ReviewStatus,
+    State,
+    YearOutcome,
+)
 from reports.selectors.states import state_counts
 
 FUNNEL = (
@@ -159,3 +168,65 @@ def channel_credits(year: int) -> list[dict]:
     return [
         {"smo": r["smo__code"] or "—", "channel": r["channel"], "level": r["level"], "persons": r["n"]} for r in rows
     ]
+
+
+# --- the survey quotas (O14) per MO and quarter (reports.services.quotas keeps them) ---------------------------------
+
+
+def quarters_of(filters: Filters) -> range:
+    """The quarters the filters' months fall in."""
+    return range((filters.month_from - 1) // 3 + 1, (filters.month_to - 1) // 3 + 2)
+
+
+def quotas_by_mo(filters: Filters) -> list[dict]:
+    """Per MO and quarter (of the filters' months, begun): the survey quota (its passed and informed parts), the
+    persons on the quota call lists and the surveys completed, summed over the SMOs (or of the filters' SMO);
+    ``met``: every SMO's line has its surveys of both parts at least at the quota."""
+    rows = QuotaFigures.objects.filter(year=filters.year, quarter__in=quarters_of(filters))
+    if filters.mo_id:
+        rows = rows.filter(mo_id=filters.mo_id)
+    if filters.smo_id:
+        rows = rows.filter(smo_id=filters.smo_id)
+    short = Q(surveyed_passed__lt=F("quota_passed")) | Q(surveyed_informed__lt=F("quota_informed"))
+    sums = {
+        (row["mo_id"], row["quarter"]): row
+        for row in rows.values("mo_id", "quarter").annotate(
+            quota_passed_=Sum("quota_passed"), quota_informed_=Sum("quota_informed"), listed_=Sum("listed"),
+            surveyed_=Sum(F("surveyed_passed") + F("surveyed_informed")), short=Count("id", filter=short),
+        ).order_by()
+    }  # fmt: skip
+    quarters = sorted({quarter for _mo, quarter in sums})
+    organizations = Organization.objects.filter(kind=OrganizationKind.MO, is_active=True).order_by("code")
+    if filters.mo_id:
+        organizations = organizations.filter(pk=filters.mo_id)
+    result = []
+    for org in organizations:
+        for quarter in quarters:
+            row = sums.get((org.pk, quarter), {})
+            quota_passed, quota_informed = row.get("quota_passed_", 0), row.get("quota_informed_", 0)
+            result.append({
+                "id": org.pk, "code": org.code, "name": org.display_name, "quarter": quarter,
+                "quota": quota_passed + quota_informed, "quota_passed": quota_passed, "quota_informed": quota_informed,
+                "listed": row.get("listed_", 0), "surveyed": row.get("surveyed_", 0), "met": not row.get("short", 0),
+            })  # fmt: skip
+    return result
+
+
+# --- what the dashboard's filters and the Ministry's report read -----------------------------------------------------
+
+
+def organization(pk: int | None) -> Organization | None:
+    return Organization.objects.filter(pk=pk).first() if pk else None
+
+
+def active_organizations(kind: str):
+    """The active MOs or SMOs by code (the filters' choices)."""
+    return Organization.objects.filter(kind=kind, is_active=True).order_by("code")
+
+
+def ministry_noncompliance(user, year: int):
+    """The confirmed and forwarded non-compliance records of ``year`` the user may see, by organization and code."""
+    records = NonCompliance.objects.select_related("organization").filter(
+        period_year=year, status__in=(ReviewStatus.CONFIRMED, ReviewStatus.FORWARDED)
+    )
+    return restrict(records, user).order_by("organization__kind", "organization__code", "code", "period_key")

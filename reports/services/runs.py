@@ -64,6 +64,7 @@ def run_obligations_job(run_id: int, progress) -> None:
     from reports.engine import run as engine_run
     from reports.services.figures import refresh_figures
     from reports.services.outcomes import refresh_outcomes
+    from reports.services.quotas import refresh_quotas
 
     run = ObligationRun.objects.get(pk=run_id)
     with transaction.atomic():
@@ -73,6 +74,7 @@ def run_obligations_job(run_id: int, progress) -> None:
         progress.write(records_read=counts["evaluated"])
         refresh_figures(run.as_of.year)
         refresh_outcomes(run.as_of.year, run.as_of)
+        refresh_quotas(run.as_of.year, run.as_of)
         ObligationRun.objects.filter(pk=run_id).update(
             status=JobStatus.DONE,
             finished_at=timezone.now(),

@@ -13,20 +13,23 @@ from django.utils.translation import gettext as _
 
 from omsportal.exports import XLSX_CONTENT_TYPE, attachment, table_download
 from omsportal.navigation import home_sections, menu_for
-from omsportal.views.base import PortalTemplateView, PortalView, ScopedObjectMixin
-from participants.models import Organization, OrganizationKind
+from omsportal.views.base import PortalTemplateView, PortalView
+from participants.models import OrganizationKind
 from reports.access import READ_COVERAGE, READ_DASHBOARD, READ_MINISTRY_REPORT
 from reports.formats.ministry import noncompliance_pdf, noncompliance_xlsx, report_rows
-from reports.models import NonCompliance, ReviewStatus
 from reports.selectors.dashboard import (
     FUNNEL,
     OUTCOME_LABELS,
     Filters,
+    active_organizations,
     by_month,
     by_organization,
     channel_credits,
     coverage,
+    ministry_noncompliance,
+    organization,
     outcomes_by_organization,
+    quotas_by_mo,
     totals,
 )
 from reports.selectors.states import summary
@@ -77,6 +80,15 @@ def outcome_table(filters: Filters, by: str):
     return headers, [[r["code"], r["name"], *[r[c] for c, _l in OUTCOME_LABELS], r["total"]] for r in rows]
 
 
+def quota_table(filters: Filters):
+    headers = [_("Код"), _("Организация"), _("Квартал"), _("Квота опроса"), _("из них прошедшие"),
+               _("из них проинформированные"), _("В списках обзвона"), _("Опрошено"), _("Квота выполнена")]  # fmt: skip
+    rows = quotas_by_mo(filters)
+    table = [[r["code"], r["name"], r["quarter"], r["quota"], r["quota_passed"], r["quota_informed"], r["listed"],
+              r["surveyed"], _("да") if r["met"] else _("нет")] for r in rows]  # fmt: skip
+    return headers, table, rows
+
+
 def month_table(filters: Filters):
     headers = [_("Месяц"), *[str(label) for _name, label in FUNNEL]]
     names = [name for name, _label in FUNNEL]
@@ -101,13 +113,12 @@ class DashboardView(PortalTemplateView):
             "datasets": [{"label": str(label), "data": [m[name] or 0 for m in months]} for name, label in FUNNEL],
         }
         persons_url = None
-        if filters.mo_id and READ_LIST_PERSONS.allows(self.request.user):
-            mo = Organization.objects.filter(pk=filters.mo_id).first()
-            if mo is not None:
-                params = {"year": filters.year, "mo": mo.code}
-                if filters.measure:
-                    params["measure"] = filters.measure
-                persons_url = reverse("screening:list_entries") + "?" + urlencode(params)
+        mo, smo = organization(filters.mo_id), organization(filters.smo_id)
+        if mo is not None and READ_LIST_PERSONS.allows(self.request.user):
+            params = {"year": filters.year, "mo": mo.code}
+            if filters.measure:
+                params["measure"] = filters.measure
+            persons_url = reverse("screening:list_entries") + "?" + urlencode(params)
         context.update(
             filters=filters,
             funnel=FUNNEL,
@@ -116,10 +127,11 @@ class DashboardView(PortalTemplateView):
             smo_rows=smo_rows,
             months=months,
             chart=chart,
-            mo=Organization.objects.filter(pk=filters.mo_id).first() if filters.mo_id else None,
-            smo=Organization.objects.filter(pk=filters.smo_id).first() if filters.smo_id else None,
-            mos=Organization.objects.filter(kind=OrganizationKind.MO, is_active=True).order_by("code"),
-            smos=Organization.objects.filter(kind=OrganizationKind.SMO, is_active=True).order_by("code"),
+            mo=mo,
+            smo=smo,
+            mos=active_organizations(OrganizationKind.MO),
+            smos=active_organizations(OrganizationKind.SMO),
+            quotas=quotas_by_mo(filters),
             measures=Measure.choices,
             month_numbers=MONTHS,
             query=query.urlencode(),
@@ -147,6 +159,8 @@ class DashboardExportView(PortalView):
             headers, rows, _raw = org_table(filters, table)
         elif table == "months":
             headers, rows, _raw = month_table(filters)
+        elif table == "quotas":
+            headers, rows, _raw = quota_table(filters)
         elif table in ("outcomes_mo", "outcomes_smo"):
             headers, rows = outcome_table(filters, table.split("_")[1])
         elif table == "channels":
@@ -206,23 +220,17 @@ class CoverageExportView(PortalView):
         return table_download(headers, rows, name=f"coverage_{year}", fmt=fmt)
 
 
-class MinistryReportView(ScopedObjectMixin, PortalView):
+class MinistryReportView(PortalView):
     """The confirmed non-compliance of a year (forwarded ones for the Ministry) as XLSX or PDF, no person named; the
     PDF opens with the year's coverage against the plan per MO and month (the coverage page's figures)."""
 
     capability = READ_MINISTRY_REPORT
-    model = NonCompliance
 
     def get(self, request, fmt: str):
         if fmt not in ("xlsx", "pdf"):
             raise Http404("no such format")
         year = _int(request.GET.get("year"), 2000, 2100, timezone.localdate().year)
-        records = self.scoped(
-            NonCompliance.objects.select_related("organization").filter(
-                period_year=year, status__in=(ReviewStatus.CONFIRMED, ReviewStatus.FORWARDED)
-            )
-        ).order_by("organization__kind", "organization__code", "code", "period_key")
-        rows = report_rows(records)
+        rows = report_rows(ministry_noncompliance(request.user, year))
         name = f"noncompliance_{year}"
         if fmt == "xlsx":
             return attachment(noncompliance_xlsx(rows, year), filename=f"{name}.xlsx", content_type=XLSX_CONTENT_TYPE)

@@ -66,13 +66,28 @@ def quota_overview(user: User, year: int, quarter: int, *, smo_id: int | None = 
         smo = user.organization_id
     else:
         return []
+    return quota_lines(year, quarter, smo_id=smo)
+
+
+def listed_per_line(year: int, quarter: int, smo_id: int | None = None):
+    """Distinct persons on the quarter's quota call lists per (MO, SMO, part of the quota)."""
+    items = CallItem.objects.filter(call_list__year=year, call_list__quarter=quarter, purpose=CallPurpose.QUOTA)
+    return _persons_per_line(items, smo_id)
+
+
+def surveyed_per_line(year: int, quarter: int, smo_id: int | None = None):
+    """Distinct persons surveyed from the quarter's quota call lists per (MO, SMO, part of the quota)."""
+    responses = SurveyResponse.objects.filter(year=year, quarter=quarter, item__purpose=CallPurpose.QUOTA)
+    return _persons_per_line(responses, smo_id)
+
+
+def quota_lines(year: int, quarter: int, *, smo_id: int | None = None) -> list[MOQuota]:
+    """Every (MO, SMO) line of the quarter (of one SMO, if given), unscoped: quota_overview restricts it to the
+    user; the Fund's dashboard aggregate (reports.QuotaFigures) keeps it for the region."""
+    smo = smo_id
     rows: list[QuotaRow] = quota_rows(year, quarter, smo_id=smo)
-    listed = _persons_per_line(
-        CallItem.objects.filter(call_list__year=year, call_list__quarter=quarter, purpose=CallPurpose.QUOTA), smo
-    )
-    surveyed = _persons_per_line(
-        SurveyResponse.objects.filter(year=year, quarter=quarter, item__purpose=CallPurpose.QUOTA), smo
-    )
+    listed = listed_per_line(year, quarter, smo)
+    surveyed = surveyed_per_line(year, quarter, smo)
     lines: dict[tuple[int, int], MOQuota] = {}
 
     def line(mo_id, smo_id_) -> MOQuota | None:

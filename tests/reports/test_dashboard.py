@@ -163,3 +163,55 @@ def test_the_ministry_sees_coverage_and_downloads_confirmed_noncompliance(client
     assert line.split()[-3:-1] == [str(covered["plan"]), str(covered["passed"])], line
     assert person.last_name not in text and person.enp not in text  # no person is named
     assert client.get(reverse("reports:ministry_report", args=["doc"])).status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_survey_quotas_equal_a_direct_count_and_follow_a_completed_survey(
+    client, demo, django_capture_on_commit_callbacks
+):
+    from reports.models import QuotaFigures
+    from reports.selectors.dashboard import Filters, quotas_by_mo
+    from reports.services.quotas import refresh_quotas
+    from surveys.models import CallItem, CallPurpose, Stratum, SurveyResponse
+    from surveys.quotas import quota_rows
+
+    year, quarter = demo, 4  # seed_demo's surveys: the quota call lists of AS_OF's quarter, calls with surveys
+    assert refresh_quotas(year, AS_OF) > 0
+    assert not QuotaFigures.objects.filter(year=year, quarter__gt=quarter).exists()  # only the quarters begun
+    items = CallItem.objects.filter(call_list__year=year, call_list__quarter=quarter, purpose=CallPurpose.QUOTA)
+    responses = SurveyResponse.objects.filter(
+        year=year, quarter=quarter, item__purpose=CallPurpose.QUOTA,
+        stratum__in=(Stratum.PASSED, Stratum.INFORMED_NOT_PASSED),
+    )  # fmt: skip
+    rows = {(r["code"], r["quarter"]): r for r in quotas_by_mo(Filters(year=year))}
+    shown = 0
+    for mo in Organization.objects.filter(kind="MO"):
+        lines = [row for row in quota_rows(year, quarter) if row.mo_id == mo.pk]
+        expected = {
+            "quota": sum(row.quota_passed + row.quota_informed for row in lines),
+            "listed": items.filter(mo=mo).values("person_id").distinct().count(),
+            "surveyed": responses.filter(mo=mo).values("person_id").distinct().count(),
+        }
+        assert {k: rows[(mo.code, quarter)][k] for k in expected} == expected, mo.code
+        shown += expected["surveyed"]
+    assert shown > 0 and sum(r["listed"] for r in rows.values()) > 0  # the demo's quarter is in motion
+
+    client.force_login(User.objects.get(username="fund"))
+    page = client.get(reverse("reports:dashboard") + f"?year={year}").content.decode()
+    assert f'data-quota="{mo.code}-{quarter}"' in page
+    sheet = load_workbook(io.BytesIO(client.get(
+        reverse("reports:dashboard_export", args=["quotas", "xlsx"]) + f"?year={year}").content)).active
+    line = next(r for r in sheet.iter_rows(min_row=2, values_only=True) if r[0] == mo.code and r[2] == quarter)
+    assert (line[3], line[6], line[7]) == (expected["quota"], expected["listed"], expected["surveyed"])
+
+    # a completed survey: its line follows once the transaction commits (no engine run in between)
+    item = items.exclude(pk__in=SurveyResponse.objects.values("item_id")).exclude(stratum=Stratum.OTHER).first()
+    before = rows[(item.mo.code, quarter)]["surveyed"]
+    done = SurveyResponse.objects.filter(item__isnull=False).first()
+    with django_capture_on_commit_callbacks(execute=True):
+        SurveyResponse.objects.create(
+            version=done.version, item=item, person=item.person, smo_id=item.smo_id, mo_id=item.mo_id, year=year,
+            quarter=quarter, stratum=item.stratum, answers={}, operator=done.operator,
+        )  # fmt: skip
+    after = {(r["code"], r["quarter"]): r for r in quotas_by_mo(Filters(year=year, mo_id=item.mo_id))}
+    assert after[(item.mo.code, quarter)]["surveyed"] == before + 1

@@ -196,3 +196,28 @@ def test_runs_through_the_job_kit_nightly_and_after_an_upload(
         upload(region, zl_list_xml([rec(region.p1, 1)]))
     assert ObligationRun.objects.filter(trigger="screening.list_upload", status="DONE").exists()
 
+
+
+@pytest.mark.django_db
+def test_a_run_reads_what_many_records_share_once(region, settings, tmp_path):
+    """Every overdue day of O8 files a record with the MO's persons on lists and its last batch, and every month of an
+    SMO is judged against the persons due today: a run reads each of those once, not once per record or period."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.screening.factories import rec, upload, zl_list_xml
+
+    settings.MEDIA_ROOT = tmp_path
+    year = datetime.date.today().year
+    upload(region, zl_list_xml([rec(region.p1, 1, month=1)], year=year), year=year)
+    with CaptureQueriesContext(connection) as queries:
+        counts = run(datetime.date.today())
+    o8 = NonCompliance.objects.filter(code="O8", organization=region.mo1)
+    assert counts["noncompliance_created"] and o8.count() > 10  # no events posted on any working day of the year
+    assert {record.evidence["counts"]["entries"] for record in o8} == {1}
+    sql = [query["sql"] for query in queries.captured_queries]
+    entries_counts = [q for q in sql if q.startswith('SELECT COUNT(*) AS "__count" FROM "screening_listentry"')]
+    assert entries_counts and len(entries_counts) == len(set(entries_counts))  # each MO's and year's once
+    due = [q for q in sql if "count(*) FILTER (WHERE d.deadline <" in q]
+    smos = len({state.organization_id for state in ObligationState.objects.filter(code="O15")})
+    assert smos and len(due) <= smos * 4  # per SMO and kind (O9, O15, O16, O19), not per month or quarter

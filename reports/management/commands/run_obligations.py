@@ -14,6 +14,7 @@ from reports.models import STATE_LABELS
 from reports.selectors.states import summary
 from reports.services.figures import refresh_figures
 from reports.services.outcomes import refresh_outcomes
+from reports.services.quotas import refresh_quotas
 
 
 class Command(BaseCommand):
@@ -33,6 +34,7 @@ class Command(BaseCommand):
             counts = run(day)
             refresh_figures(day.year)
             refresh_outcomes(day.year, day)
+            refresh_quotas(day.year, day)
         self.stdout.write(
             f"На {day:%d.%m.%Y}: проверено {counts['evaluated']}, изменилось {counts['changed']}, "
             f"новых нарушений {counts['noncompliance_created']}"
