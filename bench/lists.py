@@ -273,6 +273,7 @@ def _build_dialect_pair(records: int, year: int) -> tuple[Path, Path, str, dict]
             "GROUP BY mo_code ORDER BY 2 DESC LIMIT 1"
         )
         mo_code, _ = cur.fetchone()
+    OUT.mkdir(parents=True, exist_ok=True)  # --dialect-only on a fresh checkout builds no other file first
     prefix = f"{connection.settings_dict['NAME']}_dialect_{records}"
     canonical_path, perm_path = OUT / f"{prefix}.xml", OUT / f"PROF_M{mo_code}T59_{prefix}.xml"
     mix = {"DVN": 0, "PMO": 0, "typo": 0, "no_enp": 0, "no_ids": 0, "bad_snils": 0}
