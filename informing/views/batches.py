@@ -22,7 +22,7 @@ from participants.models import Organization, OrganizationKind, Role, User
 
 from ..access import READ_BATCHES, WORK_INFORMING
 from ..due import DUE_KINDS
-from ..formats.batchfiles import letters_pdf, mailing_list_xlsx, phone_list_xlsx, sms_batch_csv
+from ..formats.batchfiles import batch_file
 from ..models import Batch, BatchMessage, Channel, Kind, MessageStatus, TemplateVersion, VersionStatus
 from ..services.batches import batch_cancel, batch_create, batch_send
 
@@ -175,9 +175,7 @@ class BatchFileView(ScopedObjectMixin, PortalView):
         channel, content_type, extension = FILES[fmt]
         if request.user.role == Role.SMO_L1 and fmt != "phone":
             raise Http404("No such file")
-        writers = {"sms": sms_batch_csv, "letters": letters_pdf, "mailing": mailing_list_xlsx,
-                   "phone": phone_list_xlsx}  # fmt: skip
-        content = writers[fmt](batch)
+        content = batch_file(batch, fmt)  # a temporary file, streamed and closed by the response
         ids = list(
             BatchMessage.objects.filter(batch=batch, channel=channel).values_list("person_id", flat=True)[:10_000]
         )
