@@ -15,9 +15,10 @@ from dataclasses import dataclass
 
 from django.db import connection
 
+from participants.models import Organization
 from screening.models import ListEntry, StageEvent
 
-from ..models import BatchMessage, InformingFact, MessageStatus
+from ..models import BatchMessage, ControlRun, InformingFact, MessageStatus
 
 T_FACT = InformingFact._meta.db_table
 T_EVENT = StageEvent._meta.db_table
@@ -161,3 +162,13 @@ def control_counts(*, year: int, month: int) -> list[dict]:
     with connection.cursor() as cur:
         cur.execute(sql, {"y": year, "m": month})
         return [{"smo_id": s, "facts": f, "late": lt, "uninvited": u} for s, f, lt, u in cur.fetchall()]
+
+
+def organizations_by_id(ids) -> dict[int, Organization]:
+    """The organizations of ``ids`` (MOs or SMOs of the rows of a page), by id."""
+    return {o.pk: o for o in Organization.objects.filter(pk__in={i for i in ids if i})}
+
+
+def control_runs(*, year: int, month: int):
+    """The Fund's recorded runs of the O11 control of a month, with who ran them."""
+    return ControlRun.objects.filter(year=year, month=month).select_related("run_by")

@@ -6,7 +6,6 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path
@@ -18,12 +17,21 @@ from omsportal.audit import audit_record
 from omsportal.exports import attachment
 from omsportal.models import AuditAction
 from omsportal.views.base import PortalView, ScopedObjectMixin
-from participants.models import Organization, OrganizationKind, Role, User
+from participants.models import Role, User
 
 from ..access import READ_BATCHES, WORK_INFORMING
 from ..due import DUE_KINDS
-from ..formats.batchfiles import letters_pdf, mailing_list_xlsx, phone_list_xlsx, sms_batch_csv
-from ..models import Batch, BatchMessage, Channel, Kind, MessageStatus, TemplateVersion, VersionStatus
+from ..formats.batchfiles import batch_file
+from ..models import Batch, Channel, Kind, MessageStatus
+from ..selectors.batches import (
+    approved_versions,
+    batch_arm_counts,
+    batch_file_persons,
+    batch_status_counts,
+    batches_newest_first,
+    mos_by_code,
+    phone_operators,
+)
 from ..services.batches import batch_cancel, batch_create, batch_send
 
 ARM_CHANNELS = (Channel.SMS, Channel.EMAIL, Channel.POST, Channel.PHONE, Channel.MESSENGER)
@@ -44,7 +52,7 @@ class BatchForm(forms.Form):
     )  # fmt: skip
     mos = forms.ModelMultipleChoiceField(
         label=gettext_lazy("МО (пусто — все)"), required=False,
-        queryset=Organization.objects.filter(kind=OrganizationKind.MO).order_by("code"),
+        queryset=mos_by_code(),
     )  # fmt: skip
     operator = forms.ModelChoiceField(
         label=gettext_lazy("Оператор обзвона"), required=False, queryset=User.objects.none()
@@ -52,9 +60,7 @@ class BatchForm(forms.Form):
 
     def __init__(self, *args, smo, **kwargs):
         super().__init__(*args, **kwargs)
-        versions = TemplateVersion.objects.filter(template__smo=smo, status=VersionStatus.APPROVED).select_related(
-            "template"
-        )
+        versions = approved_versions(smo)
         for arm in ("a", "b"):
             for channel in ARM_CHANNELS:
                 choices = [("", "—")] + [
@@ -65,7 +71,7 @@ class BatchForm(forms.Form):
                 self.fields[f"{arm}_{channel}"] = forms.TypedChoiceField(
                     label=label, required=False, choices=choices, coerce=int, empty_value=None
                 )
-        self.fields["operator"].queryset = User.objects.filter(organization=smo, role=Role.SMO_L1, is_active=True)
+        self.fields["operator"].queryset = phone_operators(smo)
         for field in self.fields.values():
             field.widget.attrs["class"] = "form-select form-select-sm"
 
@@ -109,7 +115,7 @@ class BatchesView(ScopedObjectMixin, PortalView):
         return self.show(request, form, status=400)
 
     def show(self, request, form, status=200):
-        batches = self.scoped(Batch.objects.select_related("smo", "created_by").order_by("-created_at"))
+        batches = self.scoped(batches_newest_first())
         page = Paginator(batches, 30).get_page(request.GET.get("page"))
         context = {"page_obj": page, "batches": page.object_list, "form": form, "tab": "batches"}
         return render(request, "informing/batches.html", context, status=status)
@@ -124,13 +130,8 @@ class BatchView(ScopedObjectMixin, PortalView):
 
     def get(self, request, pk: int):
         batch = self.get_scoped_object(pk=pk)
-        by_status = dict(
-            BatchMessage.objects.filter(batch=batch).order_by().values_list("status").annotate(n=Count("id"))
-        )
-        arms = list(
-            BatchMessage.objects.filter(batch=batch).exclude(status=MessageStatus.UNREACHABLE).order_by("arm")
-            .values("arm", "channel").annotate(n=Count("id"))
-        )  # fmt: skip
+        by_status = batch_status_counts(batch)
+        arms = batch_arm_counts(batch)
         counts = [(Channel(ch).label, n) for ch, n in sorted((batch.counts or {}).items())]
         context = {
             "batch": batch, "counts": counts, "by_status": [(MessageStatus(s).label, n) for s, n in by_status.items()],
@@ -175,13 +176,8 @@ class BatchFileView(ScopedObjectMixin, PortalView):
         channel, content_type, extension = FILES[fmt]
         if request.user.role == Role.SMO_L1 and fmt != "phone":
             raise Http404("No such file")
-        writers = {"sms": sms_batch_csv, "letters": letters_pdf, "mailing": mailing_list_xlsx,
-                   "phone": phone_list_xlsx}  # fmt: skip
-        content = writers[fmt](batch)
-        ids = list(
-            BatchMessage.objects.filter(batch=batch, channel=channel).values_list("person_id", flat=True)[:10_000]
-        )
-        count = BatchMessage.objects.filter(batch=batch, channel=channel).count()
+        content = batch_file(batch, fmt)  # a temporary file, streamed and closed by the response
+        ids, count = batch_file_persons(batch, channel)
         audit_record(user=request.user, action=AuditAction.EXPORT, person_ids=ids, person_count=count,
                      query={"batch": batch.pk, "file": fmt}, request=request, object_type="batch")  # fmt: skip
         name = f"{fmt}_{batch.smo.code}_{batch.pk}_{timezone.localdate():%Y%m%d}.{extension}"

@@ -9,7 +9,6 @@ import json
 
 import xlsxwriter
 from django.contrib import messages
-from django.db import IntegrityError
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
@@ -18,12 +17,22 @@ from django.utils.translation import gettext as _
 from omsportal.exports import attachment, write_cells
 from omsportal.obligations import Period, obligation
 from omsportal.views.base import PortalView, ScopedObjectMixin
-from participants.models import Organization
 
 from ..access import CONTROL_INFORMING, READ_INFORMED_COUNTS, READ_INFORMING, WORK_INFORMING
-from ..models import Batch, Channel, ChannelReport, ControlRun, Kind
-from ..selectors.effectiveness import WINDOWS, batch_arms, by_channel, channel_effectiveness, compare, control_counts
+from ..models import Batch, Channel, Kind
+from ..selectors.batches import sent_batches
+from ..selectors.effectiveness import (
+    WINDOWS,
+    batch_arms,
+    by_channel,
+    channel_effectiveness,
+    compare,
+    control_counts,
+    control_runs,
+    organizations_by_id,
+)
 from ..selectors.facts import informed_counts
+from ..services.reports import channel_report_file, control_run_record
 from .common import page_smo, smo_choices
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -56,7 +65,7 @@ def _quarter_rows(request):
     year, quarter = _quarter(request)
     start, end = _span(year, quarter)
     rows = channel_effectiveness(smo_id=smo.pk, date_from=start, date_to=end)
-    mos = dict(Organization.objects.filter(pk__in={r.mo_id for r in rows if r.mo_id}).values_list("pk", "code"))
+    mos = {pk: mo.code for pk, mo in organizations_by_id(r.mo_id for r in rows).items()}
     return smo, year, quarter, rows, mos
 
 
@@ -101,7 +110,7 @@ class EffectivenessView(ScopedObjectMixin, PortalView):
             "series": {str(d): [c[f"share{d}"] for c in channels] for d in WINDOWS},
         }
         ab = []
-        for batch in self.scoped(Batch.objects.filter(smo=smo, sent_at__isnull=False)).order_by("-sent_at")[:20]:
+        for batch in self.scoped(sent_batches(smo))[:20]:
             if len(batch.arms) < 2:
                 continue
             arms = batch_arms(batch_id=batch.pk)
@@ -126,13 +135,11 @@ class EffectivenessView(ScopedObjectMixin, PortalView):
             return redirect("informing:effectiveness")
         start, end = _span(year, quarter)
         channels = by_channel(channel_effectiveness(smo_id=smo.pk, date_from=start, date_to=end))
-        try:
-            ChannelReport.objects.create(smo=smo, year=year, quarter=quarter, filed_by=request.user,
-                                         data={"channels": channels})  # fmt: skip
+        if channel_report_file(smo=smo, year=year, quarter=quarter, user=request.user, channels=channels):
             messages.success(
                 request, _("Отчёт за %(q)s квартал %(y)s года представлен в ТФОМС.") % {"q": quarter, "y": year}
             )
-        except IntegrityError:
+        else:
             messages.warning(request, _("Отчёт за этот квартал уже представлен."))
         return redirect(f"{request.path}?year={year}&quarter={quarter}")
 
@@ -188,10 +195,10 @@ class ControlView(PortalView):
     def get(self, request):
         year, month = self._month(request)
         rows = control_counts(year=year, month=month)
-        smos = {o.pk: o for o in Organization.objects.filter(pk__in=[r["smo_id"] for r in rows])}
+        smos = organizations_by_id(r["smo_id"] for r in rows)
         for r in rows:
             r["smo"] = smos.get(r["smo_id"])
-        runs = ControlRun.objects.filter(year=year, month=month).select_related("run_by")
+        runs = control_runs(year=year, month=month)
         o11 = obligation("O11")
         context = {"rows": rows, "year": year, "month": month, "runs": runs, "tab": "control",
                    "due": o11.due_on(Period.of_month(year, month))}  # fmt: skip
@@ -200,7 +207,7 @@ class ControlView(PortalView):
     def post(self, request):
         year, month = self._month(request)
         rows = control_counts(year=year, month=month)
-        ControlRun.objects.create(year=year, month=month, run_by=request.user, data={"rows": rows})
+        control_run_record(year=year, month=month, user=request.user, rows=rows)
         messages.success(request, _("Контроль за %(m)02d.%(y)s записан.") % {"m": month, "y": year})
         return redirect(f"{request.path}?year={year}&month={month}")
 
@@ -218,7 +225,7 @@ class InformedCountsView(PortalView):
             year = timezone.localdate().year
         rows = informed_counts(user=request.user, by=("mo_id", "kind"), date_from=datetime.date(year, 1, 1),
                                date_to=datetime.date(year, 12, 31))  # fmt: skip
-        mos = {o.pk: o for o in Organization.objects.filter(pk__in={r["mo_id"] for r in rows if r["mo_id"]})}
+        mos = organizations_by_id(r["mo_id"] for r in rows)
         for r in rows:
             r["mo"] = mos.get(r["mo_id"])
             r["kind_label"] = Kind(r["kind"]).label

@@ -70,6 +70,12 @@ def arms(region):
     }]  # fmt: skip
 
 
+def written(writer, batch, **kw) -> bytes:
+    out = io.BytesIO()
+    writer(batch, out, **kw)
+    return out.getvalue()
+
+
 def build(region, **kw):
     return batch_create(smo=region.smo1, kind="INVITE", created_by=region.smo1_l2, arms=arms(region), on=ON,
                         run_async=False, **kw)  # fmt: skip
@@ -102,7 +108,7 @@ def test_opt_out_removes_a_person_from_a_batch_not_yet_sent(region, due_set):
     assert batch_send(batch=batch, user=region.smo1_l2, run_async=False)
     batch.refresh_from_db()
     assert batch.status == BatchStatus.SENT
-    rows = list(csv.reader(io.StringIO(sms_batch_csv(batch).decode()), delimiter=";"))
+    rows = list(csv.reader(io.StringIO(written(sms_batch_csv, batch).decode()), delimiter=";"))
     assert rows == [["MSG_ID", "PHONE", "TEXT", "SEND_AFTER"]]  # the only SMS was the opted-out person's
     # A batch made after the opt-out does not include them at all.
     again = build(region)
@@ -123,7 +129,7 @@ def test_the_sms_batch_file_and_no_sms_at_night(region, due_set):
     batch_send(batch=batch, user=region.smo1_l2, run_async=False)
     batch.refresh_from_db()
     night = timezone.make_aware(datetime.datetime(2026, 4, 1, 22, 30))
-    rows = list(csv.DictReader(io.StringIO(sms_batch_csv(batch, at=night).decode()), delimiter=";"))
+    rows = list(csv.DictReader(io.StringIO(written(sms_batch_csv, batch, at=night).decode()), delimiter=";"))
     assert len(rows) == 1
     message = BatchMessage.objects.get(batch=batch, channel="SMS")
     assert rows[0] == {"MSG_ID": str(message.pk), "PHONE": "+79141112233", "TEXT": message.text,
@@ -214,9 +220,9 @@ def test_letters_pdf_and_mailing_list(region, due_set):
     batch = build(region)
     batch_send(batch=batch, user=region.smo1_l2, run_async=False)
     batch.refresh_from_db()
-    pdf = letters_pdf(batch)
+    pdf = written(letters_pdf, batch)
     assert pdf.startswith(b"%PDF")
-    sheet = openpyxl.load_workbook(io.BytesIO(mailing_list_xlsx(batch))).active
+    sheet = openpyxl.load_workbook(io.BytesIO(written(mailing_list_xlsx, batch))).active
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[1][1].startswith("Иванова Вера") and rows[1][3] == "г. Хабаровск, ул. Ленина, 1"
 
@@ -234,3 +240,26 @@ def test_level_2_makes_a_batch_in_the_browser_and_level_1_sees_only_assigned_pho
     assert client.get(reverse("informing:batch", args=[other.pk])).status_code == 404
     client.force_login(region.smo2_l2)
     assert client.get(reverse("informing:batch", args=[batch.pk])).status_code == 404
+
+
+def test_the_batch_files_are_streamed_from_a_temporary_file_and_audited(client, region, due_set):
+    """The download is a FileResponse over the file the writer wrote (never one string in memory), the same bytes."""
+    from omsportal.models import AuditAction, AuditLog
+
+    batch = build(region)
+    batch_send(batch=batch, user=region.smo1_l2, run_async=False)
+    batch.refresh_from_db()
+    client.force_login(region.smo1_l2)
+    for fmt, writer in (("sms", sms_batch_csv), ("mailing", mailing_list_xlsx)):
+        response = client.get(reverse("informing:batch_file", args=[batch.pk, fmt]))
+        assert response.status_code == 200 and response.streaming
+        content = b"".join(response.streaming_content)
+        if fmt == "sms":
+            assert content == written(writer, batch)
+            assert content.startswith(b"MSG_ID;PHONE;TEXT;SEND_AFTER\r\n") and b"+79141112233" in content
+        else:
+            sheet = openpyxl.load_workbook(io.BytesIO(content)).active
+            assert list(sheet.iter_rows(values_only=True)) == list(
+                openpyxl.load_workbook(io.BytesIO(written(writer, batch))).active.iter_rows(values_only=True)
+            )
+    assert AuditLog.objects.filter(action=AuditAction.EXPORT, object_type="batch").count() == 2

@@ -68,6 +68,8 @@ def test_the_quarterly_report_state_and_xlsx(client, region):
     response = client.get(url, {"year": 2026, "quarter": 1})
     assert response.status_code == 200 and 'data-state="late"' in response.content.decode()
     assert client.post(url, {"year": 2026, "quarter": 1}).status_code == 302
+    again = client.post(url, {"year": 2026, "quarter": 1}, follow=True)  # filed once: the figures stay as filed
+    assert "уже представлен" in again.content.decode()
     report = ChannelReport.objects.get()
     assert o12.met_on(region.smo1.pk, Period.of_quarter(2026, 1)) == timezone.localdate(report.filed_at)
     response = client.get(url, {"year": 2026, "quarter": 1})
