@@ -13,10 +13,13 @@ and delivered informing facts (every 5th, ~200,000, some of them passed too), th
   workspace and the API call it: one statement) and closing the item (``call_outcome_record``, refused: one
   statement), ``--calls`` claims in all (10,000 by default; ``--calls 0`` works the whole list). Printed: claims,
   items claimed twice (must be 0: each operator's claimed ids are collected and compared, and every item must have
-  exactly one attempt), the p50 / p95 of a claim and of a close, and the floor: the p95 of a primary-key
-  ``UPDATE`` of one item (autocommit, one round trip, as the claim) by the same 32 processes, one after each close,
-  so timed at the same moments and under the same load as the claims (what any single-row write costs at that
-  concurrency on this machine, in this run).
+  exactly one attempt), the p50 / p95 of a claim and of a close, and two floors of the same run, both a
+  primary-key ``UPDATE`` of one item no operator takes (autocommit, one round trip, as the claim) by the same 32
+  processes: *among the claims*, one after each close, so timed at the same moments and under the same load as the
+  claims; and *alone*, 50 by each process, all together, before the claims start (what any single-row write costs
+  at that concurrency on this machine, with nothing else of the bench running). The list is vacuumed after it is
+  built (the machines run without autovacuum: the previous run's deleted items would otherwise be dead entries at
+  the head of the claim index).
 
 Run: ``python -m bench --only surveys [--call-items N] [--operators N]``.
 """
@@ -183,7 +186,9 @@ def _build_call_list(items: int, operators: int):
             [call_list.pk, timezone.now() - datetime.timedelta(minutes=1), smo_id, items],
         )
         created = cursor.rowcount
-        cursor.execute("ANALYZE surveys_callitem")
+        # The deleted items of the previous run are dead entries at the head of the claim index, which every pick
+        # would step over (this machine runs without autovacuum): the list starts as a first run's does.
+        cursor.execute("VACUUM (ANALYZE) surveys_callitem")
     users = []
     for n in range(operators):
         user, _ = User.objects.get_or_create(
@@ -195,11 +200,24 @@ def _build_call_list(items: int, operators: int):
     return call_list, created, users
 
 
-def _operator(args) -> str:
-    """One operator in a process of its own: claim and close until its share is done or nothing is left, and after
-    each close one floor write (a primary-key UPDATE of an item no operator takes), so that the floor is timed at
-    the same moments, under the same load, as the claims."""
-    user_id, floor_ids, share = args
+# Set before the operators' processes fork: they start each phase together.
+_BARRIER = None
+FLOOR_ALONE = 50  # pk UPDATEs per operator in the floor phase before the claims
+
+
+def _operator(args, results) -> None:
+    try:
+        results.put(json.dumps(_operate(*args)))
+    except BaseException as exc:  # the parent reports it (and the barrier breaks for the others)
+        results.put(json.dumps({"error": repr(exc)}))
+        raise
+
+
+def _operate(user_id: int, floor_ids: list[int], share: int | None) -> dict:
+    """One operator in a process of its own. First, all together, FLOOR_ALONE primary-key UPDATEs of items no
+    operator takes (the floor alone: 32 sessions doing nothing but single-row writes); then, all together, claim and
+    close until the share is done or nothing is left, with one such UPDATE after each close (the floor timed at the
+    same moments, under the same load, as the claims)."""
     from django.db import connection, connections
 
     connections.close_all()
@@ -208,8 +226,17 @@ def _operator(args) -> str:
     from surveys.services.calls import call_next, call_outcome_record
 
     user = User.objects.select_related("organization").get(pk=user_id)
-    floor, claims, closes, ids = [], [], [], []
+    alone, floor, claims, closes, ids = [], [], [], [], []
     with connection.cursor() as cursor:
+
+        def write(n: int) -> float:
+            start = time.perf_counter()
+            cursor.execute("UPDATE surveys_callitem SET tries = tries WHERE id = %s", [floor_ids[n % len(floor_ids)]])
+            return (time.perf_counter() - start) * 1000
+
+        _BARRIER.wait(timeout=300)
+        alone = [write(n) for n in range(FLOOR_ALONE)]
+        _BARRIER.wait(timeout=300)
         while share is None or len(ids) < share:
             start = time.perf_counter()
             item = call_next(operator=user)  # as the workspace and the API call it: the claim's length is the region's
@@ -221,12 +248,9 @@ def _operator(args) -> str:
             start = time.perf_counter()
             call_outcome_record(operator=user, item_id=item.pk, outcome=CallOutcome.REFUSED)
             closes.append((time.perf_counter() - start) * 1000)
-            start = time.perf_counter()
-            floor_id = floor_ids[len(ids) % len(floor_ids)]
-            cursor.execute("UPDATE surveys_callitem SET tries = tries WHERE id = %s", [floor_id])
-            floor.append((time.perf_counter() - start) * 1000)
+            floor.append(write(len(ids)))
     connections.close_all()
-    return json.dumps({"floor": floor, "claims": claims, "closes": closes, "ids": ids})
+    return {"alone": alone, "floor": floor, "claims": claims, "closes": closes, "ids": ids}
 
 
 def _bench_calls(items: int, operators: int, calls: int) -> None:
@@ -242,13 +266,27 @@ def _bench_calls(items: int, operators: int, calls: int) -> None:
     # --calls 0 a claim may skip one a floor write is locking for a moment, as it would any locked item).
     floor_ids = list(call_list.items.order_by("-id").values_list("id", flat=True)[: 50 * operators])
     connections.close_all()
-    jobs = [(user_id, floor_ids[n::operators], share) for n, user_id in enumerate(users)]
+    global _BARRIER
     context = multiprocessing.get_context("fork")
-    with Timer() as t, context.Pool(operators) as pool:
-        results = [json.loads(r) for r in pool.map(_operator, jobs)]
+    _BARRIER = context.Barrier(operators)
+    queue = context.Queue()
+    processes = [
+        context.Process(target=_operator, args=((user_id, floor_ids[n::operators], share), queue))
+        for n, user_id in enumerate(users)
+    ]
+    with Timer() as t:
+        for process in processes:
+            process.start()
+        results = [json.loads(queue.get(timeout=3600)) for _ in processes]
+        for process in processes:
+            process.join()
+    failed = [r["error"] for r in results if "error" in r]
+    if failed:
+        raise SystemExit(f"call bench: {len(failed)} operators failed: {failed[0]}")
     claims = [ms for r in results for ms in r["claims"]]
     closes = [ms for r in results for ms in r["closes"]]
     floor = [ms for r in results for ms in r["floor"]]
+    alone = [ms for r in results for ms in r["alone"]]
     ids = [pk for r in results for pk in r["ids"]]
     twice = len(ids) - len(set(ids))
     with connection.cursor() as cursor:
@@ -268,8 +306,10 @@ def _bench_calls(items: int, operators: int, calls: int) -> None:
          f"(target p95 <= {CLAIM_TARGET_MS:.0f} ms)")  # fmt: skip
     line("calls: close (refused) p50 / p95", f"{statistics.median(closes):.1f} / {_p(closes, 0.95):.1f} ms")
     floor_p50 = statistics.median(floor)
-    line("floor: p95 of a pk UPDATE, same concurrency", f"{_p(floor, 0.95):.1f} ms (p50 {floor_p50:.1f}; "
-         f"claim p95 {_p(claims, 0.95) / _p(floor, 0.95):.1f}x)")  # fmt: skip
+    line("floor: pk UPDATE p50 / p95, among the claims", f"{floor_p50:.1f} / {_p(floor, 0.95):.1f} ms "
+         f"(claim p95 {_p(claims, 0.95) / _p(floor, 0.95):.1f}x)")  # fmt: skip
+    line(f"floor: pk UPDATE p50 / p95, {operators} sessions alone", f"{statistics.median(alone):.1f} / "
+         f"{_p(alone, 0.95):.1f} ms ({len(alone):,} writes before the claims)")  # fmt: skip
     expected = created if share is None else min(created, share * operators)
     if twice or not_once or called != len(ids) or len(ids) != expected:
         raise SystemExit("call bench: an item was handed out twice or not at all")

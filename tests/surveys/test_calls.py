@@ -259,17 +259,18 @@ def test_the_claim_lasts_the_default_without_the_regional_row(region):
 
 @pytest.mark.django_db
 def test_a_refusal_is_one_statement_with_the_attempt_and_the_audit(region, django_assert_num_queries):
-    make_list(region, 1)
-    (op,) = operators(region, 1)
+    make_list(region, 2)
+    first, op = operators(region, 2)
+    call_outcome_record(operator=first, item_id=call_next(operator=first).pk, outcome=CallOutcome.REFUSED)  # prepares
     item = call_next(operator=op)
     with django_assert_num_queries(1):
         item = call_outcome_record(operator=op, item_id=item.pk, outcome=CallOutcome.REFUSED, note="не хочет")
     assert (item.state, item.outcome, item.claimed_by_id) == (ItemState.DONE, CallOutcome.REFUSED, None)
-    attempt = CallAttempt.objects.get()
+    attempt = CallAttempt.objects.get(operator=op)
     assert (attempt.item_id, attempt.operator_id, attempt.outcome, attempt.note) == (
         item.pk, op.pk, CallOutcome.REFUSED, "не хочет"
     )  # fmt: skip
-    entry = AuditLog.objects.filter(action=AuditAction.UPDATE).get()
+    entry = AuditLog.objects.filter(action=AuditAction.UPDATE, user=op).get()
     expected = audit_record(
         user=op, action=AuditAction.UPDATE, person_ids=[item.person_id], object_type="call_item",
         query={"call_outcome": "REFUSED", "survey": False},
@@ -277,7 +278,7 @@ def test_a_refusal_is_one_statement_with_the_attempt_and_the_audit(region, djang
     assert _audit_fields(entry) == _audit_fields(expected)
     with pytest.raises(CallError):  # closed: not the operator's any more, and nothing more is written
         call_outcome_record(operator=op, item_id=item.pk, outcome=CallOutcome.REFUSED)
-    assert CallAttempt.objects.count() == 1
+    assert CallAttempt.objects.filter(item=item).count() == 1
 
 
 @pytest.mark.django_db
