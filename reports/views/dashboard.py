@@ -67,10 +67,11 @@ def filters_from(request) -> Filters:
 
 def org_table(filters: Filters, by: str):
     headers = [_("Код"), _("Организация"), *[str(label) for _name, label in FUNNEL], _("исполнено в срок"),
-               _("с опозданием"), _("просрочено")]  # fmt: skip
+               _("с опозданием"), _("просрочено"), _("проинформированы в срок")]  # fmt: skip
     rows = by_organization(filters, by, timezone.localdate())
     names = [name for name, _label in FUNNEL]
-    table = [[r["code"], r["name"], *[r[n] for n in names], r["met"], r["late"], r["overdue"]] for r in rows]
+    table = [[r["code"], r["name"], *[r[n] for n in names], r["met"], r["late"], r["overdue"], r["informed_on_time"]]
+             for r in rows]  # fmt: skip
     return headers, table, rows
 
 

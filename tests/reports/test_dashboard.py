@@ -10,10 +10,12 @@ from collections import Counter
 
 import pytest
 from django.core.management import call_command
-from django.db.models import Sum
+from django.db.models import Exists, OuterRef, Sum
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from informing.models import InformingFact
+from informing.selectors.facts import INFORMED_OUTCOMES
 from participants.models import Organization, Person, User
 from reports.models import MonthlyFigures, NonCompliance, ReviewStatus
 from reports.services.figures import STAGE1_DONE, STAGE2_DONE, STAGE2_DUE, STARTED, refresh_figures
@@ -95,6 +97,11 @@ def test_the_dashboard_shows_the_aggregate_with_drill_down_and_downloads(client,
     sheet = load_workbook(io.BytesIO(response.content)).active
     codes = {row[0].value: row for row in sheet.iter_rows(min_row=2)}
     assert codes[mo.code][10].value == direct(year, mo_id=mo.pk)["passed"]  # code, name, 9 funnel columns
+    # informing timeliness: the MO's listed persons with a delivered informing fact of the year posted in time (O10)
+    on_time = ListEntry.objects.filter(year=year, mo=mo).filter(Exists(InformingFact.objects.filter(
+        person_id=OuterRef("person_id"), outcome__in=INFORMED_OUTCOMES, is_late=False, date__year=year)))
+    assert on_time.exists() and codes[mo.code][14].value == on_time.count()  # then met, late, overdue, on time
+    assert f'data-on-time="{mo.code}">{on_time.count()}<' in page
     csv = client.get(reverse("reports:dashboard_export", args=["months", "csv"]) + f"?year={year}")
     assert csv["Content-Type"].startswith("text/csv") and csv.content.startswith("\ufeff".encode())
     assert client.get(reverse("reports:dashboard_export", args=["mo", "exe"])).status_code == 404
