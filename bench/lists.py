@@ -543,17 +543,18 @@ def _child(path: str, mo_code: str, uploads: int) -> None:
         ],
     )
 
-    # The producer thread's own CPU time (reading, validating, COPY text), beside the wall time of the stage.
-    produce = service._produce
+    # The producer thread's own CPU time (reading, validating, COPY text), beside the wall time of the stage: the
+    # producer is the generator of COPY chunks that omsportal.jobs.pipeline.read_ahead runs in its thread.
+    chunks = service._chunks
 
-    def timed_produce(*args, **kwargs):
+    def timed_chunks(*args, **kwargs):
         start = time.thread_time()
         try:
-            return produce(*args, **kwargs)
+            yield from chunks(*args, **kwargs)
         finally:
             phases["  producer thread CPU (read, validate, COPY text)"] = time.thread_time() - start
 
-    service._produce = timed_produce
+    service._chunks = timed_chunks
 
     # A worker that has issued a protocol before: the production calendar (holidays package) is loaded once per
     # process, not per list.
