@@ -21,7 +21,10 @@ and delivered informing facts (every 5th, ~200,000, some of them passed too), th
   built (the machines run without autovacuum: the previous run's deleted items would otherwise be dead entries at
   the head of the claim index).
 
-Run: ``python -m bench --only surveys [--call-items N] [--operators N]``.
+``--pause-ms`` makes each operator pause after each call (the default, 0, presses the button back to back: 32
+operators then keep the 2 cores busy by themselves, and every round trip waits for a core).
+
+Run: ``python -m bench --only surveys [--call-items N] [--operators N] [--calls N] [--pause-ms MS]``.
 """
 
 from __future__ import annotations
@@ -49,6 +52,11 @@ def add_arguments(parser) -> None:
     parser.add_argument(
         "--calls", type=int, default=10_000, help="claims (each closed) the operators make in all; 0: the whole list"
     )
+    parser.add_argument("--no-quotas", action="store_true", help="only the operators (skip the quotas part)")
+    parser.add_argument(
+        "--pause-ms", type=float, default=0.0,
+        help="each operator's pause after a call, ms (0: none, the operators press the button back to back)",
+    )  # fmt: skip
 
 
 def _p(values: list[float], q: float) -> float:
@@ -213,7 +221,7 @@ def _operator(args, results) -> None:
         raise
 
 
-def _operate(user_id: int, floor_ids: list[int], share: int | None) -> dict:
+def _operate(user_id: int, floor_ids: list[int], share: int | None, pause: float) -> dict:
     """One operator in a process of its own. First, all together, FLOOR_ALONE primary-key UPDATEs of items no
     operator takes (the floor alone: 32 sessions doing nothing but single-row writes); then, all together, claim and
     close until the share is done or nothing is left, with one such UPDATE after each close (the floor timed at the
@@ -249,11 +257,39 @@ def _operate(user_id: int, floor_ids: list[int], share: int | None) -> dict:
             call_outcome_record(operator=user, item_id=item.pk, outcome=CallOutcome.REFUSED)
             closes.append((time.perf_counter() - start) * 1000)
             floor.append(write(len(ids)))
+            if pause:
+                time.sleep(pause)
     connections.close_all()
     return {"alone": alone, "floor": floor, "claims": claims, "closes": closes, "ids": ids}
 
 
-def _bench_calls(items: int, operators: int, calls: int) -> None:
+def _pick_plan(smo_id: int) -> str:
+    """The pick of "next call" under EXPLAIN (ANALYZE, BUFFERS), rolled back: the index pages it read, the rows it
+    stepped over, its time; and the oldest open transaction of the whole server (while one is open, an index scan
+    cannot mark the entries of claimed items dead, and every pick visits their rows again)."""
+    from django.db import connection, transaction
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) SELECT id FROM surveys_callitem WHERE smo_id = %s AND is_open"
+            " AND state <> 'DONE' AND due_at <= now() ORDER BY due_at, id LIMIT 1 FOR UPDATE SKIP LOCKED",
+            [smo_id],
+        )
+        plan = cursor.fetchone()[0]
+        plan = json.loads(plan) if isinstance(plan, str) else plan
+        cursor.execute(
+            "SELECT COALESCE(EXTRACT(EPOCH FROM now() - MIN(xact_start)), 0) FROM pg_stat_activity"
+            " WHERE backend_xmin IS NOT NULL AND pid <> pg_backend_pid()"
+        )
+        oldest = float(cursor.fetchone()[0])
+        transaction.set_rollback(True)
+    top = plan[0]["Plan"]
+    buffers = top.get("Shared Hit Blocks", 0) + top.get("Shared Read Blocks", 0)
+    took = plan[0]["Execution Time"]
+    return f"{buffers} buffers, {took:.2f} ms (the server's oldest open transaction: {oldest:.0f} s old)"
+
+
+def _bench_calls(items: int, operators: int, calls: int, pause_ms: float = 0.0) -> None:
     from django.db import connection, connections
 
     from surveys.models import CallAttempt
@@ -261,6 +297,7 @@ def _bench_calls(items: int, operators: int, calls: int) -> None:
     with Timer() as prep:
         call_list, created, users = _build_call_list(items, operators)
     line("call list", f"{created:,} items of one SMO in {prep.seconds:.1f} s")
+    line("the pick, before the claims", _pick_plan(call_list.smo_id))
     share = -(-calls // operators) if calls else None
     # The floor's items: the last of the list (the claims take the list by id, so a share never reaches them; with
     # --calls 0 a claim may skip one a floor write is locking for a moment, as it would any locked item).
@@ -271,7 +308,7 @@ def _bench_calls(items: int, operators: int, calls: int) -> None:
     _BARRIER = context.Barrier(operators)
     queue = context.Queue()
     processes = [
-        context.Process(target=_operator, args=((user_id, floor_ids[n::operators], share), queue))
+        context.Process(target=_operator, args=((user_id, floor_ids[n::operators], share, pause_ms / 1000), queue))
         for n, user_id in enumerate(users)
     ]
     with Timer() as t:
@@ -289,6 +326,7 @@ def _bench_calls(items: int, operators: int, calls: int) -> None:
     alone = [ms for r in results for ms in r["alone"]]
     ids = [pk for r in results for pk in r["ids"]]
     twice = len(ids) - len(set(ids))
+    line("the pick, after the claims", _pick_plan(call_list.smo_id))
     with connection.cursor() as cursor:
         # Every item handed out was called exactly once; none of the others was called at all.
         cursor.execute(
@@ -299,8 +337,9 @@ def _bench_calls(items: int, operators: int, calls: int) -> None:
         )
         not_once, called = cursor.fetchone()
     attempts = CallAttempt.objects.filter(item__call_list=call_list).count()
+    paused = f", a pause of {pause_ms:g} ms after each" if pause_ms else ", back to back"
     line(f"calls: {operators} operators, {created:,} items", f"{len(ids):,} claims in {t.seconds:.1f} s "
-         f"({len(ids) / t.seconds:,.0f} claims+closes/s)")  # fmt: skip
+         f"({len(ids) / t.seconds:,.0f} claims+closes/s{paused})")  # fmt: skip
     line("calls: items claimed twice", f"{twice} (items without exactly one call: {not_once}; calls {attempts:,})")
     line("calls: claim p50 / p95", f"{statistics.median(claims):.1f} / {_p(claims, 0.95):.1f} ms "
          f"(target p95 <= {CLAIM_TARGET_MS:.0f} ms)")  # fmt: skip
@@ -325,8 +364,9 @@ def run(args) -> None:
     from surveys.shipped import ensure_loaded
 
     ensure_loaded()
-    _bench_quotas()
-    _bench_calls(args.call_items, args.operators, args.calls)
+    if not args.no_quotas:
+        _bench_quotas()
+    _bench_calls(args.call_items, args.operators, args.calls, args.pause_ms)
 
 
 if __name__ == "__main__":
