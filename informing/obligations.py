@@ -8,6 +8,7 @@ deadline of a period and whether an SMO met it.
 
 from __future__ import annotations
 
+import bisect
 import calendar
 import contextlib
 import contextvars
@@ -44,14 +45,15 @@ def invitation_due(period: Period, rules) -> datetime.date:
     return add_working_days(period.quarter_start - datetime.timedelta(days=1), rules.informing_working_days)
 
 
-# One run of the obligations engine judges every month and quarter of an SMO against the same persons due today:
-# inside :func:`one_run` the SMO's due counts of a kind are read once for the run (outside it, on every judgement).
+# One run of the obligations engine judges every month and quarter of an SMO against the same persons due today and
+# the same facts: inside :func:`one_run` the SMO's due counts of a kind, and the days with a delivered fact of a kind,
+# are read once for the run (outside it, on every judgement).
 _run_memo: contextvars.ContextVar[dict | None] = contextvars.ContextVar("informing_obligations_run", default=None)
 
 
 @contextlib.contextmanager
 def one_run():
-    """The scope of one engine run (reports.engine.evaluate): the due counts of (SMO, kind, day) are read once."""
+    """The scope of one engine run (reports.engine.evaluate): what every period of an SMO reads, read once."""
     token = _run_memo.set({})
     try:
         yield
@@ -78,9 +80,24 @@ def _met_when_none_left(smo_id: int | None, kind: str, since: datetime.date, unt
     left = [c for c in _due_today(smo_id, kind, today) if c.deadline and since <= c.deadline <= until]
     if left:
         return None
-    last = InformingFact.objects.filter(smo_id=smo_id, kind=kind, outcome=Outcome.DELIVERED,
-                                        date__range=(since, until)).aggregate(d=Max("date"))["d"]  # fmt: skip
-    return last or min(until, today)
+    return _last_delivered(smo_id, kind, since, until) or min(until, today)
+
+
+def _last_delivered(smo_id: int, kind: str, since: datetime.date, until: datetime.date) -> datetime.date | None:
+    """The latest day in [since, until] with a delivered fact of ``kind`` of the SMO."""
+    facts = InformingFact.objects.filter(kind=kind, outcome=Outcome.DELIVERED)
+    memo = _run_memo.get()
+    if memo is None:
+        return facts.filter(smo_id=smo_id, date__range=(since, until)).aggregate(d=Max("date"))["d"]
+    key = ("delivered_days", kind)
+    if key not in memo:
+        days: dict[int, list[datetime.date]] = {}
+        for smo, day in facts.order_by("smo_id", "date").values_list("smo_id", "date").distinct():
+            days.setdefault(smo, []).append(day)
+        memo[key] = days
+    days = memo[key].get(smo_id, [])
+    at = bisect.bisect_right(days, until)
+    return days[at - 1] if at and days[at - 1] >= since else None
 
 
 def invited_on(smo_id, period: Period):
