@@ -29,10 +29,12 @@ from __future__ import annotations
 import datetime
 import json
 import os
+import queue
 import subprocess
 import sys
 import tempfile
 import time
+import types
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 from xml.sax.saxutils import escape
@@ -543,18 +545,32 @@ def _child(path: str, mo_code: str, uploads: int) -> None:
         ],
     )
 
-    # The producer thread's own CPU time (reading, validating, COPY text), beside the wall time of the stage: the
-    # producer is the generator of COPY chunks that omsportal.jobs.pipeline.read_ahead runs in its thread.
+    # The producer thread's own CPU time (reading, validating, COPY text) and wall time, and how long the stage's
+    # thread waited for its batches: a stage bound by the producer waits long, one bound by the SQL checks hardly.
+    # The producer is the generator of COPY chunks that omsportal.jobs.pipeline.read_ahead runs in its thread.
+    from omsportal.jobs import pipeline
+
     chunks = service._chunks
 
     def timed_chunks(*args, **kwargs):
-        start = time.thread_time()
+        start, cpu = time.perf_counter(), time.thread_time()
         try:
             yield from chunks(*args, **kwargs)
         finally:
-            phases["  producer thread CPU (read, validate, COPY text)"] = time.thread_time() - start
+            phases["  producer thread CPU (read, validate, COPY text)"] = time.thread_time() - cpu
+            phases["  producer thread wall"] = time.perf_counter() - start
+
+    class TimedQueue(queue.Queue):
+        def get(self, *args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return super().get(*args, **kwargs)
+            finally:
+                label = "  waiting for the producer's batches"
+                phases[label] = phases.get(label, 0.0) + time.perf_counter() - start
 
     service._chunks = timed_chunks
+    pipeline.queue = types.SimpleNamespace(Queue=TimedQueue, Empty=queue.Empty)
 
     # A worker that has issued a protocol before: the production calendar (holidays package) is loaded once per
     # process, not per list.

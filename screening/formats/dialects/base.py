@@ -190,6 +190,8 @@ class DialectXmlReader:
         # tag → position in RECORD_KEYS (MEASURE_KEYS for a measure's children)
         self._record_at = {tag: RECORD_KEYS.index(key) for tag, key in self.RECORD_FIELDS.items()}
         self._measure_at = {tag: MEASURE_KEYS.index(key) for tag, key in self.MEASURE_FIELDS.items()}
+        # the record's children the reader takes, in one lookup: a position, or -1 for the measure element
+        self._child_at = {**self._record_at, **({self.MEASURE: -1} if self.MEASURE else {})}
 
     @property
     def bytes_total(self) -> int:
@@ -253,17 +255,18 @@ class DialectXmlReader:
         One plain walk of the children, as the canonical reader does: a MIS record holds about twice as many
         elements as the portal reads (PERSON_ID, DOCTYPE, KAT_LG, … all written, mostly empty), and a tag test in
         Python costs less than lxml's filtered iteration, whose tag matcher is built anew on every call."""
-        record_at, measure_at, measure_tag = self._record_at.get, self._measure_at.get, self.MEASURE
+        child_at, measure_at = self._child_at.get, self._measure_at.get
         values = [""] * len(RECORD_KEYS)
         measures: list[list[str]] = []
         for child in element:
-            tag = child.tag
-            at = record_at(tag)
-            if at is not None:
+            at = child_at(child.tag)
+            if at is None:
+                continue
+            if at >= 0:
                 text = child.text
                 if text:
                     values[at] = text.strip()
-            elif tag == measure_tag:
+            else:  # the measure element
                 measure = ["", "", "", ""]
                 for item in child:
                     at = measure_at(item.tag)
@@ -295,7 +298,7 @@ class DialectXmlReader:
         if not enp and values[_NPOLIS]:
             enp = policy_enp("", values[_VPOLIS], values[_NPOLIS])
         snils = values[_SNILS]
-        if len(snils) == 14:
+        if len(snils) == 14 and snils[11] == "-":
             snils = norm_snils(snils)
         ot = values[_OT]
         if 2 < len(ot) < 5:
