@@ -9,10 +9,11 @@ Each figure is the portal's own code path, next to a floor measured in the same 
   15 May; floor: one ``count(*)`` of the SMO's list entries joined to its insured, grouped by MO and month.
   Target ≤ 5 s.
 - **a batch of 100,000 SMS** built (the ``informing.batch`` job: due set, channel choice, rendering, COPY) and its
-  SMS batch file written; floor: COPY of 100,000 rendered rows into a plain table and COPY of them out as CSV.
-  Target ≤ 10 s.
-- **1,000,000 INFORM facts** (a CSV file, two facts per insured person) loaded by ``manage.py upload_inform`` in a
-  child process (so its peak RSS is the loader's own); floor: COPY of the same rows into a plain table.
+  SMS batch file written into the temporary file a download streams; floor: COPY of 100,000 rendered rows into a
+  plain table and COPY of them out as CSV. Target ≤ 10 s.
+- **1,000,000 INFORM facts** (an XML file, two facts per insured person) loaded by ``manage.py upload_inform`` in a
+  child process started by a small Python process of its own (so its peak RSS is the loader's own, not the bench
+  process's it was forked from); floor: COPY of the same rows into a plain table.
   Targets ≥ 30,000 facts/s, RSS ≤ 300 MB.
 
 Run: ``python -m bench --only informing`` (``--informing-insured 50000 --informing-entries 25000`` for a quick run).

@@ -52,6 +52,20 @@ def render(text: str, values: dict[str, str]) -> str:
                            text or "")  # fmt: skip
 
 
+# What stands for the person's name in a text rendered for many persons of one MO and month (it cannot come from a
+# form's text or a directory entry: both are checked for it, else the text is rendered per person).
+_NAME_SLOT = "\x00\x01name\x01\x00"
+
+
+def name_slots(text: str, values: dict[str, str]) -> list[str] | None:
+    """``text`` rendered with ``values`` except the person's name, cut where the name goes: the text of a person is
+    ``name.join(parts)`` — what :func:`render` gives with the name in ``values`` (a batch renders each distinct
+    text once per MO and month, not once per person). None when the text or a value holds the marker itself."""
+    if _NAME_SLOT in (text or "") or any(_NAME_SLOT in v for v in values.values() if isinstance(v, str)):
+        return None
+    return render(text, {**values, "имя_отчество": _NAME_SLOT}).split(_NAME_SLOT)
+
+
 @dataclass(frozen=True)
 class SmsLength:
     chars: int

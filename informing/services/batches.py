@@ -55,7 +55,7 @@ from ..models import (
     VersionStatus,
 )
 from ..rendering import mo_values, person_values, smo_values
-from ..texts import render
+from ..texts import name_slots, render
 from .facts import FactInput, facts_record
 
 logger = logging.getLogger(__name__)
@@ -231,6 +231,7 @@ def batch_build_run(batch_id: int, progress=None) -> None:
             ContactCorrection.objects.filter(reason__in=wrong).values_list("person_id", "contact", "old_value")
         )
         counts: dict[str, int] = {}
+        slots: dict[tuple, list[str] | tuple] = {}
         unreachable = 0
         table = BatchMessage._meta.db_table
         with connection.cursor() as cur:
@@ -252,9 +253,22 @@ def batch_build_run(batch_id: int, progress=None) -> None:
                                 break
                     if channel:
                         version = arm[channel]
-                        values = person_values(first_name=first, patronymic=middle, month=month, mo=mos.get(mo_id),
-                                               smo=smo)  # fmt: skip
-                        text = _copy_text(render(version.body, values))
+                        name = " ".join(p for p in (first, middle) if p)
+                        # Each text once per MO and planned month, cut where the name goes (texts.name_slots);
+                        # COPY escaping goes character by character, so the parts and the name are escaped apart.
+                        key = (version.pk, mo_id, month)
+                        parts = slots.get(key)
+                        if parts is None:
+                            values = person_values(first_name="", patronymic="", month=month, mo=mos.get(mo_id),
+                                                   smo=smo)  # fmt: skip
+                            cut = name_slots(version.body, values)
+                            parts = slots[key] = [_copy_text(part) for part in cut] if cut is not None else ()
+                        if parts:
+                            text = _copy_text(name).join(parts)
+                        else:
+                            values = person_values(first_name=first, patronymic=middle, month=month,
+                                                   mo=mos.get(mo_id), smo=smo)  # fmt: skip
+                            text = _copy_text(render(version.body, values))
                         counts[channel] = counts.get(channel, 0) + 1
                         buffer.write(f"{batch.pk}\t{pid}\t{_copy_text(mo_id)}\t{channel}\t{arm_no}\t{version.pk}\t"
                                      f"{_copy_text(address_used)}\t{text}\t{MessageStatus.RENDERED}\n")  # fmt: skip

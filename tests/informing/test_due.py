@@ -114,3 +114,38 @@ def test_opted_out_dead_and_departed_persons_are_never_due(region):
         Kind.INVITE: D(2026, 4, 14)
     }
     assert due_kinds_for_person(person_id=refused.pk, smo_id=region.smo1.pk, on=D(2026, 4, 1)) == {}
+
+
+def test_the_counts_of_every_kind_at_once_are_the_drill_down_of_each_kind(region):
+    """The counts of the level-2 page and the command (every kind at once) are exactly the persons the drill-down
+    of each kind lists, and what one kind alone counts; the dead, the opted-out and another SMO's insured are in
+    none of them."""
+    from collections import Counter
+
+    upload = accepted_upload(region.mo1, region.mo1_user, year=2026, accepted=D(2025, 12, 20))
+    dead = insured_person(smo=region.smo1, mo=region.mo1, death_date=D(2026, 3, 1))
+    refused = insured_person(smo=region.smo1, mo=region.mo1)
+    people = [insured_person(smo=region.smo1, mo=region.mo2 if i % 2 else region.mo1) for i in range(6)]
+    for n, person in enumerate((region.p1, dead, refused, region.p2, *people[:3]), start=1):
+        entry(upload, person, smo=region.smo1, month=1 + n % 6, n=n)  # Q1 and Q2, one of another SMO
+    entry(upload, people[3], smo=region.smo1, month=3, state="STAGE2_SENT", state_date=D(2026, 1, 20), n=20)
+    entry(upload, people[4], smo=region.smo1, measure="DN", quarter=2, n=21)
+    entry(upload, dead, smo=region.smo1, measure="DN", quarter=2, n=22)
+    entry(upload, people[5], smo=region.smo1, month=2, n=23)
+    record_fact(region.smo1, people[5], date=D(2026, 1, 12))  # invited: due a repeat, not an invitation
+    insured_person(smo=region.smo1, mo=region.mo1, birth_date=D(2008, 5, 3))
+    opt_out_record(person=refused, acting_user=region.smo1_l2)
+    on = D(2026, 5, 15)
+    every = due_counts(smo_id=region.smo1.pk, on=on)
+    kinds = {c.kind for c in every}
+    assert {Kind.INVITE, Kind.REPEAT, Kind.STAGE2, Kind.DN, Kind.AGE18} <= kinds
+    for kind in kinds:
+        counted = Counter({(c.mo_id, c.deadline): c.due for c in every if c.kind == kind})
+        listed = Counter((mo, deadline) for _pid, mo, deadline in due_person_rows(smo_id=region.smo1.pk, on=on,
+                                                                                   kind=kind))  # fmt: skip
+        alone = Counter({(c.mo_id, c.deadline): c.due for c in due_counts(smo_id=region.smo1.pk, on=on,
+                                                                          kinds=(kind,))})  # fmt: skip
+        assert counted == listed == alone, kind
+    assert not {dead.pk, refused.pk, region.p2.pk} & {
+        pid for kind in kinds for pid, _mo, _d in due_person_rows(smo_id=region.smo1.pk, on=on, kind=kind)
+    }

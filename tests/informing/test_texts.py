@@ -102,3 +102,27 @@ def test_the_fund_approves_in_the_browser_and_level_3_only_reads(client, region)
     assert client.post(url, {"action": "approve", "version": version.pk}).status_code == 302
     version.refresh_from_db()
     assert version.status == VersionStatus.APPROVED
+
+
+def test_a_text_cut_where_the_name_goes_renders_as_the_whole_text_does():
+    """A batch renders each text once per MO and month and puts each person's name into the slots: the same text as
+    rendering per person, escaped for COPY the same way, whatever the values hold."""
+    from informing.services.batches import _copy_text
+    from informing.texts import _NAME_SLOT, name_slots, render
+
+    values = {"мо": "ГБУЗ {мо} «Поликлиника\t№ 1»", "адрес_мо": "ул. Ленина, 1\\2", "часы_мо": "8:00–20:00",
+              "телефон_мо": "", "телефон_смо": "+74212000000", "месяц": "май"}  # fmt: skip
+    bodies = [
+        "{имя_отчество}, приглашаем в {мо} ({адрес_мо}), {часы_мо}. Тел. {телефон_смо}",
+        "Уважаемая(ый) {имя_отчество}! {имя_отчество}, ждём вас в {месяц}.",
+        "Без обращения: {мо}, {неизвестно} и {скобки",
+        "",
+    ]
+    for body in bodies:
+        for name in ("Мария Петровна", "", "А{мо}\tБ\\"):
+            whole = render(body, {**values, "имя_отчество": name})
+            parts = name_slots(body, values)
+            assert name.join(parts) == whole
+            assert _copy_text(name).join(_copy_text(p) for p in parts) == _copy_text(whole)
+    assert name_slots("x" + _NAME_SLOT, values) is None
+    assert name_slots("{мо}", {**values, "мо": _NAME_SLOT}) is None
