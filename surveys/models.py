@@ -192,8 +192,8 @@ class CallItem(models.Model):
                 name="callitem_claim",
             ),
             models.Index(fields=["call_list", "state"], name="callitem_list_state"),
-            # The items an operator holds (every read of claimed_by is of CLAIMED items): a close or a retry leaves it
-            # without writing to it, and it stays as small as the number of operators at work.
+            # The items an operator holds (every read of claimed_by is of CLAIMED items): a close or a retry writes no
+            # entry to it, and it holds one live entry per operator at work.
             models.Index(fields=["claimed_by"], condition=Q(state="CLAIMED"), name="callitem_operator"),
         ]
 

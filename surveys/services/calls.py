@@ -9,7 +9,10 @@ personal data read, and returns the item joined with its person, MO, list and fo
 takes and skips rows other sessions are locking right now, so two operators pressing the button at once get two
 different items and neither waits. A claimed item's ``due_at`` is the end of the claim, so an item whose operator
 went away is due again then, and the next "next call" of anyone takes it back: no sweeper is needed
-(healthchecks' alert claim).
+(healthchecks' alert claim). The statement is prepared once per database session (planning its joins cost more
+than running them). The pick steps over the index entries of the items claimed since the table was last vacuumed;
+index scans mark them dead and skip them, but only once no transaction anywhere on the server is older than the
+claims, so the item table wants frequent vacuuming (a queue table: README, the surveys benchmark).
 
 **Outcomes** (the operator must still hold the item; one that timed out and went to someone else is refused):
 reached (with the survey's answers, kept with the form's version), refused, wrong number (the informing app's
