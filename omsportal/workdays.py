@@ -10,10 +10,15 @@ deadline calls this module and nothing else.
 from __future__ import annotations
 
 import calendar
+import contextlib
+import contextvars
 import datetime
+import itertools
 from functools import lru_cache
 
 import holidays
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 
 from omsportal.models import CalendarDay
 
@@ -33,8 +38,46 @@ def _package_working_weekends(year: int) -> frozenset[datetime.date]:
     return frozenset(d for d in weekend_workdays if d.year == year)
 
 
+# The administrator's corrections are a handful of rows, but a calendar is built for every deadline (thousands per
+# engine run). Inside :func:`corrections_read_once` they are read once, all of them; outside it every calendar reads
+# them again. Any save or delete of a correction in this process bumps ``_generation``, and a memo of an older
+# generation is read again at its next use, so a correction takes effect on the next call even inside a run. (A
+# correction saved by another process, e.g. the admin's web worker while a Celery run is going, is seen by the next
+# run or by the next call outside a run: the memo lives only as long as the ``with`` block.)
+_generation = itertools.count(1)
+_current_generation = 0
+_memo: contextvars.ContextVar[list | None] = contextvars.ContextVar("workdays_corrections_memo", default=None)
+
+
+@receiver(post_save, sender=CalendarDay, dispatch_uid="workdays_corrections_changed_save")
+@receiver(post_delete, sender=CalendarDay, dispatch_uid="workdays_corrections_changed_delete")
+def _corrections_changed(**kwargs) -> None:
+    global _current_generation
+    _current_generation = next(_generation)
+
+
+@contextlib.contextmanager
+def corrections_read_once():
+    """Within it, the calendar corrections are read from the database once (again after a change); nests."""
+    if _memo.get() is not None:
+        yield
+        return
+    token = _memo.set([None, {}])  # [generation read, {date: is_working}]
+    try:
+        yield
+    finally:
+        _memo.reset(token)
+
+
 def _overrides(start: datetime.date, end: datetime.date) -> dict[datetime.date, bool]:
-    return dict(CalendarDay.objects.filter(date__range=(start, end)).values_list("date", "is_working"))
+    memo = _memo.get()
+    if memo is None:
+        return dict(CalendarDay.objects.filter(date__range=(start, end)).values_list("date", "is_working"))
+    if memo[0] != _current_generation:
+        generation = _current_generation  # taken before the read: a change during the read makes the next call read
+        memo[1] = dict(CalendarDay.objects.values_list("date", "is_working"))
+        memo[0] = generation
+    return {day: working for day, working in memo[1].items() if start <= day <= end}
 
 
 class WorkCalendar:

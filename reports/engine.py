@@ -20,7 +20,7 @@ from django.db.models import Q
 
 from omsportal.obligations import DAY, MONTH, PROTOCOL, QUARTER, YEAR, Obligation, Period, obligations
 from omsportal.regional import RegionalRules, regional_rules
-from omsportal.workdays import WorkCalendar, working_days_between
+from omsportal.workdays import WorkCalendar, corrections_read_once, working_days_between
 from participants.models import Organization, OrganizationKind
 from reports.models import ObligationState, State
 
@@ -166,7 +166,7 @@ def evaluate(
     """Every state as of ``as_of`` (of ``codes``, else every declared obligation), except the keys in ``skip``."""
     from informing.obligations import one_run as informing_run  # the informing judges' reads shared by the run
 
-    with informing_run():
+    with informing_run(), corrections_read_once():  # thousands of deadlines: the calendar corrections read once
         return _evaluate(as_of, codes, skip or set())
 
 
@@ -275,6 +275,11 @@ def states_as_of(day: datetime.date):
 
 def run(as_of: datetime.date, *, codes: list[str] | None = None) -> dict:
     """Evaluate, record and file the non-compliance of one day; returns the counts of the run."""
+    with corrections_read_once():
+        return _run(as_of, codes)
+
+
+def _run(as_of: datetime.date, codes: list[str] | None) -> dict:
     from reports.services.noncompliance import sync_noncompliance
 
     results = evaluate(as_of, codes=codes, skip=final_keys(as_of, codes))

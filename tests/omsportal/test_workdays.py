@@ -55,3 +55,40 @@ class TestAdministratorOverrides:
         CalendarDay.objects.create(date=D(2026, 11, 28), is_working=True, note="Перенос")
         assert workdays.is_working_day(D(2026, 11, 28))
         assert workdays.add_working_days(D(2026, 11, 27), 1) == D(2026, 11, 28)
+
+
+@pytest.mark.django_db
+class TestCorrectionsReadOnce:
+    def test_repeated_calendars_in_a_run_read_the_corrections_once(self, django_assert_num_queries):
+        CalendarDay.objects.create(date=D(2026, 11, 24), is_working=False, note="Указ")
+        with workdays.corrections_read_once(), django_assert_num_queries(1):
+            for _ in range(50):
+                assert workdays.add_working_days(D(2026, 11, 23), 1) == D(2026, 11, 25)
+                assert not workdays.is_working_day(D(2026, 11, 24))
+                assert workdays.working_days_between(D(2026, 11, 20), D(2026, 11, 27)) == 4
+
+    def test_outside_a_run_every_calendar_reads(self, django_assert_num_queries):
+        with django_assert_num_queries(3):
+            for _ in range(3):
+                workdays.is_working_day(D(2026, 11, 24))
+
+    def test_a_correction_saved_takes_effect_on_the_next_call_inside_a_run(self, django_assert_num_queries):
+        with workdays.corrections_read_once():
+            assert workdays.is_working_day(D(2026, 11, 24))
+            day = CalendarDay.objects.create(date=D(2026, 11, 24), is_working=False, note="Указ")
+            assert not workdays.is_working_day(D(2026, 11, 24))
+            assert workdays.add_working_days(D(2026, 11, 23), 1) == D(2026, 11, 25)
+            day.is_working = True
+            day.save()
+            assert workdays.is_working_day(D(2026, 11, 24))
+            day.delete()
+            CalendarDay.objects.create(date=D(2026, 11, 28), is_working=True, note="Перенос")
+            assert workdays.add_working_days(D(2026, 11, 27), 1) == D(2026, 11, 28)
+            with django_assert_num_queries(0):  # read again once after the change, then from the memo
+                assert workdays.is_working_day(D(2026, 11, 28))
+
+    def test_the_memo_ends_with_the_run(self):
+        with workdays.corrections_read_once():
+            assert workdays.is_working_day(D(2026, 11, 24))
+        CalendarDay.objects.bulk_create([CalendarDay(date=D(2026, 11, 24), is_working=False)])  # no signal
+        assert not workdays.is_working_day(D(2026, 11, 24))
