@@ -203,7 +203,8 @@ def _text(value: Any) -> str:
 
 
 def _number(value: str, position: int) -> int:
-    return int(value) if value and _DIGITS_RE.match(value) and len(value) < 10 else position
+    """N_ZAP when it is up to 9 ASCII digits, else the record's position (isascii + isdigit: ASCII digits only)."""
+    return int(value) if value and len(value) < 10 and value.isascii() and value.isdigit() else position
 
 
 def raw_fact_from_mapping(position: int, data: dict) -> RawFact:
@@ -264,8 +265,11 @@ class InformReader:
                     if i is not None and values[i] is None:
                         text = child.text
                         values[i] = text.strip() if text else ""
-                n, enp, kind, channel, date, result, ref, agent = (v or "" for v in values)
-                yield RawFact(_number(n, position), enp, kind, channel, date, result, ref, agent)
+                n, enp, kind, channel, date, result, ref, agent = values
+                yield RawFact(
+                    _number(n or "", position), enp or "", kind or "", channel or "", date or "", result or "",
+                    ref or "", agent or "",
+                )  # fmt: skip
         except XmlFileError as exc:
             raise InformFileError.from_error(exc) from exc
         if self.header is None:
