@@ -367,6 +367,7 @@ def dialect_comparison(url: str, records: int, year: int, rounds: int = 2) -> No
         figures = f"canonical {c['phases'].get(phase, 0):.2f} s, Perm {p['phases'].get(phase, 0):.2f} s"
         line(f"    {phase.strip()}", figures)
     line("    FLK_P protocol XML", f"canonical {c['protocol_seconds']:.2f} s, Perm {p['protocol_seconds']:.2f} s")
+
     # 701 is compared by month in one and by quarter in the other: the records' verdicts are what must agree.
     def verdicts(run: dict) -> tuple:
         return run["accepted"], run["rejected"], {k: v for k, v in run["counts_by_code"].items() if k != "701"}

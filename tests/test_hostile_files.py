@@ -364,6 +364,22 @@ def test_a_byte_windows_1251_lacks_names_its_line():
         assert f"строка {error.line}" in error.message and "0x98" in error.message and "windows-1251" in error.message
 
 
+def test_only_the_roots_children_are_records_and_each_is_read_whole_across_the_parsers_pieces():
+    # The records are the root's children, taken when complete (the parser is fed 32 KiB at a time): a record
+    # wrapped in an unknown element is not one, and records cut by the pieces read whole.
+    wrapped = zl("<WRAP>" + RECORD.format(n=1, fam="Тестов") + "</WRAP>" + RECORD.format(n=2, fam="Тестов"))
+    with open_list_file(io.BytesIO(wrapped.encode())) as reader:
+        reader.header()
+        assert [r.n_zap for r in reader.records()] == ["2"]
+    many = zl("".join(RECORD.format(n=n, fam="Тестов" + "а" * (n % 7)) for n in range(1, 3001)))
+    assert len(many.encode()) > 10 * 32 * 1024
+    with open_list_file(io.BytesIO(many.encode())) as reader:
+        reader.header()
+        read = list(reader.records())
+    assert [r.n_zap for r in read] == [str(n) for n in range(1, 3001)]
+    assert all(r.fam == "Тестов" + "а" * (int(r.n_zap) % 7) and r.month == "3" for r in read)
+
+
 def test_indentation_blank_values_and_cdata_read_the_same_in_both_encodings():
     # The parser drops the whitespace between elements (a MIS indents with tabs and CRLF); a value of blanks only
     # stays a value (then read as empty), text beside CDATA keeps its letters, and windows-1251 reads as UTF-8 does.
