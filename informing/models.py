@@ -159,6 +159,9 @@ class InformingFact(models.Model):
         indexes = [
             models.Index(fields=["smo", "date"], name="informingfact_smo_date"),
             models.Index(fields=["mo", "date"], name="informingfact_mo_date"),
+            # Deleting a batch's messages looks their facts up by message (the foreign key's check and the SET NULL):
+            # without an index each lookup read every fact. Partial: file facts name no message and skip it.
+            models.Index(fields=["message"], condition=Q(message__isnull=False), name="informingfact_message"),
         ]
 
     def __str__(self) -> str:
