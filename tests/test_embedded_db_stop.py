@@ -218,6 +218,43 @@ def test_a_command_stopped_with_sigterm_exits_normally_and_stops_the_server(port
     assert json.loads((pgdata / HANDLE_FILE).read_text()) == []
 
 
+def test_a_child_still_dying_when_its_parent_exits_does_not_keep_the_server_running(portal_dir):
+    """Ctrl-C to runserver: its autoreloader sends its child SIGKILL after a quarter of a second and exits without
+    waiting for it; on a loaded machine the child was not gone yet when the parent looked, the parent left the server
+    to it, and the killed child never stopped it. Here the child dies a second after its parent starts exiting."""
+    pgdata = portal_dir / "var" / "pgdata"
+    serve = (
+        "import django, time; django.setup(); from django.db import connection; connection.ensure_connection(); "
+        "print('ready', flush=True); time.sleep(120)"
+    )
+    parent = (
+        "import django, subprocess, sys; django.setup(); from django.db import connection; "
+        "connection.ensure_connection(); "
+        f"child = subprocess.Popen([sys.executable, '-c', {serve!r}], stdout=subprocess.PIPE, text=True); "
+        "assert child.stdout.readline().strip() == 'ready'; "
+        "subprocess.Popen(['sh', '-c', f'sleep 1; kill -9 {child.pid}']); "
+        "print('exiting', child.pid, flush=True)"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", parent], cwd=portal_dir, env=_portal_env(), stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.wait(60) == 0
+        child = int(process.stdout.read().split()[-1])
+        deadline = time.monotonic() + 10
+        while _running(child) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _running(child)
+        assert not _postgres_of(pgdata), "the killed child never stopped the server its parent left to it"
+        assert json.loads((pgdata / HANDLE_FILE).read_text()) == []
+    finally:
+        if process.poll() is None:
+            process.kill()
+        if _postgres_of(pgdata):  # only when it failed: the next test starts from a stopped server
+            _stop_postgres_of(pgdata)
+            (pgdata / HANDLE_FILE).write_text("[]")
+
+
 def test_sigterm_to_make_run_stops_the_portal_and_the_embedded_postgres(portal_dir):
     """``make run`` (migrate, a small demo region, the server) stopped as ``kill MAKE_PID`` does: make passes the
     signal to its child, the server (it replaced the recipe's shell), which exits cleanly."""
