@@ -197,7 +197,6 @@ def test_runs_through_the_job_kit_nightly_and_after_an_upload(
     assert ObligationRun.objects.filter(trigger="screening.list_upload", status="DONE").exists()
 
 
-
 @pytest.mark.django_db
 def test_a_run_reads_what_many_records_share_once(region, settings, tmp_path):
     """Every overdue day of O8 files a record with the MO's persons on lists and its last batch, and every month of an
@@ -252,3 +251,37 @@ def test_the_last_delivered_fact_of_a_period_is_the_same_inside_a_run(region):
         together = [_last_delivered(*case) for case in cases]
     assert together == alone
     assert alone[:5] == [D(2026, 3, 31), D(2026, 1, 20), None, None, D(2026, 3, 31)]
+
+
+@pytest.mark.django_db
+def test_states_valid_on_a_day_are_read_without_the_closed_history(region):
+    """The dashboard counts the states valid today on every view; the closed history grows every day. "Valid on a day"
+    is (valid_to IS NULL OR valid_to > day): an index on valid_to serves both arms, so the closed rows are not read."""
+    from django.db import connection
+    from django.db.models import Count
+
+    from reports.selectors.states import state_counts
+
+    def row(key, state, valid_from, valid_to):
+        return ObligationState(
+            code="O8", organization=region.mo1, period_kind="day", period_key=key, period_year=2026,
+            due_on=valid_from, state=state, valid_from=valid_from, valid_to=valid_to,
+        )  # fmt: skip
+
+    ObligationState.objects.bulk_create(
+        [row(f"2026-11-{d:02}", State.NOT_DUE, D(2026, 11, d), D(2026, 11, d + 1)) for d in range(2, 20)]
+        + [row(f"2026-11-{d:02}", State.OVERDUE, D(2026, 11, d + 1), None) for d in range(2, 20)]
+    )
+    assert state_counts(D(2026, 11, 25), [region.mo1.pk]) == {(region.mo1.pk, State.OVERDUE): 18}
+    assert state_counts(D(2026, 11, 5), [region.mo1.pk]) == {
+        (region.mo1.pk, State.OVERDUE): 3,  # 2, 3 and 4 November
+        (region.mo1.pk, State.NOT_DUE): 1,  # 5 November, overdue from the 6th
+    }
+    rows = states_as_of(D(2026, 11, 25)).values("organization_id", "state").annotate(n=Count("id"))
+    sql, params = rows.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE reports_obligationstate")
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a test table is small: ask which index the plan takes
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(line for (line,) in cursor.fetchall())
+    assert "obstate_valid_to" in plan and "Index Cond: (valid_to IS NULL)" in plan, plan
