@@ -29,6 +29,7 @@ COPY_IGNORE = shutil.ignore_patterns(
     ".git", ".venv", "var", "media", "staticfiles", "node_modules", "out", "__pycache__", "*.pyc", ".ruff_cache"
 )
 START_TIMEOUT = 120
+STOP_TIMEOUT = 150
 
 
 @pytest.fixture(scope="module")
@@ -134,14 +135,33 @@ class Portal:
         os.killpg(self.process.pid, signum)
 
     def wait_stopped(self) -> None:
+        # The last process's exit runs `pg_ctl -w stop`, which itself waits up to 60 s for the shutdown checkpoint:
+        # on a disk shared with other heavy writers that wait alone can pass a minute, so the portal gets more.
         try:
-            self.process.wait(60)
+            self.process.wait(STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
+            state = self.diagnosis()
             self.signal_group(signal.SIGKILL)
             self.process.wait(10)
-            pytest.fail(f"the portal did not stop:\n{self.output()}")
+            pytest.fail(f"the portal did not stop within {STOP_TIMEOUT} s:\n{self.output()}\n{state}")
         finally:
             self.log.close()
+
+    def diagnosis(self) -> str:
+        """What the portal's processes and its postgres were doing when it did not stop (for the next reader)."""
+        lines = ["processes of the portal and its server:"]
+        watched = {self.process.pid, *_portal_processes(self.base), *(p.pid for p in _postgres_of(self.pgdata))}
+        for pid in sorted(watched):
+            with contextlib.suppress(psutil.Error):
+                process = psutil.Process(pid)
+                lines.append(f"  {pid} {process.status()} ppid={process.ppid()} {' '.join(process.cmdline())[:160]}")
+        with contextlib.suppress(OSError, ValueError):
+            lines.append(f"handle file: {self.handles()}")
+        server_log = self.pgdata / "log"
+        if server_log.exists():
+            lines.append("postgres log (last lines):")
+            lines.extend(server_log.read_text(errors="replace").splitlines()[-15:])
+        return "\n".join(lines)
 
     def output(self) -> str:
         if not self.log.closed:
