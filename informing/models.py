@@ -60,7 +60,9 @@ class FactSource(models.TextChoices):
 class Template(models.Model):
     """A text of an SMO for one kind and channel; its wording lives in versions, each approved by the Fund."""
 
-    smo = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+", verbose_name=_("СМО"))
+    smo = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="+", verbose_name=_("СМО"), db_index=False
+    )
     kind = models.CharField(_("вид информирования"), max_length=10, choices=Kind.choices)
     channel = models.CharField(_("канал"), max_length=10, choices=Channel.choices)
     name = models.CharField(_("название"), max_length=200)
@@ -87,7 +89,7 @@ class VersionStatus(models.TextChoices):
 class TemplateVersion(models.Model):
     """One wording of a template: draft → submitted → approved or returned by the Fund; every version stays."""
 
-    template = models.ForeignKey(Template, on_delete=models.CASCADE, related_name="versions")
+    template = models.ForeignKey(Template, on_delete=models.CASCADE, related_name="versions", db_index=False)
     number = models.PositiveIntegerField(_("версия"))
     subject = models.CharField(_("тема письма"), max_length=200, blank=True)
     body = models.TextField(_("текст"))
@@ -222,7 +224,7 @@ class ContactCorrection(models.Model):
     revive it.
     """
 
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+", db_index=False)
     contact = models.CharField(_("контакт"), max_length=10, choices=ContactKind.choices)
     old_value = models.CharField(_("было"), max_length=500, blank=True)
     new_value = models.CharField(_("стало"), max_length=500, blank=True)
@@ -382,7 +384,7 @@ class InformUpload(Job):
 class ChannelReport(models.Model):
     """The SMO's quarterly channel-effectiveness report to the Fund (O12), filed as XLSX."""
 
-    smo = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    smo = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+", db_index=False)
     year = models.PositiveSmallIntegerField(_("год"))
     quarter = models.PositiveSmallIntegerField(_("квартал"), validators=[MinValueValidator(1), MaxValueValidator(4)])
     filed_at = models.DateTimeField(_("представлен"), auto_now_add=True)

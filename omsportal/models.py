@@ -28,8 +28,15 @@ class AuditLog(models.Model):
     """Who read, searched, exported or changed which persons' data, when and from where [R II.25]."""
 
     at = models.DateTimeField(_("когда"), auto_now_add=True, db_index=True)
+    # No index of their own: audit_user_at and audit_org_at lead with them (every audited read writes a row, so
+    # each index is paid for on every card, search and claim).
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", verbose_name=_("кто")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        verbose_name=_("кто"),
+        db_index=False,
     )
     organization = models.ForeignKey(
         "participants.Organization",
@@ -37,6 +44,7 @@ class AuditLog(models.Model):
         null=True,
         related_name="+",
         verbose_name=_("организация"),
+        db_index=False,
     )
     action = models.CharField(_("действие"), max_length=10, choices=AuditAction.choices)
     object_type = models.CharField(_("объект"), max_length=50, default="person")

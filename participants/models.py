@@ -71,7 +71,8 @@ class District(models.Model):
     """A catchment area (участок) of an MO with its own doctor."""
 
     mo = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="districts", limit_choices_to={"kind": "MO"}
+        Organization, on_delete=models.CASCADE, related_name="districts", limit_choices_to={"kind": "MO"},
+        db_index=False,
     )
     number = models.CharField(_("номер участка"), max_length=20)
     kind = models.CharField(_("вид"), max_length=4, choices=DistrictKind.choices, default=DistrictKind.THERAPEUTIC)
@@ -91,7 +92,8 @@ class MedicalWorker(models.Model):
     """A doctor or feldsher of an MO, identified by SNILS (IDDOKT in DN lists)."""
 
     mo = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="workers", limit_choices_to={"kind": "MO"}
+        Organization, on_delete=models.CASCADE, related_name="workers", limit_choices_to={"kind": "MO"},
+        db_index=False,
     )
     snils = models.CharField(_("СНИЛС"), max_length=11, validators=[RegexValidator(r"\A[0-9]{11}\Z")])
     full_name = models.CharField(_("ФИО"), max_length=300)
@@ -210,10 +212,11 @@ class Person(models.Model):
 class PolicyPeriod(models.Model):
     """Which SMO insured the person from when to when (empty ``date_to`` = still active)."""
 
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="policies")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="policies", db_index=False)
     smo_code = models.CharField(_("код СМО"), max_length=5, validators=[smo_code_validator])
     smo = models.ForeignKey(
-        Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("СМО")
+        Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("СМО"),
+        db_index=False,
     )
     date_from = models.DateField(_("с"))
     date_to = models.DateField(_("по"), null=True, blank=True)
@@ -240,10 +243,11 @@ class PolicyPeriod(models.Model):
 class AttachmentPeriod(models.Model):
     """Which MO and district the person was attached to from when to when."""
 
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="attachments")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="attachments", db_index=False)
     mo_code = models.CharField(_("код МО"), max_length=6, validators=[mo_code_validator])
     mo = models.ForeignKey(
-        Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("МО")
+        Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("МО"),
+        db_index=False,
     )
     district = models.CharField(_("участок"), max_length=20, blank=True)
     date_from = models.DateField(_("с"))

@@ -49,7 +49,7 @@ class ObligationState(models.Model):
     """
 
     code = models.CharField(_("обязательство"), max_length=4)
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", db_index=False)
     period_kind = models.CharField(_("вид периода"), max_length=10)
     period_key = models.CharField(_("период"), max_length=20)  # 2027, 2027-Q1, 2027-03, 2027-03-05
     period_year = models.PositiveSmallIntegerField(_("год"))

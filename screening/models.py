@@ -68,7 +68,7 @@ class YearPlan(models.Model):
 class YearPlanLine(models.Model):
     """One cell of the yearly plan: MO × measure × month → number of persons."""
 
-    plan = models.ForeignKey(YearPlan, on_delete=models.CASCADE, related_name="lines")
+    plan = models.ForeignKey(YearPlan, on_delete=models.CASCADE, related_name="lines", db_index=False)
     mo = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+", verbose_name=_("МО"))
     measure = models.CharField(_("мероприятие"), max_length=3, choices=Measure.choices)
     month = models.PositiveSmallIntegerField(_("месяц"), validators=MONTH_VALIDATORS)
@@ -91,7 +91,9 @@ class YearPlanLine(models.Model):
 class DistrictPlan(models.Model):
     """The MO's own plan for a year by district and month [R II.2]."""
 
-    mo = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", verbose_name=_("МО"))
+    mo = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", verbose_name=_("МО"), db_index=False
+    )
     year = models.PositiveSmallIntegerField(_("год"))
     district = models.ForeignKey(
         "participants.District", on_delete=models.CASCADE, related_name="+", verbose_name=_("участок")
@@ -188,7 +190,9 @@ class RoutingRule(models.Model):
 class PreventionSchedule(models.Model):
     """The MO's schedule of preventive work and the responsible person's phone, for SMOs [R II.24]."""
 
-    mo = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", verbose_name=_("МО"))
+    mo = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", verbose_name=_("МО"), db_index=False
+    )
     year = models.PositiveSmallIntegerField(_("год"))
     working_hours = models.TextField(_("график работы при проведении профилактических мероприятий"))
     booking = models.TextField(_("порядок записи"), blank=True)
@@ -249,7 +253,9 @@ class UploadStatus(models.TextChoices):
 class ListUpload(Job):
     """One uploaded list file with its processing progress and protocol [R II.2, II.5, II.6]."""
 
-    mo = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+", verbose_name=_("МО"))
+    mo = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="+", verbose_name=_("МО"), db_index=False
+    )
     year = models.PositiveSmallIntegerField(_("год"), null=True, blank=True)
     kind = models.CharField(_("вид"), max_length=10, choices=ListKind.choices, default=ListKind.YEARLY)
     measures = ArrayField(models.CharField(max_length=3), default=list, blank=True, verbose_name=_("мероприятия"))
@@ -459,8 +465,8 @@ class StageEvent(models.Model):
     """One stage event of a person: started, finished stage 1, sent to stage 2, finished stage 2, refused."""
 
     batch = models.ForeignKey(EventBatch, on_delete=models.CASCADE, related_name="events")
-    mo = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="stage_events")
+    mo = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+", db_index=False)
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="stage_events", db_index=False)
     entry = models.ForeignKey(ListEntry, on_delete=models.SET_NULL, null=True, blank=True, related_name="events")
     measure = models.CharField(_("мероприятие"), max_length=3, choices=Measure.choices)
     event = models.CharField(_("событие"), max_length=10, choices=EventType.choices)

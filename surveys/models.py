@@ -54,7 +54,7 @@ class QuestionnaireVersion(models.Model):
     """One wording of a form: an ordered list of questions (see surveys.questionnaires for the shape); never edited
     once saved — a change is a new version."""
 
-    questionnaire = models.ForeignKey(Questionnaire, on_delete=models.CASCADE, related_name="versions")
+    questionnaire = models.ForeignKey(Questionnaire, on_delete=models.CASCADE, related_name="versions", db_index=False)
     number = models.PositiveIntegerField(_("версия"))
     questions = models.JSONField(_("вопросы"))
     created_by = models.ForeignKey(
@@ -93,7 +93,9 @@ class CallList(Job):
     """A call list built by level 2 from a rule, as a job; the random seed is recorded so that the same rule on the
     same data rebuilds the same sample [R II.14]. ``rule`` holds the rule's parameters as the builder gave them."""
 
-    smo = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+", verbose_name=_("СМО"))
+    smo = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="+", verbose_name=_("СМО"), db_index=False
+    )
     mo = models.ForeignKey(
         Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("МО")
     )
@@ -254,7 +256,9 @@ class ReportState(models.TextChoices):
 class SurveyReport(models.Model):
     """The SMO's quarterly report of its phone surveys to the Fund (O14): counts per MO frozen when it is filed."""
 
-    smo = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+", verbose_name=_("СМО"))
+    smo = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="+", verbose_name=_("СМО"), db_index=False
+    )
     year = models.PositiveSmallIntegerField(_("год"))
     quarter = models.PositiveSmallIntegerField(_("квартал"))
     state = models.CharField(_("состояние"), max_length=6, choices=ReportState.choices, default=ReportState.DRAFT)
@@ -316,7 +320,9 @@ class Appeal(models.Model):
     """An incoming call or a written complaint: registered by level 1, answered there or routed to level 2 or 3 with a
     deadline; the answer and the informing of the person about it [L1, L2, L3, domain §7]."""
 
-    smo = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+", verbose_name=_("СМО"))
+    smo = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="+", verbose_name=_("СМО"), db_index=False
+    )
     channel = models.CharField(_("канал"), max_length=10, choices=AppealChannel.choices)
     topic = models.ForeignKey(AppealTopic, on_delete=models.PROTECT, related_name="+", verbose_name=_("тема"))
     text = models.TextField(_("содержание"))
@@ -332,6 +338,7 @@ class Appeal(models.Model):
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
         verbose_name=_("ответственный"),
+        db_index=False,
     )  # fmt: skip
     due_on = models.DateField(_("срок ответа"), null=True, blank=True)
     status = models.CharField(_("статус"), max_length=8, choices=AppealStatus.choices, default=AppealStatus.OPEN)
