@@ -125,24 +125,36 @@ class InformingFact(models.Model):
     ``is_late``: posted more than ``informing_fact_days`` working days after the date (O10).
     """
 
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+", db_index=False)
-    smo = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+", db_index=False)
-    mo = models.ForeignKey(
-        Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    # The foreign keys of the rows that a load writes in bulk are kept by Django (on_delete) and not re-checked by
+    # database triggers (as the list entries'): facts_load takes each of these ids from a join with its table in the
+    # same transaction (the person by ENP or with a policy period, the list entry's or attachment's MO, the agent by
+    # login, the job's own upload), and five checks per row were a third of a million-fact load. Organizations and
+    # persons are never deleted by SQL. ``message`` keeps its check: callers name the message.
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
     )
+    smo = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
+    mo = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False,
+        db_constraint=False,
+    )  # fmt: skip
     kind = models.CharField(_("вид"), max_length=10, choices=Kind.choices)
     channel = models.CharField(_("канал"), max_length=10, choices=Channel.choices)
     date = models.DateField(_("дата информирования"))
     outcome = models.CharField(_("результат"), max_length=14, choices=Outcome.choices)
     reference = models.CharField(_("номер сообщения / письма / звонка"), max_length=100, blank=True, default="")
     agent = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
-    )
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False,
+        db_constraint=False,
+    )  # fmt: skip
     agent_login = models.CharField(_("представитель"), max_length=150, blank=True, default="")
     source = models.CharField(_("источник"), max_length=10, choices=FactSource.choices, default=FactSource.FILE)
     upload = models.ForeignKey(
-        "InformUpload", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
-    )
+        "InformUpload", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False,
+        db_constraint=False,
+    )  # fmt: skip
     message = models.ForeignKey(
         "BatchMessage", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
     )
