@@ -89,6 +89,19 @@ class Dialect:
     refusal: str = ""
     doc: str = ""
     order: int = 100  # recognition order: the more specific first
+    # The file name the MIS gives its export (a regex matched at the start of the upper-case base name, the zip
+    # member's first), and the looser content test of the dialect's family (root and record tags, without the tags
+    # that tell it from its siblings); ``group`` names dialects whose content only hints which one it is (Perm and
+    # Khakassia write the same record). See recognize() in __init__.py.
+    name: str = ""
+    family: Callable[[Probe], bool] | None = None
+    group: str = ""
+
+    def is_named(self, probe: Probe) -> bool:
+        return bool(self.name) and probe.named(self.name)
+
+    def in_family(self, probe: Probe) -> bool:
+        return (self.family or self.detect)(probe)
 
 
 # --- values -----------------------------------------------------------------------------------------------------
