@@ -11,7 +11,7 @@ from screening.formats.dialects import recognized
 from screening.formats.dialects.base import Probe
 from screening.models import ListEntry, UploadStatus
 from tests.screening.factories import next_year, rec, upload, zipped, zl_list_xml
-from tests.screening.promed import khakassia_xml, perm_name, perm_xml
+from tests.screening.promed import khakassia_xml, perm_name, perm_xml, pskov_csv, pskov_name
 from tests.screening.test_dialect_perm import IDS
 
 pytestmark = pytest.mark.django_db
@@ -75,3 +75,24 @@ def test_a_renamed_file_is_still_recognized_from_its_content(region):
 def test_a_name_never_makes_a_file_of_another_family_a_dialect(region):
     u = upload(region, zl_list_xml([rec(region.p1, 1)]), name=f"{perm_name()}.xml")
     assert u.status == UploadStatus.DONE and u.dialect == ""
+
+
+def test_a_pskov_row_without_a_date_of_birth_is_taken_by_the_name_only(region):
+    content, name = pskov_csv([rec(region.p1, 1, DR="")])
+    member, csv = unzip(content)
+    assert member == f"{pskov_name()}.csv"
+    u = upload(region, content, name=name)
+    assert u.status == UploadStatus.DONE and u.dialect == "promed_pskov", u.message
+    renamed = upload(region, zipped(csv, "list.csv"), name="list.zip")
+    assert renamed.dialect == "" and renamed.status == UploadStatus.REJECTED  # not a Pskov row by its content
+
+
+def test_a_fully_quoted_canonical_csv_of_14_columns_is_not_taken_for_pskov(region):
+    columns = ["CODE_MO", "YEAR", "N_ZAP", "ENP", "SNILS", "FAM", "IM", "OT", "W", "DR", "TEL", "DISP", "MONTH", "KV"]
+    p = region.p1
+    values = ["270001", str(next_year()), "1", p.enp, "", p.last_name, p.first_name, p.patronymic, str(p.sex),
+              p.birth_date.isoformat(), "", "ДВН", "3", ""]  # fmt: skip
+    text = "".join(";".join(f'"{v}"' for v in row) + "\r\n" for row in (columns, values))
+    u = upload(region, text.encode("utf-8"), name="list.csv")
+    assert u.status == UploadStatus.DONE, u.message
+    assert (u.dialect, u.file_format, u.records_accepted) == ("", "CSV", 1)
