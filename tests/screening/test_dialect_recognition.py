@@ -10,8 +10,18 @@ import pytest
 from screening.formats.dialects import recognized
 from screening.formats.dialects.base import Probe
 from screening.models import ListEntry, UploadStatus
-from tests.screening.factories import next_year, rec, upload, zipped, zl_list_xml
-from tests.screening.promed import khakassia_xml, perm_name, perm_xml, pskov_csv, pskov_name
+from tests.factories import insured_person
+from tests.screening.factories import birth_for_age, next_year, rec, upload, zipped, zl_list_xml
+from tests.screening.promed import (
+    document,
+    khakassia_xml,
+    perm_header,
+    perm_name,
+    perm_record,
+    perm_xml,
+    pskov_csv,
+    pskov_name,
+)
 from tests.screening.test_dialect_perm import IDS
 
 pytestmark = pytest.mark.django_db
@@ -96,3 +106,51 @@ def test_a_fully_quoted_canonical_csv_of_14_columns_is_not_taken_for_pskov(regio
     u = upload(region, text.encode("utf-8"), name="list.csv")
     assert u.status == UploadStatus.DONE, u.message
     assert (u.dialect, u.file_format, u.records_accepted) == ("", "CSV", 1)
+
+
+# --- Measure codes, the header's quarter, the dialect's own tags in the protocol's messages ----------------------
+
+
+def test_dv1_and_the_latin_dv4_dv1_opv_codes_are_the_measures(region):
+    people = [insured_person(smo=region.smo1, mo=region.mo1, last_name=f"Кодова{i}", first_name="Анна",
+                             birth_date=birth_for_age(35 if i == 3 else 50)) for i in range(4)]  # fmt: skip
+    codes = ["ДВ1", "DV4", "dv1", "OPV"]
+    records = [rec(person, n, disp=code, month=n + 1) for n, (person, code) in enumerate(zip(people, codes), 1)]
+    u = upload(region, perm_xml(records, IDS[:4]), name=f"{perm_name()}.xml")
+    assert u.status == UploadStatus.DONE and u.protocol_errors.count() == 0, list(u.protocol_errors.values("comment"))
+    measures = dict(ListEntry.objects.values_list("person__last_name", "measure"))
+    assert measures == {"Кодова0": "DVN", "Кодова1": "DVN", "Кодова2": "DVN", "Кодова3": "PMO"}
+
+
+def test_a_perm_measure_without_quart_takes_the_headers_quart(region):
+    name = perm_name()
+    lines = [perm_header(code_mo="270001", year=next_year(), filename=name, quart="2")]
+    other = insured_person(smo=region.smo1, mo=region.mo1, last_name="Квартова", first_name="Анна")
+    lines += [perm_record(rec(region.p1, 1, month=""), IDS[0]), perm_record(rec(other, 2, month=8), IDS[1])]
+    u = upload(region, document(lines), name=f"{name}.xml")
+    assert u.status == UploadStatus.DONE and u.records_accepted == 2, u.message
+    assert dict(ListEntry.objects.values_list("n_zap", "quarter")) == {IDS[0]: 2, IDS[1]: 3}
+    assert set(ListEntry.objects.values_list("month", flat=True)) == {None}
+
+
+def test_the_protocol_messages_name_the_dialects_own_tags_and_its_columns_the_canonical_fields(region):
+    other = insured_person(smo=region.smo1, mo=region.mo1, last_name="Тегова", first_name="Анна")
+    third = insured_person(smo=region.smo1, mo=region.mo1, last_name="Кварталова", first_name="Анна")
+    records = [rec(region.p1, 1), rec(other, 2), rec(third, 3, measures=[{"DISP": "ДВН", "KV": "5"}])]
+    u = upload(region, perm_xml(records, [IDS[0], IDS[0], IDS[1]]), name=f"{perm_name()}.xml")
+    assert u.status == UploadStatus.DONE, u.message
+    rows = {(code, field): comment for code, field, comment in u.protocol_errors.values_list("code", "field",
+                                                                                              "comment")}  # fmt: skip
+    assert rows[(102, "KV")] == "Квартал QUART «5»: от 1 до 4"
+    assert rows[(102, "N_ZAP")] == f"Номер записи NOMER_Z {IDS[0]} повторяется у разных лиц"
+    canonical = upload(region, zl_list_xml([rec(region.p1, 1), rec(other, 1)]), confirm_replace=True)
+    assert "Номер записи N_ZAP 1 повторяется у разных лиц" in canonical.protocol_errors.values_list(
+        "comment", flat=True
+    )
+
+
+def test_a_header_message_names_the_dialects_tag(region):
+    u = upload(region, perm_xml([rec(region.p1, 1)], IDS[:1], code_mo="270002"), name=f"{perm_name('270002')}.xml")
+    assert u.status == UploadStatus.REJECTED and u.file_error_code == 902
+    assert u.message.startswith("CODMOF 270002 в заголовке") and "CODE_MO" not in u.message
+    assert u.protocol_errors.get().field == "CODE_MO"

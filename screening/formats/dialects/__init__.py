@@ -11,6 +11,8 @@ Documented in docs/formats/dialects.md.
 
 from __future__ import annotations
 
+import re
+
 from ..lists import FileRejected, Sniffed
 from . import astrakhan, ekaterinburg, khakassia, perm, pskov, ufa, vologda
 from .base import Dialect, Probe, Registry, probe_of
@@ -81,3 +83,40 @@ def recognized(probe: Probe) -> Dialect | None:
         if by_content is None or by_content is named or (named.group and by_content.group == named.group):
             return named
     return by_content
+
+
+def wording(code: str) -> dict[str, str]:
+    """Canonical field name → the dialect's own tag, for messages (empty for the canonical format)."""
+    dialect = dialect_of(code) if code else None
+    reader = dialect.reader if dialect else None
+    tags = getattr(reader, "tags", None)
+    return tags() if tags else {}
+
+
+def _tag_pattern(tags: dict[str, str]) -> str:
+    return "|".join(re.escape(name) for name in sorted(tags, key=len, reverse=True))
+
+
+def reword(text: str, code: str) -> str:
+    """``text`` with each canonical field name it names (N_ZAP, KV, CODE_MO …, as whole words) replaced by the
+    dialect's own tag, so that a Perm clerk reads NOMER_Z and QUART, as in the file."""
+    tags = wording(code)
+    if not tags:
+        return text
+    return re.sub(rf"(?<![A-Za-z0-9_])({_tag_pattern(tags)})(?![A-Za-z0-9_])", lambda m: tags[m.group(1)], text)
+
+
+def reword_protocol(cursor, table: str, upload_id: int, code: str) -> None:
+    """The same, in one UPDATE of the upload's protocol rows whose comment names a field (few: most comments name
+    none); the protocol's columns (field, IM_POL) keep the canonical names, as formats.md requires."""
+    tags = wording(code)
+    if not tags:
+        return
+    expression, params = "comment", []
+    for name, tag in tags.items():
+        expression = f"regexp_replace({expression}, %s, %s, 'g')"
+        params += [rf"\m{name}\M", tag.replace("\\", "\\\\").replace("&", "\\&")]
+    cursor.execute(
+        f"UPDATE {table} SET comment = left({expression}, 500) WHERE upload_id = %s AND comment ~ %s",  # noqa: S608  # nosec B608
+        [*params, upload_id, rf"\m({_tag_pattern(tags)})\M"],
+    )

@@ -43,6 +43,11 @@ class PskovReader:
     dialect = "promed_pskov"
     NUMBER_TAG = "№ строки"
 
+    @classmethod
+    def tags(cls) -> dict[str, str]:
+        """Canonical field name → this file's column, for the protocol's messages (as DialectXmlReader.tags)."""
+        return {"N_ZAP": cls.NUMBER_TAG, "KV": "QUART", "CODE_MO": "MO_CODE"}
+
     def __init__(self, sniffed: Sniffed):
         self._stream = sniffed.stream
         self._size = sniffed.size
