@@ -14,6 +14,7 @@ from tests.factories import insured_person
 from tests.screening.factories import birth_for_age, next_year, rec, upload, zipped, zl_list_xml
 from tests.screening.promed import (
     document,
+    ekaterinburg_xml,
     khakassia_xml,
     perm_header,
     perm_name,
@@ -85,6 +86,10 @@ def test_a_renamed_file_is_still_recognized_from_its_content(region):
 def test_a_name_never_makes_a_file_of_another_family_a_dialect(region):
     u = upload(region, zl_list_xml([rec(region.p1, 1)]), name=f"{perm_name()}.xml")
     assert u.status == UploadStatus.DONE and u.dialect == ""
+    content, _name = ekaterinburg_xml()
+    _member, xml = unzip(content)
+    refused = upload(region, xml, name=f"D-M270001-F35-{next_year()}-1.xml")  # Vologda's name, Sverdlovsk's content
+    assert refused.status == UploadStatus.REJECTED and "Свердловской" in refused.message
 
 
 def test_a_pskov_row_without_a_date_of_birth_is_taken_by_the_name_only(region):
