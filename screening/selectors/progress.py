@@ -3,7 +3,10 @@ accepted list holds, and how many finished the check-up (DVN stage 1 or the PMO)
 
 - *plan*: the yearly plan's cells (``YearPlanLine``) of the MO, measure and month, approved or not (the page says
   which);
-- *listed*: the entries of the MO's current list for the year, by the month the MO planned them for;
+- *listed*: the entries of the MO's current list for the year, by the month the MO planned them for; an entry with
+  a quarter and no month (a MIS that plans by quarter: ProMed's Perm, Khakassia, Pskov ``QUART``) counts in its
+  quarter (``listed_quarter``: shown in the by-quarter table and chart, never spread over the months), one with no
+  period at all (Ufa) apart (``listed_free``, «без периода»); both are in the year's totals;
 - *done*: persons with an ``END1`` event of the measure in that month (stage 1 of DVN finished, whether or not
   stage 2 follows, or the PMO finished), counted once per person, measure and month.
 
@@ -28,20 +31,47 @@ FIGURES = ("plan", "listed", "done")
 
 @dataclass
 class ProgressRow:
-    """One MO (or the region's total): plan, listed and done for each month 1–12."""
+    """One MO (or the region's total): plan, listed and done for each month 1–12; the list entries planned for a
+    quarter without a month (per quarter 1–4) and those with no period at all."""
 
     mo: Organization | None
     plan: list[int] = field(default_factory=lambda: [0] * 12)
-    listed: list[int] = field(default_factory=lambda: [0] * 12)
+    listed: list[int] = field(default_factory=lambda: [0] * 12)  # entries with a month
     done: list[int] = field(default_factory=lambda: [0] * 12)
+    listed_quarter: list[int] = field(default_factory=lambda: [0] * 4)  # a quarter and no month
+    listed_free: int = 0  # neither month nor quarter
 
     @property
     def totals(self) -> dict[str, int]:
-        return {name: sum(getattr(self, name)) for name in FIGURES}
+        totals = {name: sum(getattr(self, name)) for name in FIGURES}
+        totals["listed"] += sum(self.listed_quarter) + self.listed_free
+        return totals
+
+    @property
+    def by_quarter(self) -> bool:
+        """Whether some entries have a quarter and no month (the chart is then drawn by quarter)."""
+        return any(self.listed_quarter)
 
     def to_date(self, month: int) -> dict[str, int]:
-        """The figures of months 1..``month`` (the year so far)."""
+        """The figures of months 1..``month`` (the year so far); listed counts the month entries only."""
         return {name: sum(getattr(self, name)[:month]) for name in FIGURES}
+
+    def quarters(self) -> list[dict]:
+        """Per quarter: the plan and done of its three months; listed = the entries of its months plus those planned
+        for the quarter without a month (``quarter_only``, of which)."""
+        rows = []
+        for q in range(4):
+            months = slice(3 * q, 3 * q + 3)
+            rows.append(
+                {
+                    "quarter": q + 1,
+                    "plan": sum(self.plan[months]),
+                    "listed": sum(self.listed[months]) + self.listed_quarter[q],
+                    "quarter_only": self.listed_quarter[q],
+                    "done": sum(self.done[months]),
+                }
+            )
+        return rows
 
     @staticmethod
     def _share(part: int, whole: int) -> int | None:
@@ -97,8 +127,8 @@ def plan_progress(*, user: User, year: int, measure: str = "", mo: Organization 
     )
     listed_cells = (
         _scoped_entries(user, persons=False)
-        .filter(year=year, measure__in=measures, mo_id__in=ids, month__isnull=False)
-        .values_list("mo_id", "month")
+        .filter(year=year, measure__in=measures, mo_id__in=ids)
+        .values_list("mo_id", "month", "quarter")
         .annotate(n=Count("id"))
         .order_by()
     )
@@ -109,18 +139,26 @@ def plan_progress(*, user: User, year: int, measure: str = "", mo: Organization 
         .annotate(n=Count("person_id", distinct=True))
         .order_by()
     )
-    for name, cells in (("plan", plan_cells), ("listed", listed_cells), ("done", done_cells)):
+    for name, cells in (("plan", plan_cells), ("done", done_cells)):
         for mo_id, month, n in cells:
             if mo_id in rows and month:
                 getattr(rows[mo_id], name)[month - 1] += n or 0
+    for mo_id, month, quarter, n in listed_cells:
+        row = rows.get(mo_id)
+        if row is None:
+            continue
+        if month:
+            row.listed[month - 1] += n
+        elif quarter and 1 <= quarter <= 4:
+            row.listed_quarter[quarter - 1] += n
+        else:
+            row.listed_free += n
     total = ProgressRow(mo=None)
     for row in rows.values():
-        for name in FIGURES:
+        for name in (*FIGURES, "listed_quarter"):
             values = getattr(total, name)
             for i, n in enumerate(getattr(row, name)):
                 values[i] += n
+        total.listed_free += row.listed_free
     status = YearPlan.objects.filter(year=year).values_list("status", flat=True).first() or ""
-    return PlanProgress(
-        year=year, measure=measure, plan_status=status, rows=[rows[m.pk] for m in mos], total=total
-    )
-
+    return PlanProgress(year=year, measure=measure, plan_status=status, rows=[rows[m.pk] for m in mos], total=total)

@@ -51,6 +51,7 @@ from omsportal.safefiles import ascii_digits, stored_name
 from participants.models import Organization, OrganizationKind, Role, User
 from screening.codes import ERROR, FILE
 from screening.eligibility import current_rules
+from screening.formats.dialects import reword, reword_protocol
 from screening.formats.lists import FileRejected, ListReader, open_list_file
 from screening.formats.validation import ERROR_COLUMNS, MEASURE_DISP, STAGING_COLUMNS, RecordValidator
 from screening.models import ListKind, ListUpload, ProtocolError, UploadStatus
@@ -234,7 +235,11 @@ def _process(upload: ListUpload, day: datetime.date, progress: ProgressWriter) -
         outcome.dialect = reader.dialect
         header = reader.header()
         outcome.header_filename = header.filename or os.path.splitext(upload.original_name)[0][:100]
-        outcome.year = _check_header(upload, header.code_mo, header.year, day)
+        try:
+            outcome.year = _check_header(upload, header.code_mo, header.year, day)
+        except FileRejected as exc:  # a dialect's clerk reads its own tags (CODMOF, not CODE_MO)
+            exc.message = reword(exc.message, reader.dialect)
+            raise
         # One MO's files for one year are applied one after the other.
         _lock(locks.LIST_MO_YEAR, upload.mo_id, offset=outcome.year)
         batch = ident.Batch(
@@ -287,6 +292,8 @@ def _process(upload: ListUpload, day: datetime.date, progress: ProgressWriter) -
             # that read the lists (scoped by the register, joined to it) are planned on them.
             cursor.execute(f"ANALYZE {ident.T_ENTRY}")
         ident.cleanup(cursor)
+        if outcome.dialect:
+            reword_protocol(cursor, ProtocolError._meta.db_table, upload.pk, outcome.dialect)
         cursor.execute(
             f"SELECT code, count(*) FROM {ProtocolError._meta.db_table} WHERE upload_id = %s GROUP BY code",  # nosec B608
             [upload.pk],

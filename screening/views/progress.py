@@ -17,7 +17,7 @@ from participants.models import Role
 from screening.access import READ_PLAN_PROGRESS
 from screening.models import MEASURE_LABELS, PLAN_MEASURES, PlanStatus
 from screening.selectors.plans import MONTH_NAMES
-from screening.selectors.progress import plan_progress, progress_mos
+from screening.selectors.progress import FIGURES, plan_progress, progress_mos
 
 XLSX_CONTENT = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 COLORS = {"plan": "#adb5bd", "listed": "#0d6efd", "done": "#198754"}
@@ -25,6 +25,10 @@ COLORS = {"plan": "#adb5bd", "listed": "#0d6efd", "done": "#198754"}
 
 def figure_labels() -> dict[str, str]:
     return {"plan": _("план"), "listed": _("в списках"), "done": _("прошли")}
+
+
+def quarter_name(quarter: int) -> str:
+    return _("%(q)s квартал") % {"q": ("I", "II", "III", "IV")[quarter - 1]}
 
 
 class PlanProgressForm(forms.Form):
@@ -71,18 +75,26 @@ class PlanProgressView(_ProgressMixin, PortalView):
             chosen = progress.rows[0] if len(progress.rows) == 1 else progress.total
             today = timezone.localdate()
             month_so_far = today.month if progress.year == today.year else (12 if progress.year < today.year else 0)
+            quarters = chosen.quarters()
+            if chosen.by_quarter:  # entries planned for a quarter only: the months would not show them
+                chart_labels = [quarter_name(q["quarter"]) for q in quarters]
+                chart_data = {name: [q[name] for q in quarters] for name in FIGURES}
+            else:
+                chart_labels = [str(name)[:3] for name in MONTH_NAMES]
+                chart_data = {name: getattr(chosen, name) for name in FIGURES}
             context.update(
                 chosen=chosen,
                 month_so_far=month_so_far,
                 so_far=chosen.to_date(month_so_far) if month_so_far else None,
                 month_rows=[(str(MONTH_NAMES[m["month"] - 1]), m) for m in chosen.months()],
+                quarter_rows=[(quarter_name(q["quarter"]), q) for q in quarters],
                 approved=progress.plan_status == PlanStatus.APPROVED,
                 chart={
                     "type": "bar",
-                    "labels": [str(name)[:3] for name in MONTH_NAMES],
+                    "labels": chart_labels,
                     "datasets": [
-                        {"label": str(labels[name]), "data": getattr(chosen, name), "backgroundColor": COLORS[name]}
-                        for name in ("plan", "listed", "done")
+                        {"label": str(labels[name]), "data": chart_data[name], "backgroundColor": COLORS[name]}
+                        for name in FIGURES
                     ],
                 },
             )
@@ -114,6 +126,12 @@ class PlanProgressExportView(_ProgressMixin, PortalView):
                 write_cells(sheet, line, 0, [row.mo.code, row.mo.display_name, m["month"], m["plan"], m["listed"],
                                              m["done"]])  # fmt: skip
                 line += 1
+        write_cell(
+            sheet,
+            line + 1,
+            0,
+            _("В списках — записи с месяцем; записи с кварталом без месяца и без периода — на листе «По кварталам»."),
+        )
         totals = book.add_worksheet(_("Итого по МО"))
         write_cells(totals, 0, 0, [_("Код МО"), _("МО"), labels["plan"], labels["listed"], labels["done"]], bold)
         totals.set_column(1, 1, 40)
@@ -126,6 +144,32 @@ class PlanProgressExportView(_ProgressMixin, PortalView):
             "status": _("утверждён") if progress.plan_status == PlanStatus.APPROVED else _("не утверждён"),
         }
         write_cell(totals, len(progress.rows) + 2, 0, note)
+        quarters = book.add_worksheet(_("По кварталам"))
+        no_month = _("из них без месяца")
+        write_cells(quarters, 0, 0, [_("Код МО"), _("МО"), _("Квартал"), labels["plan"], labels["listed"], no_month,
+                                     labels["done"]], bold)  # fmt: skip
+        quarters.set_column(1, 1, 40)
+        quarters.set_column(2, 6, 14)
+        line = 1
+        for row in progress.rows:
+            for q in row.quarters():
+                write_cells(quarters, line, 0, [row.mo.code, row.mo.display_name, quarter_name(q["quarter"]),
+                                                q["plan"], q["listed"], q["quarter_only"], q["done"]])  # fmt: skip
+                line += 1
+            if row.listed_free:
+                write_cells(quarters, line, 0, [row.mo.code, row.mo.display_name, _("без периода"), 0,
+                                                row.listed_free, row.listed_free, 0])  # fmt: skip
+                line += 1
+        write_cell(
+            quarters,
+            line + 1,
+            0,
+            _(
+                "План и прошли — суммы трёх месяцев квартала; в списках — записи с "
+                "месяцем квартала и записи с кварталом без месяца (выгрузки МИС по "
+                "кварталам). «Без периода» — записи без месяца и квартала."
+            ),
+        )
         book.close()
         name = safe_filename(f"plan_progress_{progress.year}_{progress.measure or 'all'}.xlsx")
         return attachment(output.getvalue(), filename=name, content_type=XLSX_CONTENT)

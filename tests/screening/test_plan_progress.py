@@ -131,3 +131,65 @@ def test_the_home_pages_say_what_each_role_does(client, region):
     assert "Сравнивает план с принятыми списками" in mo
     client.force_login(region.ministry_user)
     assert "Ведёт и утверждает годовой план" in client.get(reverse("home")).content.decode()
+
+
+# --- Entries of a MIS that plans by quarter (ProMed Perm QUART) or not at all (Ufa) ------------------------------
+
+
+@pytest.fixture
+def quarterly(region, settings, tmp_path):
+    """MO1's plan DVN 2 in Jan, 1 in Feb, 3 in Apr; its Perm list: one person in Q1 and two in Q2, no month."""
+    from tests.screening.factories import next_year, rec, upload
+    from tests.screening.promed import perm_xml
+
+    settings.MEDIA_ROOT = tmp_path
+    r = region
+    r.year = next_year()
+    year_plan_line_set(user=r.ministry_user, year=r.year, mo=r.mo1, values={("DVN", 1): 2, ("DVN", 2): 1,
+                                                                            ("DVN", 4): 3})  # fmt: skip
+    others = [insured_person(smo=r.smo1, mo=r.mo1, last_name=f"Квартальная{i}", first_name="Ольга") for i in (1, 2)]
+    records = [rec(r.p1, 1, month=2), rec(others[0], 2, month=5), rec(others[1], 3, month=6)]
+    u = upload(r, perm_xml(records, [5_900_000_000_123, 5_900_000_000_190, 5_900_000_001_004]),
+               name="PROF_M270001T59_26121.xml")  # fmt: skip
+    assert u.dialect == "promed_perm" and u.records_accepted == 3, u.message
+    return r
+
+
+def test_quarter_only_entries_count_in_their_quarter(quarterly):
+    r = quarterly
+    mo1 = plan_progress(user=r.fund_user, year=r.year, measure="DVN", mo=r.mo1).rows[0]
+    assert mo1.listed == [0] * 12 and mo1.listed_quarter == [1, 2, 0, 0]
+    assert mo1.totals == {"plan": 6, "listed": 3, "done": 0} and mo1.listed_share == 50
+    assert [(q["plan"], q["listed"], q["quarter_only"]) for q in mo1.quarters()] == [(3, 1, 1), (3, 2, 2), (0, 0, 0),
+                                                                                     (0, 0, 0)]  # fmt: skip
+    assert plan_progress(user=r.fund_user, year=r.year, measure="DVN").total.listed_quarter == [1, 2, 0, 0]
+
+
+def test_the_page_and_the_xlsx_show_quarter_only_entries_by_quarter(client, quarterly):
+    r = quarterly
+    client.force_login(r.mo1_user)
+    page = client.get(URL, {"year": r.year, "measure": "DVN"}).content.decode()
+    chart = json.loads(re.search(r'id="plan-progress-chart-data"[^>]*>(.*?)</script>', page, re.S).group(1))
+    assert chart["labels"] == ["I квартал", "II квартал", "III квартал", "IV квартал"]
+    assert [d["data"] for d in chart["datasets"]] == [[3, 3, 0, 0], [1, 2, 0, 0], [0, 0, 0, 0]]
+    quarters = re.search(r'data-testid="progress-quarters".*?</table>', page, re.S).group(0)
+    assert re.search(r"II квартал</th><td>3</td><td>2</td><td>2</td>", quarters)
+    assert 'data-testid="progress-quarter-note"' in page and "в своём квартале" in page
+    response = client.get(EXPORT, {"year": r.year, "measure": "DVN"})
+    book = load_workbook(io.BytesIO(response.content), read_only=True)
+    assert (r.mo1.code, r.mo1.display_name, 6, 3, 0) in list(book.worksheets[1].iter_rows(values_only=True))
+    rows = list(book.worksheets[2].iter_rows(values_only=True))
+    assert rows[0][2:] == ("Квартал", "план", "в списках", "из них без месяца", "прошли")
+    assert (r.mo1.code, r.mo1.display_name, "I квартал", 3, 1, 1, 0) in rows
+
+
+def test_entries_with_no_period_are_counted_and_shown_apart(client, region):
+    r = region
+    put_on_list(r.p1, r.mo1, user=r.mo1_user, smo=r.smo1, month=None)
+    mo1 = plan_progress(user=r.fund_user, year=YEAR, measure="DVN", mo=r.mo1).rows[0]
+    assert (mo1.listed_free, mo1.totals["listed"], sum(mo1.listed), mo1.listed_quarter) == (1, 1, 0, [0, 0, 0, 0])
+    client.force_login(r.mo1_user)
+    page = client.get(URL, {"year": YEAR, "measure": "DVN"}).content.decode()
+    assert re.search(r'data-testid="progress-no-period"><th[^>]*>без периода</th><td>—</td><td>1</td>', page)
+    book = load_workbook(io.BytesIO(client.get(EXPORT, {"year": YEAR, "measure": "DVN"}).content), read_only=True)
+    assert (r.mo1.code, r.mo1.display_name, "без периода", 0, 1, 1, 0) in book.worksheets[2].iter_rows(values_only=True)

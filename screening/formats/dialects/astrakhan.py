@@ -38,8 +38,12 @@ class AstrakhanReader(DialectXmlReader):
                 values["code_mo"] = found.group(1)
 
 
+def family(probe: Probe) -> bool:
+    return probe.root == "ZL_LIST" and probe.has("NPR")
+
+
 def detect(probe: Probe) -> bool:
-    return probe.root == "ZL_LIST" and probe.has("NPR") and probe.has("IDCASE", "TIP_DATA")
+    return family(probe) and probe.has("IDCASE", "TIP_DATA")
 
 
 DIALECT = Dialect(
@@ -49,4 +53,6 @@ DIALECT = Dialect(
     detect=detect,
     reader=AstrakhanReader,
     doc="docs/formats/dialects.md#astrakhan",
+    name=r"NDM[0-9]+(T30|S[0-9]+)[0-9]{4}",  # NDM{F003}{T30|S+F002}{YY}{MM}{N}
+    family=family,
 )

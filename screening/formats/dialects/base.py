@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from omsportal.xmlsafe import XmlFileError, iter_records, xml_source
 
-from ..lists import FileRejected, ListHeader, ListRecord, Sniffed
+from ..lists import MEASURE_FIELDS, PERSON_FIELDS, FileRejected, ListHeader, ListRecord, Sniffed
 
 # Measure codes of ProMed and the federal classifier V016 (shared/formats-regional.md §1, §5).
 COMMON_DISP_CODES = {
@@ -89,6 +89,19 @@ class Dialect:
     refusal: str = ""
     doc: str = ""
     order: int = 100  # recognition order: the more specific first
+    # The file name the MIS gives its export (a regex matched at the start of the upper-case base name, the zip
+    # member's first), and the looser content test of the dialect's family (root and record tags, without the tags
+    # that tell it from its siblings); ``group`` names dialects whose content only hints which one it is (Perm and
+    # Khakassia write the same record). See recognize() in __init__.py.
+    name: str = ""
+    family: Callable[[Probe], bool] | None = None
+    group: str = ""
+
+    def is_named(self, probe: Probe) -> bool:
+        return bool(self.name) and probe.named(self.name)
+
+    def in_family(self, probe: Probe) -> bool:
+        return (self.family or self.detect)(probe)
 
 
 # --- values -----------------------------------------------------------------------------------------------------
@@ -151,6 +164,7 @@ _N_ZAP, _ENP, _SNILS, _FAM, _IM, _OT, _W, _DR, _UCH, _TEL = range(10)
 _MEASURE_AT = RECORD_KEYS.index("disp")
 _VPOLIS, _NPOLIS = RECORD_KEYS.index("vpolis"), RECORD_KEYS.index("npolis")
 PER_RECORD_KEYS = ("year", "code_mo")
+CANONICAL_FIELDS = frozenset((*PERSON_FIELDS, *MEASURE_FIELDS, "CODE_MO", "YEAR"))
 
 
 class DialectXmlReader:
@@ -174,6 +188,19 @@ class DialectXmlReader:
     DISP_CODES: dict[str, str] = COMMON_DISP_CODES
     PERIOD_FREE = False  # the dialect has no month or quarter at all (Ufa)
     NUMBER_TAG = "N_ZAP"  # the dialect's name of the record number, for messages
+
+    @classmethod
+    def tags(cls) -> dict[str, str]:
+        """Canonical field name → the dialect's own tag (NOMER_Z for N_ZAP, QUART for KV, CODMOF for CODE_MO …),
+        for the protocol's messages (screening.formats.dialects.wording); only the fields the dialect names
+        otherwise."""
+        own: dict[str, str] = {"N_ZAP": cls.NUMBER_TAG}
+        for fields in (cls.RECORD_FIELDS, cls.MEASURE_FIELDS, cls.HEADER_FIELDS):
+            for tag, key in fields.items():
+                name = key.upper()
+                if name in CANONICAL_FIELDS:
+                    own.setdefault(name, tag)
+        return {name: tag for name, tag in own.items() if name != tag}
 
     def __init__(self, sniffed: Sniffed):
         try:

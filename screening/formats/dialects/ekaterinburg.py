@@ -33,4 +33,5 @@ DIALECT = Dialect(
     refusal=REFUSAL,
     doc="docs/formats/dialects.md#ekaterinburg",
     order=5,
+    name=r"DL[0-9]+_[0-9]{4}",  # DL{F003}_{YY}{Q}{N}
 )

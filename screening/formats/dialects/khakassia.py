@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from .base import Dialect, DialectXmlReader, Probe
-from .perm import PERSON
+from .perm import PERSON, family
 
 
 class KhakassiaReader(DialectXmlReader):
@@ -23,7 +23,7 @@ class KhakassiaReader(DialectXmlReader):
 
 
 def detect(probe: Probe) -> bool:
-    return probe.root == "ZL_LIST" and probe.has("NOMER_Z", "CODMOF") and probe.has("FIRSTNAME", "ADRES", "IDDOKT")
+    return family(probe) and probe.has("FIRSTNAME", "ADRES", "IDDOKT")
 
 
 DIALECT = Dialect(
@@ -34,4 +34,7 @@ DIALECT = Dialect(
     reader=KhakassiaReader,
     doc="docs/formats/dialects.md#khakassia",
     order=10,
+    name=r"PROF_M[0-9]+T19_",  # PROF_M{F003}T19_{YY}{K}{N}
+    family=family,
+    group="promed_prof",
 )

@@ -29,9 +29,17 @@ class PermReader(DialectXmlReader):
     MEASURE_FIELDS = {"QUART": "kv", "DISP": "disp"}
 
 
+def family(probe: Probe) -> bool:
+    """ProMed's PROF_M… record (Perm and Khakassia): root ZL_LIST, NOMER_Z and CODMOF."""
+    return probe.root == "ZL_LIST" and probe.has("NOMER_Z", "CODMOF")
+
+
 def detect(probe: Probe) -> bool:
     # Khakassia writes the same record; its header has FIRSTNAME (sic) and no YEAR, its records a YEAR each.
-    return probe.root == "ZL_LIST" and probe.has("NOMER_Z", "CODMOF") and not probe.has("FIRSTNAME", "ADRES", "IDDOKT")
+    return family(probe) and not probe.has("FIRSTNAME", "ADRES", "IDDOKT")
+
+
+NAME = r"PROF_M[0-9]+T59"  # PROF_M{F003}T59{S+F002}_{YY}{MM}{N}
 
 
 DIALECT = Dialect(
@@ -42,4 +50,7 @@ DIALECT = Dialect(
     reader=PermReader,
     doc="docs/formats/dialects.md#perm",
     order=20,
+    name=NAME,
+    family=family,
+    group="promed_prof",
 )

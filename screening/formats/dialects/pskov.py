@@ -20,6 +20,7 @@ from omsportal.safefiles import CsvRows
 from screening.eligibility import current_rules, is_due_dvn
 
 from ..lists import FileRejected, ListHeader, ListRecord, Sniffed
+from ..zl_list_tabular import COLUMNS as TABULAR_COLUMNS
 from .base import Dialect, Probe, norm_date, norm_ot, norm_phone, policy_enp
 
 COLUMNS = (
@@ -27,7 +28,12 @@ COLUMNS = (
     "MP_SNILS", "ERR", "PERSON_ID",
 )  # fmt: skip
 ERR_COLUMN = COLUMNS.index("ERR")
-_FIRST_LINE = re.compile(rb'"[^"\r\n]*"(?:;"[^"\r\n]*"){13,14}(?:\r?\n|\Z)')
+_FIRST_LINE = re.compile(rb'("[^"\r\n]*"(?:;"[^"\r\n]*"){13,14})(?:\r?\n|\Z)')
+_FIELD = re.compile(rb'"([^"\r\n]*)"')
+_DATE = re.compile(rb"(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])\Z")
+# A first row holding a column name is a header row: the canonical CSV's (a fully quoted one of 14 or 15 columns
+# has the shape of a Pskov row), or a Pskov file someone headed. Pskov has none.
+COLUMN_NAMES = frozenset(name.encode("ascii") for name in (*COLUMNS, *TABULAR_COLUMNS))
 
 
 class PskovReader:
@@ -36,6 +42,11 @@ class PskovReader:
     format = "CSV"
     dialect = "promed_pskov"
     NUMBER_TAG = "№ строки"
+
+    @classmethod
+    def tags(cls) -> dict[str, str]:
+        """Canonical field name → this file's column, for the protocol's messages (as DialectXmlReader.tags)."""
+        return {"N_ZAP": cls.NUMBER_TAG, "KV": "QUART", "CODE_MO": "MO_CODE"}
 
     def __init__(self, sniffed: Sniffed):
         self._stream = sniffed.stream
@@ -113,8 +124,27 @@ class PskovReader:
             )
 
 
+def _first_row(probe: Probe) -> list[bytes] | None:
+    """The fields of the first line when it is 14–15 quoted ';'-separated fields, none a column name; else None."""
+    if probe.kind != "csv":
+        return None
+    found = _FIRST_LINE.match(probe.head)
+    if found is None:
+        return None
+    fields = _FIELD.findall(found.group(1))
+    if any(field.strip().upper() in COLUMN_NAMES for field in fields):
+        return None
+    return fields
+
+
+def family(probe: Probe) -> bool:
+    return _first_row(probe) is not None
+
+
 def detect(probe: Probe) -> bool:
-    return probe.kind == "csv" and _FIRST_LINE.match(probe.head) is not None
+    """The row's shape, and its 7th field a date of birth YYYYMMDD (the name D{F003}{YYYYMMDD} does without it)."""
+    fields = _first_row(probe)
+    return fields is not None and _DATE.match(fields[6]) is not None
 
 
 DIALECT = Dialect(
@@ -124,4 +154,6 @@ DIALECT = Dialect(
     detect=detect,
     reader=PskovReader,
     doc="docs/formats/dialects.md#pskov",
+    name=r"D[0-9]{5,6}(?:19|20)[0-9]{6}\Z",  # D{F003}{YYYYMMDD} (D{F002}{YYYYMMDD} for an SMO)
+    family=family,
 )

@@ -27,9 +27,13 @@ class UfaReader(DialectXmlReader):
     }  # fmt: skip
 
 
+def family(probe: Probe) -> bool:
+    return probe.root == "PERS_LIST" and probe.has("PERS")
+
+
 def detect(probe: Probe) -> bool:
     # Karelia's automatic channel also has PERS_LIST/PERS, with DISP_MONTH and a TYPE in the header.
-    return probe.root == "PERS_LIST" and probe.has("PERS") and not probe.has("DISP_MONTH")
+    return family(probe) and not probe.has("DISP_MONTH")
 
 
 DIALECT = Dialect(
@@ -39,4 +43,5 @@ DIALECT = Dialect(
     detect=detect,
     reader=UfaReader,
     doc="docs/formats/dialects.md#ufa",
+    name=r"DPM[0-9]+T02[0-9]{4}",  # DPM{F003}T02{YY}{MM}{N}
 )

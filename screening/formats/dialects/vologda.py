@@ -27,8 +27,12 @@ class VologdaReader(DialectXmlReader):
     DISP_CODES = {**COMMON_DISP_CODES, "3": "ДН", "4": "ДВН", "5": "ПМО"}
 
 
+def family(probe: Probe) -> bool:
+    return probe.root == "ZL_LIST" and probe.has("ZGLV") and probe.has("ZAP")
+
+
 def detect(probe: Probe) -> bool:
-    return probe.root == "ZL_LIST" and probe.has("ZAP") and probe.has("DISP_TYP", "MES")
+    return family(probe) and probe.has("DISP_TYP", "MES")
 
 
 DIALECT = Dialect(
@@ -38,4 +42,6 @@ DIALECT = Dialect(
     detect=detect,
     reader=VologdaReader,
     doc="docs/formats/dialects.md#vologda",
+    name=r"D-M[0-9]+-(F35|S[0-9]+)-[0-9]{4}-",  # D-M{F003}-F35-{YYYY}-{R}, D-M{F003}-S{F002}-{YYYY}-{R}
+    family=family,
 )
