@@ -22,7 +22,7 @@ from participants.models import Role, User
 from ..access import READ_BATCHES, WORK_INFORMING
 from ..due import DUE_KINDS
 from ..formats.batchfiles import batch_file
-from ..models import Batch, Channel, Kind, MessageStatus
+from ..models import Batch, BatchStatus, Channel, Kind, MessageStatus
 from ..selectors.batches import (
     approved_versions,
     batch_arm_counts,
@@ -138,7 +138,7 @@ class BatchView(ScopedObjectMixin, PortalView):
             "arms": arms, "tab": "batches", "can_work": WORK_INFORMING.allows(request.user)
             and batch.smo_id == request.user.organization_id, "finished": batch.is_finished,
             "files": [key for key, (ch, _t, _e) in FILES.items() if (batch.counts or {}).get(ch)]
-            if batch.sent_at else [],
+            if batch.sent_at and batch.status != BatchStatus.CANCELLED else [],
             "percent": int(100 * batch.records_read / batch.records_total) if batch.records_total else 0,
         }  # fmt: skip
         if request.user.role == Role.SMO_L1:
@@ -151,7 +151,9 @@ class BatchView(ScopedObjectMixin, PortalView):
             raise PermissionDenied(_("Ваша роль позволяет только просмотр."))
         action = request.POST.get("action")
         if action == "cancel":
-            if batch_cancel(batch=batch, user=request.user):
+            if batch.sent_at is not None:
+                messages.error(request, _("Отправка рассылки уже начата: отменить её нельзя."))
+            elif batch_cancel(batch=batch, user=request.user):
                 messages.warning(request, _("Рассылка отменена."))
             else:
                 messages.error(request, _("Отправленную рассылку отменить нельзя."))
@@ -171,7 +173,7 @@ class BatchFileView(ScopedObjectMixin, PortalView):
 
     def get(self, request, pk: int, fmt: str):
         batch = self.get_scoped_object(pk=pk)
-        if fmt not in FILES or batch.sent_at is None:
+        if fmt not in FILES or batch.sent_at is None or batch.status == BatchStatus.CANCELLED:
             raise Http404("No such file")
         channel, content_type, extension = FILES[fmt]
         if request.user.role == Role.SMO_L1 and fmt != "phone":

@@ -15,7 +15,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from informing.formats.batchfiles import letters_pdf, mailing_list_xlsx, send_after, sms_batch_csv
-from informing.models import Batch, BatchMessage, BatchStatus, InformingFact, MessageStatus, OptOut
+from informing.models import (
+    Batch,
+    BatchMessage,
+    BatchStatus,
+    ContactCorrection,
+    InformingFact,
+    MessageStatus,
+    OptOut,
+)
 from informing.services import opt_out_record
 from informing.services.batches import (
     BATCH_JOB,
@@ -117,6 +125,56 @@ def test_opt_out_removes_a_person_from_a_batch_not_yet_sent(region, due_set):
     assert not BatchMessage.objects.filter(batch=again, person=due_set["sms"]).exists()
 
 
+def test_an_opt_out_the_build_could_not_see_is_caught_when_sending(region, due_set, mailoutbox):
+    """An opt-out committed while the build's transaction ran updated no message (it saw none): the flag alone
+    is set and the messages stay RENDERED; sending re-checks it, and a wrong-recipient report the same way."""
+    batch = build(region)
+    Person.objects.filter(pk__in=[due_set["sms"].pk, due_set["email"].pk]).update(informing_opt_out=True)
+    # The post address was reported wrong as the register wrote it, after the build.
+    ContactCorrection.objects.create(person=due_set["post"], contact="ADDRESS", reason="WRONG",
+                                     old_value=" г. Хабаровск, ул. Ленина, 1")  # fmt: skip
+    assert set(BatchMessage.objects.filter(batch=batch).values_list("status", flat=True)) == {
+        MessageStatus.RENDERED, MessageStatus.UNREACHABLE}  # fmt: skip
+    assert batch_send(batch=batch, user=region.smo1_l2, run_async=False)
+    batch.refresh_from_db()
+    assert batch.status == BatchStatus.SENT
+    rows = list(csv.reader(io.StringIO(written(sms_batch_csv, batch).decode()), delimiter=";"))
+    assert rows == [["MSG_ID", "PHONE", "TEXT", "SEND_AFTER"]]
+    assert mailoutbox == []
+    statuses = dict(BatchMessage.objects.filter(batch=batch).values_list("person_id", "status"))
+    assert statuses[due_set["sms"].pk] == statuses[due_set["email"].pk] == MessageStatus.SKIPPED
+    assert statuses[due_set["post"].pk] == MessageStatus.UNREACHABLE
+    assert not InformingFact.objects.exists()
+
+
+def test_a_phone_reported_wrong_in_another_spelling_leaves_the_sms_file(region, due_set):
+    batch = build(region)
+    ContactCorrection.objects.create(person=due_set["sms"], contact="PHONE", reason="UNKNOWN",
+                                     old_value="8 (914) 111-22-33")  # fmt: skip
+    batch_send(batch=batch, user=region.smo1_l2, run_async=False)
+    batch.refresh_from_db()
+    assert b"+79141112233" not in written(sms_batch_csv, batch)
+    assert BatchMessage.objects.get(batch=batch, person=due_set["sms"]).status == MessageStatus.UNREACHABLE
+
+
+def test_an_opt_out_committed_while_the_build_runs_is_skipped_at_its_end(region, due_set, monkeypatch):
+    """The opt-out lands after the due set was read (its own update saw no message yet): the build's last
+    statement skips the message, and the counts say so."""
+    from informing.services import batches as batches_module
+
+    real = batches_module.due_person_rows
+
+    def due_then_opt_out(**kw):
+        rows = real(**kw)
+        Person.objects.filter(pk=due_set["sms"].pk).update(informing_opt_out=True)
+        return rows
+
+    monkeypatch.setattr(batches_module, "due_person_rows", due_then_opt_out)
+    batch = build(region)
+    assert BatchMessage.objects.get(batch=batch, person=due_set["sms"]).status == MessageStatus.SKIPPED
+    assert batch.counts == {"EMAIL": 1, "POST": 1}
+
+
 def test_a_batch_is_cancellable_before_sending_only(region, due_set):
     batch = build(region)
     assert batch_cancel(batch=batch, user=region.smo1_l2)
@@ -124,6 +182,25 @@ def test_a_batch_is_cancellable_before_sending_only(region, due_set):
     sent = build(region)
     batch_send(batch=sent, user=region.smo1_l2, run_async=False)
     assert not batch_cancel(batch=sent, user=region.smo1_l2)
+
+
+@pytest.mark.parametrize("status", [BatchStatus.PENDING, BatchStatus.RUNNING])
+def test_a_batch_whose_sending_started_cannot_be_cancelled(client, region, due_set, status):
+    """Send pressed: the batch is PENDING (queued) or RUNNING (e-mails going) with sent_at set; a cancel, by the
+    service or the page, is refused and the batch goes on."""
+    batch = build(region)
+    Batch.objects.filter(pk=batch.pk).update(status=status, sent_at=timezone.now())
+    batch.refresh_from_db()
+    assert not batch_cancel(batch=batch, user=region.smo1_l2)
+    client.force_login(region.smo1_l2)
+    response = client.post(reverse("informing:batch", args=[batch.pk]), {"action": "cancel"}, follow=True)
+    assert "Отправка рассылки уже начата: отменить её нельзя." in response.content.decode()
+    batch.refresh_from_db()
+    assert (batch.status, batch.cancelled_at) == (status, None)
+    # A batch cancelled that way before the fix: its files are not offered and do not download.
+    Batch.objects.filter(pk=batch.pk).update(status=BatchStatus.CANCELLED)
+    assert client.get(reverse("informing:batch_file", args=[batch.pk, "sms"])).status_code == 404
+    assert b"file-sms" not in client.get(reverse("informing:batch", args=[batch.pk])).content
 
 
 def test_the_sms_batch_file_and_no_sms_at_night(region, due_set):
@@ -148,6 +225,10 @@ def test_a_killed_batch_job_resumes_without_duplicates(region, due_set, settings
     # A worker claimed it and was killed: its transaction left nothing, the row says RUNNING, the lock is free.
     Batch.objects.filter(pk=batch.pk).update(status=BatchStatus.RUNNING, attempts=1,
                                              started_at=timezone.now() - datetime.timedelta(minutes=5))  # fmt: skip
+    # A run that failed after writing (or a build started over) left stale messages: the repeat replaces them.
+    for person in (due_set["sms"], due_set["none"]):
+        BatchMessage.objects.create(batch=batch, person=person, channel="SMS", address="+79990000000",
+                                    text="stale", status=MessageStatus.RENDERED)  # fmt: skip
     dispatched = []
     resume_jobs(dispatch=lambda name, pk: dispatched.append((name, pk)))
     assert dispatched == [(BATCH_JOB, batch.pk)]
@@ -155,6 +236,8 @@ def test_a_killed_batch_job_resumes_without_duplicates(region, due_set, settings
     assert run_job(BATCH_JOB, batch.pk) == "skipped"  # a redelivered task does nothing
     assert BatchMessage.objects.filter(batch=batch).count() == 4
     assert BatchMessage.objects.filter(batch=batch).values("person").distinct().count() == 4
+    assert not BatchMessage.objects.filter(batch=batch, text="stale").exists()
+    assert BatchMessage.objects.get(batch=batch, person=due_set["none"]).status == MessageStatus.UNREACHABLE
 
 
 def test_a_killed_sending_never_sends_an_email_twice(region, due_set, mailoutbox):
