@@ -380,3 +380,50 @@ def test_deleting_a_batch_keeps_its_facts_and_finds_them_by_the_message_index(re
     batch.delete()
     assert not BatchMessage.objects.filter(pk=sms.pk).exists()
     assert sorted(InformingFact.objects.values_list("channel", "message_id")) == [("POST", None), ("SMS", None)]
+
+
+def test_a_preference_recorded_by_level_3_beats_the_default_channel_order(client, region, due_set):
+    """Anna has a phone and an e-mail: the default order picks SMS; her preference, recorded on the opt-outs page
+    by a level-3 representative (scoped by ENP, audited), makes the next batch write to her by e-mail."""
+    from informing.models import ChannelPreference
+    from omsportal.models import AuditAction, AuditLog
+
+    anna = due_set["sms"]
+    Person.objects.filter(pk=anna.pk).update(email="anna@example.org")
+    assert BatchMessage.objects.get(batch=build(region), person=anna).channel == "SMS"
+    client.force_login(region.smo1_l3)
+    assert b"preference-form" in client.get(reverse("informing:optouts")).content
+    response = client.post(reverse("informing:channel_preference"), {"enp": anna.enp, "channel": "EMAIL"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    preference = ChannelPreference.objects.get(person=anna)
+    assert (preference.channel, preference.recorded_by) == ("EMAIL", region.smo1_l3)
+    audit = AuditLog.objects.get(action=AuditAction.UPDATE, object_type="contact", user=region.smo1_l3)
+    assert audit.person_ids == [anna.pk] and audit.query == {"channel_preference": "EMAIL"}
+    message = BatchMessage.objects.get(batch=build(region), person=anna)
+    assert (message.channel, message.address) == ("EMAIL", "anna@example.org")
+    # The person card shows it; another SMO cannot set it (not its insured); the Fund only reads.
+    client.force_login(region.smo1_l2)
+    card = client.get(reverse("persons:detail", args=[anna.pk])).content.decode()
+    assert 'data-testid="channel-preference"' in card
+    client.force_login(region.smo2_l2)
+    response = client.post(reverse("informing:channel_preference"), {"enp": anna.enp, "channel": "POST"})
+    assert response.status_code == 400
+    assert "не застраховано в вашей СМО" in response.content.decode()
+    client.force_login(region.fund_user)
+    assert client.post(reverse("informing:channel_preference"), {"enp": anna.enp, "channel": "POST"}).status_code == 403
+    assert ChannelPreference.objects.get(person=anna).channel == "EMAIL"
+    # Clearing it: the default order again.
+    client.force_login(region.smo1_l2)
+    client.post(reverse("informing:channel_preference"), {"enp": anna.enp, "channel": ""})
+    assert not ChannelPreference.objects.filter(person=anna).exists()
+
+
+def test_the_preference_service_is_scoped(region, due_set):
+    from django.core.exceptions import PermissionDenied, ValidationError
+
+    from informing.services import channel_preference_set
+
+    with pytest.raises(PermissionDenied):
+        channel_preference_set(person=due_set["sms"], channel="SMS", acting_user=region.smo2_l2)
+    with pytest.raises(ValidationError):
+        channel_preference_set(person=due_set["sms"], channel="VISIT", acting_user=region.smo1_l2)

@@ -145,6 +145,7 @@ MATRIX: dict[str, tuple] = {
     "informing:facts": (None, INFORMING),
     "informing:upload": (lambda w: {"pk": w.inform_upload.pk}, INFORMING),
     "informing:optouts": (None, INFORMING),
+    "informing:channel_preference": (None, INFORMING_POST_ONLY),
     "informing:unsubscribe": (lambda w: {"token": w.unsubscribe_token}, ALL_200),  # public: the signed link
     "informing:effectiveness": (None, INFORMING),
     "informing:effectiveness_report": (None, INFORMING),
