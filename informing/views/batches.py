@@ -14,20 +14,22 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from omsportal.audit import audit_record
-from omsportal.exports import attachment
+from omsportal.exports import XLSX_CONTENT_TYPE, attachment, table_xlsx
 from omsportal.models import AuditAction
 from omsportal.views.base import PortalView, ScopedObjectMixin
 from participants.models import Role, User
 
-from ..access import READ_BATCHES, WORK_INFORMING
+from ..access import READ_BATCHES, READ_INFORMING, WORK_INFORMING
 from ..due import DUE_KINDS
 from ..formats.batchfiles import batch_file
-from ..models import Batch, BatchStatus, Channel, Kind, MessageStatus
+from ..models import Batch, BatchMessage, BatchStatus, Channel, Kind, MessageStatus
 from ..selectors.batches import (
+    AUDITED_IDS,
     approved_versions,
     batch_arm_counts,
     batch_file_persons,
     batch_status_counts,
+    batch_unreachable_messages,
     batches_newest_first,
     mos_by_code,
     phone_operators,
@@ -186,8 +188,48 @@ class BatchFileView(ScopedObjectMixin, PortalView):
         return attachment(content, filename=name, content_type=content_type)
 
 
+class BatchUnreachableView(ScopedObjectMixin, PortalView):
+    """Who of a batch could not be reached by any channel: SMO level 2/3 (their SMO's batches) and the Fund; a
+    paginated list (audited LIST) or, with ``?fmt=xlsx``, the whole list as XLSX (audited EXPORT)."""
+
+    capability = READ_INFORMING
+    model = Batch
+    PAGE_SIZE = 50
+
+    def get(self, request, pk: int):
+        batch = self.get_scoped_object(pk=pk)
+        rows = self.scoped(batch_unreachable_messages(batch))
+        if request.GET.get("fmt") == "xlsx":
+            return self.download(request, batch, rows)
+        page = Paginator(rows, self.PAGE_SIZE).get_page(request.GET.get("page"))
+        self.audit_read(AuditAction.LIST, page.object_list, model=BatchMessage,
+                        query={"batch": batch.pk, "unreachable": True, "page": page.number})  # fmt: skip
+        context = {"batch": batch, "page_obj": page, "lines": page.object_list, "tab": "batches"}
+        return render(request, "informing/batch_unreachable.html", context)
+
+    def download(self, request, batch, rows):
+        values = list(
+            rows.values_list("person_id", "person__last_name", "person__first_name", "person__patronymic",
+                             "person__birth_date", "person__enp", "mo__code", "person__phone", "person__email",
+                             "person__address")
+        )  # fmt: skip
+        audit_record(user=request.user, action=AuditAction.EXPORT, person_ids=[v[0] for v in values[:AUDITED_IDS]],
+                     person_count=len(values), query={"batch": batch.pk, "unreachable": True, "fmt": "xlsx"},
+                     request=request, object_type="batch_message")  # fmt: skip
+        headers = [_("ФИО"), _("Дата рождения"), _("ЕНП"), _("МО"), _("Телефон"), _("E-mail"), _("Адрес")]
+        lines = (
+            [" ".join(p for p in (last, first, middle) if p), born.strftime("%d.%m.%Y") if born else "", enp,
+             mo or "", phone, email, address]
+            for _pid, last, first, middle, born, enp, mo, phone, email, address in values
+        )  # fmt: skip
+        content = table_xlsx(headers, lines, title=_("Недоступны"))
+        name = f"unreachable_{batch.smo.code}_{batch.pk}_{timezone.localdate():%Y%m%d}.xlsx"
+        return attachment(content, filename=name, content_type=XLSX_CONTENT_TYPE)
+
+
 urlpatterns = [
     path("batches/", BatchesView.as_view(), name="batches"),
     path("batches/<int:pk>/", BatchView.as_view(), name="batch"),
     path("batches/<int:pk>/files/<str:fmt>/", BatchFileView.as_view(), name="batch_file"),
+    path("batches/<int:pk>/unreachable/", BatchUnreachableView.as_view(), name="batch_unreachable"),
 ]

@@ -427,3 +427,48 @@ def test_the_preference_service_is_scoped(region, due_set):
         channel_preference_set(person=due_set["sms"], channel="SMS", acting_user=region.smo2_l2)
     with pytest.raises(ValidationError):
         channel_preference_set(person=due_set["sms"], channel="VISIT", acting_user=region.smo1_l2)
+
+
+def test_who_could_not_be_reached_is_listed_and_downloaded_scoped_and_audited(client, region, due_set):
+    from omsportal.models import AuditAction, AuditLog
+
+    batch = build(region)
+    url = reverse("informing:batch_unreachable", args=[batch.pk])
+    for user in (region.smo1_l2, region.smo1_l3, region.fund_user):
+        client.force_login(user)
+        AuditLog.objects.all().delete()
+        page = client.get(url)
+        assert page.status_code == 200
+        body = page.content.decode()
+        assert "Глеб" in body and "Анна" not in body and "Борис" not in body
+        audit = AuditLog.objects.get(action=AuditAction.LIST, user=user)
+        assert (audit.person_ids, audit.object_type) == ([due_set["none"].pk], "batch_message")
+        assert audit.query["batch"] == batch.pk
+        response = client.get(url, {"fmt": "xlsx"})
+        assert response.status_code == 200
+        sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+        rows = list(sheet.iter_rows(values_only=True))
+        assert rows[0][:3] == ("ФИО", "Дата рождения", "ЕНП") and len(rows) == 2
+        assert rows[1][0].startswith("Иванова Глеб") and rows[1][2] == due_set["none"].enp
+        export = AuditLog.objects.get(action=AuditAction.EXPORT, user=user)
+        assert (export.person_ids, export.person_count) == ([due_set["none"].pk], 1)
+    client.force_login(region.smo1_l2)
+    assert 'data-testid="unreachable-link"' in client.get(reverse("informing:batch", args=[batch.pk])).content.decode()
+    # Another SMO's users and level 1 get a 404, page and download alike, and nothing is audited for them.
+    AuditLog.objects.all().delete()
+    for user in (region.smo2_l2, region.smo1_l1):
+        client.force_login(user)
+        assert client.get(url).status_code == 404
+        assert client.get(url, {"fmt": "xlsx"}).status_code == 404
+    assert not AuditLog.objects.exists()
+
+
+def test_the_unreachable_download_neutralizes_formulas(client, region, due_set):
+    Person.objects.filter(pk=due_set["none"].pk).update(phone="=1+2", email="=HYPERLINK(1)")  # no usable contact
+    batch = build(region)
+    client.force_login(region.smo1_l2)
+    response = client.get(reverse("informing:batch_unreachable", args=[batch.pk]), {"fmt": "xlsx"})
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    phone, email = list(sheet.iter_rows(values_only=True))[1][4:6]
+    assert phone.endswith("=1+2") and email.endswith("=HYPERLINK(1)")
+    assert not phone.startswith("=") and not email.startswith("=")
