@@ -37,6 +37,10 @@ from ..selectors.batches import (
 from ..services.batches import batch_cancel, batch_create, batch_send
 
 ARM_CHANNELS = (Channel.SMS, Channel.EMAIL, Channel.POST, Channel.PHONE, Channel.MESSENGER)
+# The A/B arms the form offers: the first is the batch's text set, each further one filled splits the persons at
+# random (a hash of batch and person, informing.services.batches._arm_of) between the arms filled.
+ARMS = ("a", "b", "c", "d")
+ARM_LABELS = {"b": gettext_lazy("вариант Б"), "c": gettext_lazy("вариант В"), "d": gettext_lazy("вариант Г")}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FILES = {
     "sms": (Channel.SMS, "text/csv; charset=utf-8", "csv"),
@@ -63,13 +67,13 @@ class BatchForm(forms.Form):
     def __init__(self, *args, smo, **kwargs):
         super().__init__(*args, **kwargs)
         versions = approved_versions(smo)
-        for arm in ("a", "b"):
+        for arm in ARMS:
             for channel in ARM_CHANNELS:
                 choices = [("", "—")] + [
                     (v.pk, f"{v.template.name} (v{v.number}, {v.template.get_kind_display()})")
                     for v in versions if v.template.channel == channel
                 ]  # fmt: skip
-                label = f"{Channel(channel).label}" + (" — " + _("вариант Б") if arm == "b" else "")
+                label = f"{Channel(channel).label}" + (f" — {ARM_LABELS[arm]}" if arm in ARM_LABELS else "")
                 self.fields[f"{arm}_{channel}"] = forms.TypedChoiceField(
                     label=label, required=False, choices=choices, coerce=int, empty_value=None
                 )
@@ -79,7 +83,7 @@ class BatchForm(forms.Form):
 
     def arms(self) -> list[dict[str, int]]:
         arms = []
-        for arm in ("a", "b"):
+        for arm in ARMS:
             chosen = {
                 ch: self.cleaned_data[f"{arm}_{ch}"] for ch in ARM_CHANNELS if self.cleaned_data.get(f"{arm}_{ch}")
             }

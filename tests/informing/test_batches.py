@@ -472,3 +472,34 @@ def test_the_unreachable_download_neutralizes_formulas(client, region, due_set):
     phone, email = list(sheet.iter_rows(values_only=True))[1][4:6]
     assert phone.endswith("=1+2") and email.endswith("=HYPERLINK(1)")
     assert not phone.startswith("=") and not email.startswith("=")
+
+
+def test_a_three_arm_batch_made_in_the_browser_puts_each_person_in_exactly_one_arm(client, region, due_set):
+    """Three SMS texts in arms A, B and C of the form: the batch records three arms, and the persons are split by
+    the batch's hash of (batch, person), each in exactly one arm, every arm used, each with its own text."""
+    from informing.services.batches import _arm_of
+
+    upload = accepted_upload(region.mo1, region.mo1_user, year=2026, accepted=D(2025, 12, 20))
+    for n in range(60):
+        person = insured_person(smo=region.smo1, mo=region.mo1, first_name=f"Лицо{n}", phone=f"+7914{n:07d}")
+        entry(upload, person, smo=region.smo1, month=5, n=100 + n)
+    versions = [approved(region, "SMS", f"Текст {letter}, {{имя_отчество}}") for letter in "АБВ"]
+    client.force_login(region.smo1_l2)
+    form = client.get(reverse("informing:batches")).content.decode()
+    assert 'name="c_SMS"' in form and 'name="d_SMS"' in form
+    data = {"kind": "INVITE", "a_SMS": versions[0].pk, "b_SMS": versions[1].pk, "c_SMS": versions[2].pk}
+    response = client.post(reverse("informing:batches"), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    batch = Batch.objects.get()
+    run_job(BATCH_JOB, batch.pk)  # the build, here (a no-op if the queue ran it already)
+    batch.refresh_from_db()
+    assert batch.status == BatchStatus.DONE, batch.message
+    assert batch.arms == [{"SMS": v.pk} for v in versions]
+    sms = list(BatchMessage.objects.filter(batch=batch, channel="SMS").values_list("person_id", "arm", "version_id",
+                                                                                  "text"))  # fmt: skip
+    assert len(sms) == 61 and len({pid for pid, *_rest in sms}) == 61  # Anna too; one message, one arm each
+    for pid, arm, version_id, text in sms:
+        assert arm == _arm_of(batch.pk, pid, 3)
+        assert version_id == versions[arm].pk and text.startswith(f"Текст {'АБВ'[arm]}, ")
+    sizes = [sum(1 for _p, arm, *_rest in sms if arm == n) for n in range(3)]
+    assert all(size >= 8 for size in sizes), sizes  # 61 persons at random: each arm gets its share
