@@ -13,7 +13,9 @@ One batch is two jobs of the kit (informing/tasks.py), each safe to repeat:
   SENT when the batch is sent and their files (the SMS batch file, the letters PDF and mailing list, the phone
   list) are read from the sent messages.
 
-A batch can be cancelled before it is sent. An opt-out or a removed contact changes a batch not yet sent at once.
+A batch can be cancelled until Send is pressed (``sent_at``). An opt-out or a removed contact changes a batch not
+yet sent at once; as the build is one transaction and cannot be seen by them while it runs, its end and the start of
+sending drop every such message again (:func:`batch_drop_refused`).
 """
 
 # SQL built from strings (bandit B608, reviewed; each statement marked nosec B608): only table names from model

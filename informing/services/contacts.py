@@ -143,9 +143,14 @@ def wrong_recipient_report(
     if reported and current == reported:
         Person.objects.filter(pk=person.pk).update(**{field_name: ""})
     if reported:
-        _unsent_messages().filter(person_id=person.pk, channel__in=CONTACT_CHANNELS[contact], address=reported).update(
-            status=MessageStatus.UNREACHABLE
-        )
+        addresses = {reported, reported.strip()}
+        if contact == ContactKind.PHONE:
+            from .batches import _mobile  # the message holds the phone as +7 and 10 digits
+
+            addresses.add(_mobile(reported))
+        _unsent_messages().filter(
+            person_id=person.pk, channel__in=CONTACT_CHANNELS[contact], address__in=addresses - {""}
+        ).update(status=MessageStatus.UNREACHABLE)
     if acting_user is not None:
         audit_record(
             user=acting_user,

@@ -503,3 +503,11 @@ def test_a_three_arm_batch_made_in_the_browser_puts_each_person_in_exactly_one_a
         assert version_id == versions[arm].pk and text.startswith(f"Текст {'АБВ'[arm]}, ")
     sizes = [sum(1 for _p, arm, *_rest in sms if arm == n) for n in range(3)]
     assert all(size >= 8 for size in sizes), sizes  # 61 persons at random: each arm gets its share
+
+
+def test_a_wrong_phone_reported_as_the_register_spells_it_drops_the_sms_at_once(region, due_set):
+    from informing.services import wrong_recipient_report
+
+    batch = build(region)
+    wrong_recipient_report(person=due_set["sms"], contact="PHONE", acting_user=region.smo1_l2)  # "+7 914 111-22-33"
+    assert BatchMessage.objects.get(batch=batch, person=due_set["sms"]).status == MessageStatus.UNREACHABLE
