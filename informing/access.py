@@ -42,6 +42,12 @@ WORK_INFORMING = Capability(
     "informing.work", {Role.SMO_L2}, _("Готовит тексты и рассылки, вносит факты информирования"),
     needs_organization=True,
 )  # fmt: skip
+# The channel a person prefers to be informed by: level 2 (informing) and level 3 (individual follow-up, R II.21)
+# record it for their SMO's insured.
+SET_CHANNEL_PREFERENCE = Capability(
+    "informing.channel_preference", SMO_INSURED_ROLES, _("Записывает предпочтительный канал информирования"),
+    needs_organization=True,
+)  # fmt: skip
 # The Fund approves or returns texts [R II.10].
 APPROVE_TEXTS = Capability("informing.approve", FUND_ONLY, _("Согласует тексты информирования"))
 # The Fund's monthly control of informing [R II.13].

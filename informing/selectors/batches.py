@@ -55,3 +55,13 @@ def phone_operators(smo: Organization) -> QuerySet[User]:
 def sent_batches(smo: Organization) -> QuerySet[Batch]:
     """The SMO's sent batches, latest first."""
     return Batch.objects.filter(smo=smo, sent_at__isnull=False).order_by("-sent_at")
+
+
+def batch_unreachable_messages(batch: Batch) -> QuerySet[BatchMessage]:
+    """The batch's messages of persons no channel reached (no usable contact, or its contact reported wrong), with
+    the person and the MO, by name: the view scopes them."""
+    return (
+        BatchMessage.objects.filter(batch=batch, status=MessageStatus.UNREACHABLE)
+        .select_related("person", "mo")
+        .order_by("person__last_name", "person__first_name", "person__patronymic", "person_id")
+    )

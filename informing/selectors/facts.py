@@ -125,12 +125,14 @@ def person_informing_section(*, user: User, person: Person) -> tuple[str, dict] 
     """The person card's section of informing (participants.cards): the person's facts, refusal, contact history;
     for the roles that read informing (the card itself is already scoped and audited)."""
     from ..access import READ_INFORMING
-    from ..models import ContactCorrection
+    from ..models import ChannelPreference, ContactCorrection
 
     if not READ_INFORMING.allows(user):
         return None
     facts = list(InformingFact.objects.filter(person=person).order_by("-date", "-id")[:20])
     optout = OptOut.objects.filter(person=person, revoked_at__isnull=True).first()
     corrections = list(ContactCorrection.objects.filter(person=person).order_by("-at")[:10])
-    context = {"facts": facts, "optout": optout, "corrections": corrections, "person": person}
+    preference = ChannelPreference.objects.filter(person=person).first()
+    context = {"facts": facts, "optout": optout, "corrections": corrections, "person": person,
+               "preference": preference}  # fmt: skip
     return "informing/_person_informing.html", context

@@ -13,7 +13,9 @@ One batch is two jobs of the kit (informing/tasks.py), each safe to repeat:
   SENT when the batch is sent and their files (the SMS batch file, the letters PDF and mailing list, the phone
   list) are read from the sent messages.
 
-A batch can be cancelled before it is sent. An opt-out or a removed contact changes a batch not yet sent at once.
+A batch can be cancelled until Send is pressed (``sent_at``). An opt-out or a removed contact changes a batch not
+yet sent at once; as the build is one transaction and cannot be seen by them while it runs, its end and the start of
+sending drop every such message again (:func:`batch_drop_refused`).
 """
 
 # SQL built from strings (bandit B608, reviewed; each statement marked nosec B608): only table names from model
@@ -31,6 +33,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage, get_connection
 from django.db import connection, transaction
+from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -125,8 +128,10 @@ def batch_create(
 
 
 def batch_cancel(*, batch: Batch, user: User) -> bool:
-    """Cancel a batch not yet sent: nothing of it leaves."""
-    changed = Batch.objects.filter(pk=batch.pk, status__in=CANCELLABLE).update(
+    """Cancel a batch not yet sent: nothing of it leaves. Once Send was pressed (``sent_at`` set; the batch is
+    PENDING or RUNNING again while its send job runs) it cannot be cancelled: a cancel mid-send would stop the
+    e-mails half-way while its SMS are already SENT and its files out."""
+    changed = Batch.objects.filter(pk=batch.pk, status__in=CANCELLABLE, sent_at__isnull=True).update(
         status=BatchStatus.CANCELLED, cancelled_at=timezone.now(), finished_at=timezone.now(),
         message=_("Рассылка отменена"),
     )  # fmt: skip
@@ -150,6 +155,41 @@ def batch_send(*, batch: Batch, user: User, run_async: bool = True) -> bool:
 
 
 # --- Building -----------------------------------------------------------------------------------------------------
+
+
+def batch_drop_refused(batch_id: int) -> tuple[int, int]:
+    """Drop from the batch every message not yet sent whose person refuses informing now (SKIPPED) or whose
+    address was reported wrong for its channel (UNREACHABLE, as :func:`~informing.services.contacts.
+    wrong_recipient_report` marks one): (skipped, dropped). Set-based: two statements over the batch's messages.
+
+    The build is one transaction, so an opt-out or a wrong-recipient report committed while it runs cannot see
+    the messages it writes; the end of the build and the start of sending call this, so neither leaks out. A phone
+    is compared by its last ten digits (the message holds ``+7…``, the report the value as the register had it).
+    """
+    skipped = BatchMessage.objects.filter(
+        batch_id=batch_id, status=MessageStatus.RENDERED, person__informing_opt_out=True
+    ).update(status=MessageStatus.SKIPPED)
+    messages = BatchMessage._meta.db_table
+    corrections = ContactCorrection._meta.db_table
+    with connection.cursor() as cur:
+        cur.execute(
+            f"UPDATE {messages} m SET status = %(unreachable)s "  # noqa: S608  # nosec B608
+            "WHERE m.batch_id = %(batch)s AND m.status = %(rendered)s AND EXISTS ("
+            f"SELECT 1 FROM {corrections} c WHERE c.person_id = m.person_id AND c.reason = ANY(%(reasons)s) AND ("
+            "(c.contact = 'PHONE' AND m.channel = ANY(%(phone)s) AND length(m.address) >= 10"
+            " AND right(regexp_replace(c.old_value, '[^0-9]', '', 'g'), 10)"
+            " = right(regexp_replace(m.address, '[^0-9]', '', 'g'), 10))"
+            " OR (c.contact = 'EMAIL' AND m.channel = %(email)s"
+            " AND lower(btrim(c.old_value)) = lower(btrim(m.address)))"
+            " OR (c.contact = 'ADDRESS' AND m.channel = %(post)s AND btrim(c.old_value) = btrim(m.address))))",
+            {
+                "unreachable": MessageStatus.UNREACHABLE, "batch": batch_id, "rendered": MessageStatus.RENDERED,
+                "reasons": [CorrectionReason.WRONG_RECIPIENT, CorrectionReason.UNKNOWN_NUMBER],
+                "phone": list(PHONE_CHANNELS), "email": Channel.EMAIL, "post": Channel.POST,
+            },
+        )  # fmt: skip
+        dropped = cur.rowcount
+    return skipped, dropped
 
 
 def _arm_of(batch_id: int, person_id: int, arms: int) -> int:
@@ -284,6 +324,14 @@ def batch_build_run(batch_id: int, progress=None) -> None:
                 )
                 if progress is not None:
                     progress.write(force=False, records_read=min(total, start + CHUNK))
+        # Opt-outs and wrong recipients committed while the build ran (after the due set was read).
+        skipped, dropped = batch_drop_refused(batch.pk)
+        if skipped or dropped:
+            counts = dict(
+                BatchMessage.objects.filter(batch_id=batch.pk, status=MessageStatus.RENDERED).order_by()
+                .values_list("channel").annotate(n=Count("id"))
+            )  # fmt: skip
+            unreachable += dropped
         Batch.objects.filter(pk=batch.pk, status=BatchStatus.RUNNING).update(
             status=BatchStatus.DONE, finished_at=timezone.now(), counts=counts, unreachable=unreachable,
             records_total=total, records_read=total,
@@ -336,6 +384,8 @@ def batch_send_run(batch_id: int, progress=None) -> None:
     batch = Batch.objects.select_related("smo", "created_by").get(pk=batch_id)
     now = timezone.now()
     with transaction.atomic():
+        # Whoever refused, or whose address was reported wrong, since the build: nothing goes to them.
+        batch_drop_refused(batch.pk)
         BatchMessage.objects.filter(batch_id=batch.pk, status=MessageStatus.RENDERED).exclude(
             channel=Channel.EMAIL
         ).update(status=MessageStatus.SENT, sent_at=now)
@@ -359,6 +409,12 @@ def batch_send_run(batch_id: int, progress=None) -> None:
                 )
                 if not ids:
                     break
+                # A refusal committed since the send began (its own update waits for these locked rows).
+                refused = set(BatchMessage.objects.filter(pk__in=ids, person__informing_opt_out=True)
+                              .values_list("pk", flat=True))  # fmt: skip
+                if refused:
+                    BatchMessage.objects.filter(pk__in=refused).update(status=MessageStatus.SKIPPED)
+                    ids = [pk for pk in ids if pk not in refused]
                 BatchMessage.objects.filter(pk__in=ids).update(status=MessageStatus.SENDING)
             messages = list(BatchMessage.objects.filter(pk__in=ids).select_related("person").order_by("pk"))
             done = []

@@ -5,7 +5,8 @@
   :class:`~informing.models.OptOut` row is the history; messages of batches not yet sent are skipped.
 - :func:`wrong_recipient_report`: a phone, e-mail or address that reached someone else (or no one) is removed from
   the person; the :class:`~informing.models.ContactCorrection` row keeps the old value, and channel choice skips
-  that value even if a register reload brings it back.
+  that value even if a register reload brings it back;
+- :func:`channel_preference_set`: the channel the person asked to be informed by (or none); batches try it first.
 """
 
 from __future__ import annotations
@@ -13,18 +14,22 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from omsportal.audit import audit_record
 from omsportal.models import AuditAction
+from omsportal.scoping import persons_visible_to
 from participants.models import Organization, Person, User
 
 from ..models import (
     BatchMessage,
     BatchStatus,
     Channel,
+    ChannelPreference,
     ContactCorrection,
     ContactKind,
     CorrectionReason,
@@ -33,6 +38,8 @@ from ..models import (
     OptOutSource,
 )
 
+# The channels a batch can pick for a person (informing.services.batches.CHANNEL_ORDER): what a preference may name.
+PREFERABLE_CHANNELS = (Channel.SMS, Channel.EMAIL, Channel.MESSENGER, Channel.POST, Channel.PHONE)
 # Batches whose messages have not left yet: an opt-out or a removed contact still changes them.
 UNSENT_BATCH_STATUSES = (BatchStatus.PENDING, BatchStatus.RUNNING, BatchStatus.DONE)
 CONTACT_FIELDS = {ContactKind.PHONE: "phone", ContactKind.EMAIL: "email", ContactKind.ADDRESS: "address"}
@@ -136,9 +143,14 @@ def wrong_recipient_report(
     if reported and current == reported:
         Person.objects.filter(pk=person.pk).update(**{field_name: ""})
     if reported:
-        _unsent_messages().filter(person_id=person.pk, channel__in=CONTACT_CHANNELS[contact], address=reported).update(
-            status=MessageStatus.UNREACHABLE
-        )
+        addresses = {reported, reported.strip()}
+        if contact == ContactKind.PHONE:
+            from .batches import _mobile  # the message holds the phone as +7 and 10 digits
+
+            addresses.add(_mobile(reported))
+        _unsent_messages().filter(
+            person_id=person.pk, channel__in=CONTACT_CHANNELS[contact], address__in=addresses - {""}
+        ).update(status=MessageStatus.UNREACHABLE)
     if acting_user is not None:
         audit_record(
             user=acting_user,
@@ -193,3 +205,37 @@ def removed_contact_values(person_ids=None):
     if person_ids is not None:
         qs = qs.filter(person_id__in=person_ids)
     return qs.values_list("person_id", "contact", "old_value")
+
+
+@transaction.atomic
+def channel_preference_set(
+    *, person: Person, channel: str, acting_user: User | None, request=None
+) -> ChannelPreference | None:
+    """Record the channel ``person`` prefers to be informed by (``""``: no preference, the row goes); batches
+    built from now on try it before the default order when the person has that contact [domain §6].
+
+    Scoped as every write about a person: ``acting_user`` must see the person today (else PermissionDenied);
+    audited (UPDATE, object ``contact``). Batches already built keep their channel.
+    """
+    channel = channel or ""
+    if channel and channel not in PREFERABLE_CHANNELS:
+        raise ValidationError(_("Этот канал нельзя выбрать предпочтительным."))
+    if acting_user is not None and not persons_visible_to(acting_user).filter(pk=person.pk).exists():
+        raise PermissionDenied("person outside the user's scope")
+    if channel:
+        preference, _created = ChannelPreference.objects.update_or_create(
+            person=person, defaults={"channel": channel, "recorded_by": acting_user}
+        )
+    else:
+        ChannelPreference.objects.filter(person=person).delete()
+        preference = None
+    if acting_user is not None:
+        audit_record(
+            user=acting_user,
+            action=AuditAction.UPDATE,
+            person_ids=[person.pk],
+            query={"channel_preference": channel or None},
+            request=request,
+            object_type="contact",
+        )
+    return preference

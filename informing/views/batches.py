@@ -14,20 +14,22 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from omsportal.audit import audit_record
-from omsportal.exports import attachment
+from omsportal.exports import XLSX_CONTENT_TYPE, attachment, table_xlsx
 from omsportal.models import AuditAction
 from omsportal.views.base import PortalView, ScopedObjectMixin
 from participants.models import Role, User
 
-from ..access import READ_BATCHES, WORK_INFORMING
+from ..access import READ_BATCHES, READ_INFORMING, WORK_INFORMING
 from ..due import DUE_KINDS
 from ..formats.batchfiles import batch_file
-from ..models import Batch, Channel, Kind, MessageStatus
+from ..models import Batch, BatchMessage, BatchStatus, Channel, Kind, MessageStatus
 from ..selectors.batches import (
+    AUDITED_IDS,
     approved_versions,
     batch_arm_counts,
     batch_file_persons,
     batch_status_counts,
+    batch_unreachable_messages,
     batches_newest_first,
     mos_by_code,
     phone_operators,
@@ -35,6 +37,10 @@ from ..selectors.batches import (
 from ..services.batches import batch_cancel, batch_create, batch_send
 
 ARM_CHANNELS = (Channel.SMS, Channel.EMAIL, Channel.POST, Channel.PHONE, Channel.MESSENGER)
+# The A/B arms the form offers: the first is the batch's text set, each further one filled splits the persons at
+# random (a hash of batch and person, informing.services.batches._arm_of) between the arms filled.
+ARMS = ("a", "b", "c", "d")
+ARM_LABELS = {"b": gettext_lazy("вариант Б"), "c": gettext_lazy("вариант В"), "d": gettext_lazy("вариант Г")}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FILES = {
     "sms": (Channel.SMS, "text/csv; charset=utf-8", "csv"),
@@ -61,13 +67,13 @@ class BatchForm(forms.Form):
     def __init__(self, *args, smo, **kwargs):
         super().__init__(*args, **kwargs)
         versions = approved_versions(smo)
-        for arm in ("a", "b"):
+        for arm in ARMS:
             for channel in ARM_CHANNELS:
                 choices = [("", "—")] + [
                     (v.pk, f"{v.template.name} (v{v.number}, {v.template.get_kind_display()})")
                     for v in versions if v.template.channel == channel
                 ]  # fmt: skip
-                label = f"{Channel(channel).label}" + (" — " + _("вариант Б") if arm == "b" else "")
+                label = f"{Channel(channel).label}" + (f" — {ARM_LABELS[arm]}" if arm in ARM_LABELS else "")
                 self.fields[f"{arm}_{channel}"] = forms.TypedChoiceField(
                     label=label, required=False, choices=choices, coerce=int, empty_value=None
                 )
@@ -77,7 +83,7 @@ class BatchForm(forms.Form):
 
     def arms(self) -> list[dict[str, int]]:
         arms = []
-        for arm in ("a", "b"):
+        for arm in ARMS:
             chosen = {
                 ch: self.cleaned_data[f"{arm}_{ch}"] for ch in ARM_CHANNELS if self.cleaned_data.get(f"{arm}_{ch}")
             }
@@ -138,7 +144,7 @@ class BatchView(ScopedObjectMixin, PortalView):
             "arms": arms, "tab": "batches", "can_work": WORK_INFORMING.allows(request.user)
             and batch.smo_id == request.user.organization_id, "finished": batch.is_finished,
             "files": [key for key, (ch, _t, _e) in FILES.items() if (batch.counts or {}).get(ch)]
-            if batch.sent_at else [],
+            if batch.sent_at and batch.status != BatchStatus.CANCELLED else [],
             "percent": int(100 * batch.records_read / batch.records_total) if batch.records_total else 0,
         }  # fmt: skip
         if request.user.role == Role.SMO_L1:
@@ -151,7 +157,9 @@ class BatchView(ScopedObjectMixin, PortalView):
             raise PermissionDenied(_("Ваша роль позволяет только просмотр."))
         action = request.POST.get("action")
         if action == "cancel":
-            if batch_cancel(batch=batch, user=request.user):
+            if batch.sent_at is not None:
+                messages.error(request, _("Отправка рассылки уже начата: отменить её нельзя."))
+            elif batch_cancel(batch=batch, user=request.user):
                 messages.warning(request, _("Рассылка отменена."))
             else:
                 messages.error(request, _("Отправленную рассылку отменить нельзя."))
@@ -171,7 +179,7 @@ class BatchFileView(ScopedObjectMixin, PortalView):
 
     def get(self, request, pk: int, fmt: str):
         batch = self.get_scoped_object(pk=pk)
-        if fmt not in FILES or batch.sent_at is None:
+        if fmt not in FILES or batch.sent_at is None or batch.status == BatchStatus.CANCELLED:
             raise Http404("No such file")
         channel, content_type, extension = FILES[fmt]
         if request.user.role == Role.SMO_L1 and fmt != "phone":
@@ -184,8 +192,48 @@ class BatchFileView(ScopedObjectMixin, PortalView):
         return attachment(content, filename=name, content_type=content_type)
 
 
+class BatchUnreachableView(ScopedObjectMixin, PortalView):
+    """Who of a batch could not be reached by any channel: SMO level 2/3 (their SMO's batches) and the Fund; a
+    paginated list (audited LIST) or, with ``?fmt=xlsx``, the whole list as XLSX (audited EXPORT)."""
+
+    capability = READ_INFORMING
+    model = Batch
+    PAGE_SIZE = 50
+
+    def get(self, request, pk: int):
+        batch = self.get_scoped_object(pk=pk)
+        rows = self.scoped(batch_unreachable_messages(batch))
+        if request.GET.get("fmt") == "xlsx":
+            return self.download(request, batch, rows)
+        page = Paginator(rows, self.PAGE_SIZE).get_page(request.GET.get("page"))
+        self.audit_read(AuditAction.LIST, page.object_list, model=BatchMessage,
+                        query={"batch": batch.pk, "unreachable": True, "page": page.number})  # fmt: skip
+        context = {"batch": batch, "page_obj": page, "lines": page.object_list, "tab": "batches"}
+        return render(request, "informing/batch_unreachable.html", context)
+
+    def download(self, request, batch, rows):
+        values = list(
+            rows.values_list("person_id", "person__last_name", "person__first_name", "person__patronymic",
+                             "person__birth_date", "person__enp", "mo__code", "person__phone", "person__email",
+                             "person__address")
+        )  # fmt: skip
+        audit_record(user=request.user, action=AuditAction.EXPORT, person_ids=[v[0] for v in values[:AUDITED_IDS]],
+                     person_count=len(values), query={"batch": batch.pk, "unreachable": True, "fmt": "xlsx"},
+                     request=request, object_type="batch_message")  # fmt: skip
+        headers = [_("ФИО"), _("Дата рождения"), _("ЕНП"), _("МО"), _("Телефон"), _("E-mail"), _("Адрес")]
+        lines = (
+            [" ".join(p for p in (last, first, middle) if p), born.strftime("%d.%m.%Y") if born else "", enp,
+             mo or "", phone, email, address]
+            for _pid, last, first, middle, born, enp, mo, phone, email, address in values
+        )  # fmt: skip
+        content = table_xlsx(headers, lines, title=_("Недоступны"))
+        name = f"unreachable_{batch.smo.code}_{batch.pk}_{timezone.localdate():%Y%m%d}.xlsx"
+        return attachment(content, filename=name, content_type=XLSX_CONTENT_TYPE)
+
+
 urlpatterns = [
     path("batches/", BatchesView.as_view(), name="batches"),
     path("batches/<int:pk>/", BatchView.as_view(), name="batch"),
     path("batches/<int:pk>/files/<str:fmt>/", BatchFileView.as_view(), name="batch_file"),
+    path("batches/<int:pk>/unreachable/", BatchUnreachableView.as_view(), name="batch_unreachable"),
 ]

@@ -19,8 +19,10 @@ from omsportal.models import AuditAction
 from omsportal.scoping import persons_visible_to
 from omsportal.views.base import PortalView, ScopedObjectMixin
 
-from ..access import READ_INFORMING, WORK_INFORMING
+from ..access import READ_INFORMING, SET_CHANNEL_PREFERENCE, WORK_INFORMING
 from ..models import (
+    Channel,
+    ChannelPreference,
     ContactCorrection,
     ContactKind,
     InformingFact,
@@ -30,7 +32,12 @@ from ..models import (
     UploadKind,
 )
 from ..services.batches import unsubscribe_message
-from ..services.contacts import opt_out_record, wrong_recipient_report
+from ..services.contacts import (
+    PREFERABLE_CHANNELS,
+    channel_preference_set,
+    opt_out_record,
+    wrong_recipient_report,
+)
 from ..services.uploads import inform_upload_create
 
 
@@ -106,6 +113,23 @@ class OptOutForm(forms.Form):
             field.widget.attrs["class"] = "form-select" if name == "action" else "form-control"
 
 
+class PreferenceForm(forms.Form):
+    enp = forms.RegexField(label=gettext_lazy("ЕНП"), regex=r"^[0-9]{16}$",
+                           error_messages={"invalid": gettext_lazy("ЕНП — 16 цифр")})  # fmt: skip
+    channel = forms.ChoiceField(
+        label=gettext_lazy("Предпочтительный канал"), required=False,
+        choices=[("", gettext_lazy("без предпочтения (по умолчанию)"))]
+        + [(c, Channel(c).label) for c in PREFERABLE_CHANNELS],
+    )  # fmt: skip
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["enp"].widget.attrs["class"] = "form-control"
+        self.fields["channel"].widget.attrs["class"] = "form-select"
+        self.fields["enp"].widget.attrs["id"] = "pref-enp"
+        self.fields["channel"].widget.attrs["id"] = "pref-channel"
+
+
 class OptOutsView(ScopedObjectMixin, PortalView):
     """Opt-outs and contact corrections of the user's insured; level 2 records either by ENP."""
 
@@ -115,6 +139,11 @@ class OptOutsView(ScopedObjectMixin, PortalView):
 
     def get(self, request):
         return self.show(request, OptOutForm() if WORK_INFORMING.allows(request.user) else None)
+
+    def pref_form(self, request, form=None):
+        if form is None and SET_CHANNEL_PREFERENCE.allows(request.user):
+            return PreferenceForm()
+        return form
 
     def post(self, request):
         form = OptOutForm(request.POST)
@@ -135,16 +164,46 @@ class OptOutsView(ScopedObjectMixin, PortalView):
                 return redirect("informing:optouts")
         return self.show(request, form, status=400)
 
-    def show(self, request, form, status=200):
+    def show(self, request, form, status=200, pref_form=None):
         optouts = self.scoped(OptOut.objects.select_related("person").order_by("-at"))
         page = Paginator(optouts, 50).get_page(request.GET.get("page"))
         corrections = list(self.scoped(ContactCorrection.objects.select_related("person").order_by("-at"))[:50])
+        preferences = list(self.scoped(ChannelPreference.objects.select_related("person").order_by("-at"))[:50])
         self.audit_read(AuditAction.LIST, page.object_list, model=OptOut)
         if corrections:
             self.audit_read(AuditAction.LIST, corrections, model=ContactCorrection)
+        if preferences:
+            self.audit_read(AuditAction.LIST, preferences, model=ChannelPreference)
         context = {"page_obj": page, "optouts": page.object_list, "corrections": corrections, "form": form,
-                   "tab": "optouts"}  # fmt: skip
+                   "tab": "optouts", "preferences": preferences,
+                   "pref_form": self.pref_form(request, pref_form)}  # fmt: skip
         return render(request, "informing/optouts.html", context, status=status)
+
+
+class ChannelPreferenceView(OptOutsView):
+    """Level 2 or 3 records the channel a person prefers (by ENP, among the user's insured); POST only, from the
+    opt-outs page, which it shows again with the form's errors."""
+
+    write_capability = SET_CHANNEL_PREFERENCE
+    http_method_names = ["post"]
+
+    def post(self, request):
+        form = PreferenceForm(request.POST)
+        if form.is_valid():
+            person = persons_visible_to(request.user).filter(enp=form.cleaned_data["enp"]).first()
+            if person is None:
+                form.add_error("enp", _("Лицо с таким ЕНП не застраховано в вашей СМО"))
+            else:
+                channel = form.cleaned_data["channel"]
+                channel_preference_set(person=person, channel=channel, acting_user=request.user, request=request)
+                if channel:
+                    messages.success(request, _("Предпочтительный канал записан: %(channel)s.")
+                                     % {"channel": Channel(channel).label})  # fmt: skip
+                else:
+                    messages.success(request, _("Предпочтительный канал снят."))
+                return redirect("informing:optouts")
+        own = OptOutForm() if WORK_INFORMING.allows(request.user) else None
+        return self.show(request, own, status=400, pref_form=form)
 
 
 @method_decorator(csrf_exempt, name="dispatch")  # the signed token is the authority; mail clients post no CSRF
@@ -179,5 +238,6 @@ urlpatterns = [
     path("facts/", FactsView.as_view(), name="facts"),
     path("facts/uploads/<int:pk>/", UploadView.as_view(), name="upload"),
     path("optouts/", OptOutsView.as_view(), name="optouts"),
+    path("optouts/preference/", ChannelPreferenceView.as_view(), name="channel_preference"),
     path("unsubscribe/<str:token>/", UnsubscribeView.as_view(), name="unsubscribe"),
 ]

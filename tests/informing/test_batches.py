@@ -15,7 +15,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from informing.formats.batchfiles import letters_pdf, mailing_list_xlsx, send_after, sms_batch_csv
-from informing.models import Batch, BatchMessage, BatchStatus, InformingFact, MessageStatus, OptOut
+from informing.models import (
+    Batch,
+    BatchMessage,
+    BatchStatus,
+    ContactCorrection,
+    InformingFact,
+    MessageStatus,
+    OptOut,
+)
 from informing.services import opt_out_record
 from informing.services.batches import (
     BATCH_JOB,
@@ -117,6 +125,56 @@ def test_opt_out_removes_a_person_from_a_batch_not_yet_sent(region, due_set):
     assert not BatchMessage.objects.filter(batch=again, person=due_set["sms"]).exists()
 
 
+def test_an_opt_out_the_build_could_not_see_is_caught_when_sending(region, due_set, mailoutbox):
+    """An opt-out committed while the build's transaction ran updated no message (it saw none): the flag alone
+    is set and the messages stay RENDERED; sending re-checks it, and a wrong-recipient report the same way."""
+    batch = build(region)
+    Person.objects.filter(pk__in=[due_set["sms"].pk, due_set["email"].pk]).update(informing_opt_out=True)
+    # The post address was reported wrong as the register wrote it, after the build.
+    ContactCorrection.objects.create(person=due_set["post"], contact="ADDRESS", reason="WRONG",
+                                     old_value=" г. Хабаровск, ул. Ленина, 1")  # fmt: skip
+    assert set(BatchMessage.objects.filter(batch=batch).values_list("status", flat=True)) == {
+        MessageStatus.RENDERED, MessageStatus.UNREACHABLE}  # fmt: skip
+    assert batch_send(batch=batch, user=region.smo1_l2, run_async=False)
+    batch.refresh_from_db()
+    assert batch.status == BatchStatus.SENT
+    rows = list(csv.reader(io.StringIO(written(sms_batch_csv, batch).decode()), delimiter=";"))
+    assert rows == [["MSG_ID", "PHONE", "TEXT", "SEND_AFTER"]]
+    assert mailoutbox == []
+    statuses = dict(BatchMessage.objects.filter(batch=batch).values_list("person_id", "status"))
+    assert statuses[due_set["sms"].pk] == statuses[due_set["email"].pk] == MessageStatus.SKIPPED
+    assert statuses[due_set["post"].pk] == MessageStatus.UNREACHABLE
+    assert not InformingFact.objects.exists()
+
+
+def test_a_phone_reported_wrong_in_another_spelling_leaves_the_sms_file(region, due_set):
+    batch = build(region)
+    ContactCorrection.objects.create(person=due_set["sms"], contact="PHONE", reason="UNKNOWN",
+                                     old_value="8 (914) 111-22-33")  # fmt: skip
+    batch_send(batch=batch, user=region.smo1_l2, run_async=False)
+    batch.refresh_from_db()
+    assert b"+79141112233" not in written(sms_batch_csv, batch)
+    assert BatchMessage.objects.get(batch=batch, person=due_set["sms"]).status == MessageStatus.UNREACHABLE
+
+
+def test_an_opt_out_committed_while_the_build_runs_is_skipped_at_its_end(region, due_set, monkeypatch):
+    """The opt-out lands after the due set was read (its own update saw no message yet): the build's last
+    statement skips the message, and the counts say so."""
+    from informing.services import batches as batches_module
+
+    real = batches_module.due_person_rows
+
+    def due_then_opt_out(**kw):
+        rows = real(**kw)
+        Person.objects.filter(pk=due_set["sms"].pk).update(informing_opt_out=True)
+        return rows
+
+    monkeypatch.setattr(batches_module, "due_person_rows", due_then_opt_out)
+    batch = build(region)
+    assert BatchMessage.objects.get(batch=batch, person=due_set["sms"]).status == MessageStatus.SKIPPED
+    assert batch.counts == {"EMAIL": 1, "POST": 1}
+
+
 def test_a_batch_is_cancellable_before_sending_only(region, due_set):
     batch = build(region)
     assert batch_cancel(batch=batch, user=region.smo1_l2)
@@ -124,6 +182,25 @@ def test_a_batch_is_cancellable_before_sending_only(region, due_set):
     sent = build(region)
     batch_send(batch=sent, user=region.smo1_l2, run_async=False)
     assert not batch_cancel(batch=sent, user=region.smo1_l2)
+
+
+@pytest.mark.parametrize("status", [BatchStatus.PENDING, BatchStatus.RUNNING])
+def test_a_batch_whose_sending_started_cannot_be_cancelled(client, region, due_set, status):
+    """Send pressed: the batch is PENDING (queued) or RUNNING (e-mails going) with sent_at set; a cancel, by the
+    service or the page, is refused and the batch goes on."""
+    batch = build(region)
+    Batch.objects.filter(pk=batch.pk).update(status=status, sent_at=timezone.now())
+    batch.refresh_from_db()
+    assert not batch_cancel(batch=batch, user=region.smo1_l2)
+    client.force_login(region.smo1_l2)
+    response = client.post(reverse("informing:batch", args=[batch.pk]), {"action": "cancel"}, follow=True)
+    assert "Отправка рассылки уже начата: отменить её нельзя." in response.content.decode()
+    batch.refresh_from_db()
+    assert (batch.status, batch.cancelled_at) == (status, None)
+    # A batch cancelled that way before the fix: its files are not offered and do not download.
+    Batch.objects.filter(pk=batch.pk).update(status=BatchStatus.CANCELLED)
+    assert client.get(reverse("informing:batch_file", args=[batch.pk, "sms"])).status_code == 404
+    assert b"file-sms" not in client.get(reverse("informing:batch", args=[batch.pk])).content
 
 
 def test_the_sms_batch_file_and_no_sms_at_night(region, due_set):
@@ -148,6 +225,10 @@ def test_a_killed_batch_job_resumes_without_duplicates(region, due_set, settings
     # A worker claimed it and was killed: its transaction left nothing, the row says RUNNING, the lock is free.
     Batch.objects.filter(pk=batch.pk).update(status=BatchStatus.RUNNING, attempts=1,
                                              started_at=timezone.now() - datetime.timedelta(minutes=5))  # fmt: skip
+    # A run that failed after writing (or a build started over) left stale messages: the repeat replaces them.
+    for person in (due_set["sms"], due_set["none"]):
+        BatchMessage.objects.create(batch=batch, person=person, channel="SMS", address="+79990000000",
+                                    text="stale", status=MessageStatus.RENDERED)  # fmt: skip
     dispatched = []
     resume_jobs(dispatch=lambda name, pk: dispatched.append((name, pk)))
     assert dispatched == [(BATCH_JOB, batch.pk)]
@@ -155,6 +236,8 @@ def test_a_killed_batch_job_resumes_without_duplicates(region, due_set, settings
     assert run_job(BATCH_JOB, batch.pk) == "skipped"  # a redelivered task does nothing
     assert BatchMessage.objects.filter(batch=batch).count() == 4
     assert BatchMessage.objects.filter(batch=batch).values("person").distinct().count() == 4
+    assert not BatchMessage.objects.filter(batch=batch, text="stale").exists()
+    assert BatchMessage.objects.get(batch=batch, person=due_set["none"]).status == MessageStatus.UNREACHABLE
 
 
 def test_a_killed_sending_never_sends_an_email_twice(region, due_set, mailoutbox):
@@ -297,3 +380,134 @@ def test_deleting_a_batch_keeps_its_facts_and_finds_them_by_the_message_index(re
     batch.delete()
     assert not BatchMessage.objects.filter(pk=sms.pk).exists()
     assert sorted(InformingFact.objects.values_list("channel", "message_id")) == [("POST", None), ("SMS", None)]
+
+
+def test_a_preference_recorded_by_level_3_beats_the_default_channel_order(client, region, due_set):
+    """Anna has a phone and an e-mail: the default order picks SMS; her preference, recorded on the opt-outs page
+    by a level-3 representative (scoped by ENP, audited), makes the next batch write to her by e-mail."""
+    from informing.models import ChannelPreference
+    from omsportal.models import AuditAction, AuditLog
+
+    anna = due_set["sms"]
+    Person.objects.filter(pk=anna.pk).update(email="anna@example.org")
+    assert BatchMessage.objects.get(batch=build(region), person=anna).channel == "SMS"
+    client.force_login(region.smo1_l3)
+    assert b"preference-form" in client.get(reverse("informing:optouts")).content
+    response = client.post(reverse("informing:channel_preference"), {"enp": anna.enp, "channel": "EMAIL"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    preference = ChannelPreference.objects.get(person=anna)
+    assert (preference.channel, preference.recorded_by) == ("EMAIL", region.smo1_l3)
+    audit = AuditLog.objects.get(action=AuditAction.UPDATE, object_type="contact", user=region.smo1_l3)
+    assert audit.person_ids == [anna.pk] and audit.query == {"channel_preference": "EMAIL"}
+    message = BatchMessage.objects.get(batch=build(region), person=anna)
+    assert (message.channel, message.address) == ("EMAIL", "anna@example.org")
+    # The person card shows it; another SMO cannot set it (not its insured); the Fund only reads.
+    client.force_login(region.smo1_l2)
+    card = client.get(reverse("persons:detail", args=[anna.pk])).content.decode()
+    assert 'data-testid="channel-preference"' in card
+    client.force_login(region.smo2_l2)
+    response = client.post(reverse("informing:channel_preference"), {"enp": anna.enp, "channel": "POST"})
+    assert response.status_code == 400
+    assert "не застраховано в вашей СМО" in response.content.decode()
+    client.force_login(region.fund_user)
+    assert client.post(reverse("informing:channel_preference"), {"enp": anna.enp, "channel": "POST"}).status_code == 403
+    assert ChannelPreference.objects.get(person=anna).channel == "EMAIL"
+    # Clearing it: the default order again.
+    client.force_login(region.smo1_l2)
+    client.post(reverse("informing:channel_preference"), {"enp": anna.enp, "channel": ""})
+    assert not ChannelPreference.objects.filter(person=anna).exists()
+
+
+def test_the_preference_service_is_scoped(region, due_set):
+    from django.core.exceptions import PermissionDenied, ValidationError
+
+    from informing.services import channel_preference_set
+
+    with pytest.raises(PermissionDenied):
+        channel_preference_set(person=due_set["sms"], channel="SMS", acting_user=region.smo2_l2)
+    with pytest.raises(ValidationError):
+        channel_preference_set(person=due_set["sms"], channel="VISIT", acting_user=region.smo1_l2)
+
+
+def test_who_could_not_be_reached_is_listed_and_downloaded_scoped_and_audited(client, region, due_set):
+    from omsportal.models import AuditAction, AuditLog
+
+    batch = build(region)
+    url = reverse("informing:batch_unreachable", args=[batch.pk])
+    for user in (region.smo1_l2, region.smo1_l3, region.fund_user):
+        client.force_login(user)
+        AuditLog.objects.all().delete()
+        page = client.get(url)
+        assert page.status_code == 200
+        body = page.content.decode()
+        assert "Глеб" in body and "Анна" not in body and "Борис" not in body
+        audit = AuditLog.objects.get(action=AuditAction.LIST, user=user)
+        assert (audit.person_ids, audit.object_type) == ([due_set["none"].pk], "batch_message")
+        assert audit.query["batch"] == batch.pk
+        response = client.get(url, {"fmt": "xlsx"})
+        assert response.status_code == 200
+        sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+        rows = list(sheet.iter_rows(values_only=True))
+        assert rows[0][:3] == ("ФИО", "Дата рождения", "ЕНП") and len(rows) == 2
+        assert rows[1][0].startswith("Иванова Глеб") and rows[1][2] == due_set["none"].enp
+        export = AuditLog.objects.get(action=AuditAction.EXPORT, user=user)
+        assert (export.person_ids, export.person_count) == ([due_set["none"].pk], 1)
+    client.force_login(region.smo1_l2)
+    assert 'data-testid="unreachable-link"' in client.get(reverse("informing:batch", args=[batch.pk])).content.decode()
+    # Another SMO's users and level 1 get a 404, page and download alike, and nothing is audited for them.
+    AuditLog.objects.all().delete()
+    for user in (region.smo2_l2, region.smo1_l1):
+        client.force_login(user)
+        assert client.get(url).status_code == 404
+        assert client.get(url, {"fmt": "xlsx"}).status_code == 404
+    assert not AuditLog.objects.exists()
+
+
+def test_the_unreachable_download_neutralizes_formulas(client, region, due_set):
+    Person.objects.filter(pk=due_set["none"].pk).update(phone="=1+2", email="=HYPERLINK(1)")  # no usable contact
+    batch = build(region)
+    client.force_login(region.smo1_l2)
+    response = client.get(reverse("informing:batch_unreachable", args=[batch.pk]), {"fmt": "xlsx"})
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    phone, email = list(sheet.iter_rows(values_only=True))[1][4:6]
+    assert phone.endswith("=1+2") and email.endswith("=HYPERLINK(1)")
+    assert not phone.startswith("=") and not email.startswith("=")
+
+
+def test_a_three_arm_batch_made_in_the_browser_puts_each_person_in_exactly_one_arm(client, region, due_set):
+    """Three SMS texts in arms A, B and C of the form: the batch records three arms, and the persons are split by
+    the batch's hash of (batch, person), each in exactly one arm, every arm used, each with its own text."""
+    from informing.services.batches import _arm_of
+
+    upload = accepted_upload(region.mo1, region.mo1_user, year=2026, accepted=D(2025, 12, 20))
+    for n in range(60):
+        person = insured_person(smo=region.smo1, mo=region.mo1, first_name=f"Лицо{n}", phone=f"+7914{n:07d}")
+        entry(upload, person, smo=region.smo1, month=5, n=100 + n)
+    versions = [approved(region, "SMS", f"Текст {letter}, {{имя_отчество}}") for letter in "АБВ"]
+    client.force_login(region.smo1_l2)
+    form = client.get(reverse("informing:batches")).content.decode()
+    assert 'name="c_SMS"' in form and 'name="d_SMS"' in form
+    data = {"kind": "INVITE", "a_SMS": versions[0].pk, "b_SMS": versions[1].pk, "c_SMS": versions[2].pk}
+    response = client.post(reverse("informing:batches"), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    batch = Batch.objects.get()
+    run_job(BATCH_JOB, batch.pk)  # the build, here (a no-op if the queue ran it already)
+    batch.refresh_from_db()
+    assert batch.status == BatchStatus.DONE, batch.message
+    assert batch.arms == [{"SMS": v.pk} for v in versions]
+    sms = list(BatchMessage.objects.filter(batch=batch, channel="SMS").values_list("person_id", "arm", "version_id",
+                                                                                  "text"))  # fmt: skip
+    assert len(sms) == 61 and len({pid for pid, *_rest in sms}) == 61  # Anna too; one message, one arm each
+    for pid, arm, version_id, text in sms:
+        assert arm == _arm_of(batch.pk, pid, 3)
+        assert version_id == versions[arm].pk and text.startswith(f"Текст {'АБВ'[arm]}, ")
+    sizes = [sum(1 for _p, arm, *_rest in sms if arm == n) for n in range(3)]
+    assert all(size >= 8 for size in sizes), sizes  # 61 persons at random: each arm gets its share
+
+
+def test_a_wrong_phone_reported_as_the_register_spells_it_drops_the_sms_at_once(region, due_set):
+    from informing.services import wrong_recipient_report
+
+    batch = build(region)
+    wrong_recipient_report(person=due_set["sms"], contact="PHONE", acting_user=region.smo1_l2)  # "+7 914 111-22-33"
+    assert BatchMessage.objects.get(batch=batch, person=due_set["sms"]).status == MessageStatus.UNREACHABLE

@@ -142,9 +142,11 @@ MATRIX: dict[str, tuple] = {
     "informing:batches": (None, INFORMING_BATCHES),
     "informing:batch": (lambda w: {"pk": w.inform_batch.pk}, INFORMING_BATCHES),
     "informing:batch_file": (lambda w: {"pk": w.inform_batch.pk, "fmt": "phone"}, INFORMING_BATCHES),
+    "informing:batch_unreachable": (lambda w: {"pk": w.inform_batch.pk}, INFORMING),  # not level 1: no phone list
     "informing:facts": (None, INFORMING),
     "informing:upload": (lambda w: {"pk": w.inform_upload.pk}, INFORMING),
     "informing:optouts": (None, INFORMING),
+    "informing:channel_preference": (None, INFORMING_POST_ONLY),
     "informing:unsubscribe": (lambda w: {"token": w.unsubscribe_token}, ALL_200),  # public: the signed link
     "informing:effectiveness": (None, INFORMING),
     "informing:effectiveness_report": (None, INFORMING),
