@@ -15,13 +15,16 @@ import math
 from dataclasses import dataclass
 
 from django.db import connection
+from django.utils import timezone
 
-from participants.models import Organization
+from participants.models import Organization, Person
 from screening.models import ListEntry, StageEvent
 
+from ..due import may_be_informed_sql
 from ..models import Batch, BatchMessage, ControlRun, InformingFact, Kind
 
 T_BATCH = Batch._meta.db_table
+T_PERSON = Person._meta.db_table
 
 T_FACT = InformingFact._meta.db_table
 T_EVENT = StageEvent._meta.db_table
@@ -201,9 +204,15 @@ def batch_arms(*, batch_id: int, days: int = 90) -> list[Arm]:
         return [Arm(*row) for row in cur.fetchall()]
 
 
-def control_counts(*, year: int, month: int) -> list[dict]:
+def control_counts(*, year: int, month: int, today: datetime.date | None = None) -> list[dict]:
     """The Fund's O11 control: per SMO, the month's facts, the late ones, and the persons listed for the year (as
-    their SMO was recorded on the list) still without a delivered invitation."""
+    their SMO was recorded on the list) still without a delivered invitation — of those the SMO still has to inform
+    on the month's last day (or today, within the month): not opted out, alive, still insured by it, by the same
+    condition as who is due (informing.due.may_be_informed_sql)."""
+    first = datetime.date(year, month, 1)
+    last = (first + datetime.timedelta(days=32)).replace(day=1) - datetime.timedelta(days=1)
+    on = max(first, min(last, today or timezone.localdate()))
+    eligible = may_be_informed_sql(person="p", person_id="e.person_id", smo="e.smo_id", on="%(on)s")
     sql = f"""
         WITH facts AS (
             SELECT smo_id, count(*) AS facts, count(*) FILTER (WHERE is_late) AS late
@@ -213,7 +222,8 @@ def control_counts(*, year: int, month: int) -> list[dict]:
         ), uninvited AS (
             SELECT e.smo_id, count(DISTINCT e.person_id) AS uninvited
             FROM {T_ENTRY} e
-            WHERE e.year = %(y)s AND e.measure IN ('DVN', 'PMO') AND e.smo_id IS NOT NULL
+            JOIN {T_PERSON} p ON p.id = e.person_id
+            WHERE e.year = %(y)s AND e.measure IN ('DVN', 'PMO') AND e.smo_id IS NOT NULL AND {eligible}
               AND NOT EXISTS (
                   SELECT 1 FROM {T_FACT} f WHERE f.person_id = e.person_id AND f.kind = 'INVITE'
                     AND f.outcome = 'DELIVERED' AND f.date >= make_date(%(y)s - 1, 7, 1)
@@ -227,7 +237,7 @@ def control_counts(*, year: int, month: int) -> list[dict]:
         ORDER BY 1
     """  # noqa: S608  # nosec B608
     with connection.cursor() as cur:
-        cur.execute(sql, {"y": year, "m": month})
+        cur.execute(sql, {"y": year, "m": month, "on": on})
         return [{"smo_id": s, "facts": f, "late": lt, "uninvited": u} for s, f, lt, u in cur.fetchall()]
 
 

@@ -194,3 +194,28 @@ def test_informing_due_command(region):
     text = out.getvalue()
     assert f"INVITE   {region.mo1.code}  2026-04-14         1          1" in text
     assert "итого: подлежат 1, просрочено 1" in text
+
+
+def test_the_control_counts_as_uninvited_only_those_the_smo_still_has_to_inform(region):
+    """Opted out, died or left the SMO by the month's end: not "still without an invitation" (as informing.due)."""
+    from informing.services import opt_out_record
+    from participants.models import PolicyPeriod
+    from tests.factories import PolicyFactory
+
+    upload = accepted_upload(region.mo1, region.mo1_user, year=2026, accepted=D(2025, 12, 20))
+    people = {name: insured_person(smo=region.smo1, mo=region.mo1) for name in
+              ("due", "opted", "died", "left", "died_later", "left_later")}  # fmt: skip
+    for n, person in enumerate(people.values(), start=1):
+        entry(upload, person, smo=region.smo1, month=3, n=n)
+    opt_out_record(person=people["opted"], acting_user=region.smo1_l2)
+    people["died"].death_date = D(2026, 3, 10)
+    people["died"].save(update_fields=["death_date"])
+    people["died_later"].death_date = D(2026, 4, 2)  # alive on 31 March: still to be informed in March
+    people["died_later"].save(update_fields=["death_date"])
+    for name, moved in (("left", D(2026, 3, 15)), ("left_later", D(2026, 4, 1))):
+        PolicyPeriod.objects.filter(person=people[name]).update(date_to=moved - datetime.timedelta(days=1))
+        PolicyFactory(person=people[name], smo=region.smo2, date_from=moved)
+    counts = control_counts(year=2026, month=3, today=D(2026, 12, 1))
+    assert counts == [{"smo_id": region.smo1.pk, "facts": 0, "late": 0, "uninvited": 3}]
+    # Within the month, today is the day: who leaves after today is still the SMO's (died on the 10th: not).
+    assert control_counts(year=2026, month=3, today=D(2026, 3, 12))[0]["uninvited"] == 4
