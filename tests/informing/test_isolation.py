@@ -241,3 +241,24 @@ def test_an_mo_sees_counts_of_informed_persons_on_its_lists_and_no_contacts(clie
         "informing:effectiveness",
     ):
         assert_scoped(client, reverse(name), denied_users=[region.mo1_user])
+
+
+def test_a_new_text_and_the_preview_are_refused_to_whoever_may_not_write_texts(client, region, owned):
+    from informing.models import Template
+
+    count = Template.objects.count()
+    data = {"kind": "INVITE", "channel": "SMS", "name": "x", "subject": "", "body": "{имя_отчество}"}
+    create = as_user(client, reverse("informing:texts"), method="post", data=data)
+    assert_statuses(
+        client,
+        create,
+        [(403, [region.smo1_l3, region.fund_user]), (404, [region.smo1_l1, region.mo1_user, region.ministry_user])],
+    )
+    assert Template.objects.count() == count
+    preview = as_user(client, reverse("informing:text_preview", args=[owned["template"].pk]), method="post",
+                      data={"body": "{имя_отчество}"})  # fmt: skip
+    assert_statuses(client, preview, [
+        (200, [region.smo1_l2, region.fund_user]),
+        (403, [region.smo1_l3]),
+        (404, [region.smo2_l2, region.smo1_l1, region.mo1_user, region.ministry_user]),
+    ])  # fmt: skip
