@@ -174,19 +174,31 @@ RULES = {
 }
 
 
+def may_be_informed_sql(
+    *, person: str = "p", person_id: str = "r.person_id", smo: str = "%(smo)s", on: str = "%(on)s"
+) -> str:
+    """What no rule may forget, as an SQL condition: the person (the row ``person`` of the persons' table, id
+    ``person_id``) has not opted out, is alive on the day ``on`` and insured by the SMO ``smo`` on it. Each argument
+    is an SQL expression of the caller's query (a column or a parameter), never a value; also the Fund's control of
+    who is still without an invitation (selectors.effectiveness) counts only such persons."""
+    return f"""
+        NOT {person}.informing_opt_out AND ({person}.death_date IS NULL OR {person}.death_date > {on})
+          AND {person_id} IN (
+              SELECT pp.person_id FROM {T_POLICY} pp
+              WHERE pp.smo_id = {smo} AND pp.date_from <= {on} AND (pp.date_to IS NULL OR pp.date_to >= {on})
+          )
+    """  # noqa: S608  # nosec B608
+
+
 def _due_sql(kind: str, *, person: bool = False) -> str:
-    """The rule of ``kind`` with what no rule may forget: the SMO insures the person on the day, alive, not opted
-    out (and, for one person, only them)."""
+    """The rule of ``kind`` with what no rule may forget (:func:`may_be_informed_sql`): the SMO insures the person
+    on the day, alive, not opted out (and, for one person, only them)."""
     only = "AND r.person_id = %(person)s" if person else ""
     return f"""
         SELECT r.person_id, r.mo_id, r.deadline, r.month
         FROM ({RULES[kind]()}) r
         JOIN {T_PERSON} p ON p.id = r.person_id
-        WHERE NOT p.informing_opt_out AND (p.death_date IS NULL OR p.death_date > %(on)s) {only}
-          AND r.person_id IN (
-              SELECT pp.person_id FROM {T_POLICY} pp
-              WHERE pp.smo_id = %(smo)s AND pp.date_from <= %(on)s AND (pp.date_to IS NULL OR pp.date_to >= %(on)s)
-          )
+        WHERE {may_be_informed_sql()} {only}
     """  # noqa: S608  # nosec B608
 
 

@@ -8,7 +8,8 @@ from participants.models import Organization, OrganizationKind, Role
 
 
 def page_smo(request) -> Organization:
-    """The SMO of the page: an SMO user's own; the Fund's choice (``?smo=<id>``, else the first SMO)."""
+    """The SMO of the page: an SMO user's own (naming another SMO is a 404); the Fund's choice (``?smo=<id>``, else
+    the first SMO)."""
     user = request.user
     if user.role == Role.FUND:
         smos = Organization.objects.filter(kind=OrganizationKind.SMO).order_by("code")
@@ -24,6 +25,11 @@ def page_smo(request) -> Organization:
         return smo
     if user.organization_id is None or user.organization.kind != OrganizationKind.SMO:
         raise Http404("Not an SMO user")
+    chosen = request.GET.get("smo") or request.POST.get("smo")
+    if chosen and chosen != str(user.organization_id):
+        # Another SMO's page does not exist for an SMO user (the same 404 as any outsider's), rather than
+        # silently showing their own under the other SMO's address.
+        raise Http404("No such SMO")
     return user.organization
 
 

@@ -102,7 +102,7 @@ class EffectivenessView(ScopedObjectMixin, PortalView):
         table = [
             {"month": r.month, "channel_label": Channel(r.channel).label, "kind_label": Kind(r.kind).label,
              "mo_code": mos.get(r.mo_id, ""), "informed": r.informed, "came30": r.came30, "came60": r.came60,
-             "came90": r.came90}
+             "came90": r.came90, "measured": r.measured}
             for r in rows
         ]  # fmt: skip
         chart = {
@@ -160,12 +160,14 @@ class EffectivenessReportView(PortalView):
             sheet, 0, 0, [f"Эффективность каналов информирования, СМО {smo.code}, {quarter} квартал {year} г."], bold
         )
         write_cells(sheet, 1, 0, [f"Срок представления: {state['due']:%d.%m.%Y}; состояние: {state['label']}"])
-        header = ["Канал", "Проинформировано", "Пришли за 30 дней, %", "за 60 дней, %", "за 90 дней, %"]
+        header = ["Канал", "Проинформировано", "из них видов с событием явки", "Пришли за 30 дней, %",
+                  "за 60 дней, %", "за 90 дней, %"]  # fmt: skip
         write_cells(sheet, 3, 0, header, bold)
         for n, c in enumerate(by_channel(rows), start=4):
             write_cells(
-                sheet, n, 0, [str(Channel(c["channel"]).label), c["informed"], c["share30"], c["share60"], c["share90"]]
-            )
+                sheet, n, 0, [str(Channel(c["channel"]).label), c["informed"], c["measured"], c["share30"],
+                              c["share60"], c["share90"]],
+            )  # fmt: skip
         detail = book.add_worksheet("По видам, МО и месяцам")
         write_cells(
             detail, 0, 0, ["Месяц", "Канал", "Вид", "МО", "Проинформировано", "Пришли за 30", "за 60", "за 90"], bold

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import math
 
 import openpyxl
 import pytest
@@ -13,7 +14,17 @@ from django.urls import reverse
 from django.utils import timezone
 
 from informing.models import Batch, BatchMessage, ChannelReport, ControlRun
-from informing.selectors.effectiveness import Arm, batch_arms, channel_effectiveness, compare, control_counts
+from informing.selectors.effectiveness import (
+    Z95 as Z,
+)
+from informing.selectors.effectiveness import (
+    Arm,
+    batch_arms,
+    by_channel,
+    channel_effectiveness,
+    compare,
+    control_counts,
+)
 from omsportal.obligations import Period, obligation
 from screening.models import EventBatch, StageEvent
 from tests.factories import insured_person
@@ -23,9 +34,9 @@ pytestmark = pytest.mark.django_db
 D = datetime.date
 
 
-def started(region, person, day):
+def started(region, person, day, event="START1"):
     batch = EventBatch.objects.create(mo=region.mo1, posted_by=region.mo1_user, status="DONE")
-    StageEvent.objects.create(batch=batch, mo=region.mo1, person=person, measure="DVN", event="START1", date=day)
+    StageEvent.objects.create(batch=batch, mo=region.mo1, person=person, measure="DVN", event=event, date=day)
 
 
 def test_shares_who_came_within_30_60_90_days(region):
@@ -40,23 +51,90 @@ def test_shares_who_came_within_30_60_90_days(region):
     assert channel_effectiveness(smo_id=region.smo2.pk, date_from=D(2026, 4, 1), date_to=D(2026, 6, 30)) == []
 
 
-def test_ab_arms_and_the_confidence_interval(region):
+def test_each_kind_is_judged_by_the_stage_event_that_shows_it_worked(client, region):
+    """A stage-2 notice worked when stage 2 was finished (not when stage 1 started, months before); a DN reminder
+    has no stage event: no shares, said on the page, and it does not pull the channel's share down."""
+    notice, reminder, invite = (insured_person(smo=region.smo1, mo=region.mo1) for _ in range(3))
+    started(region, notice, D(2025, 12, 1))  # stage 1 long before the notice
+    started(region, notice, D(2026, 4, 20), event="END2")  # stage 2 finished 19 days after it
+    record_fact(region.smo1, notice, kind="STAGE2", date=D(2026, 4, 1), ref="s2")
+    started(region, reminder, D(2026, 4, 10))  # a START1 says nothing of a DN visit
+    record_fact(region.smo1, reminder, kind="DN", date=D(2026, 4, 1), ref="dn")
+    record_fact(region.smo1, invite, kind="REPEAT", date=D(2026, 4, 1), ref="rp")
+    started(region, invite, D(2026, 4, 5))
+    rows = channel_effectiveness(smo_id=region.smo1.pk, date_from=D(2026, 4, 1), date_to=D(2026, 6, 30))
+    by_kind = {r.kind: (r.informed, r.came30, r.came60, r.came90) for r in rows}
+    assert by_kind == {"STAGE2": (1, 1, 1, 1), "DN": (1, None, None, None), "REPEAT": (1, 1, 1, 1)}
+    assert [r.measured for r in rows if r.kind == "DN"] == [False]
+    # Before the fix the stage-2 notice counted START1 events and came out 0 of 1.
+    only_start1 = insured_person(smo=region.smo1, mo=region.mo1)
+    record_fact(region.smo1, only_start1, kind="STAGE2", date=D(2026, 4, 1), ref="s2b")
+    started(region, only_start1, D(2026, 4, 3))
+    rows = channel_effectiveness(smo_id=region.smo1.pk, date_from=D(2026, 4, 1), date_to=D(2026, 6, 30))
+    assert [(r.informed, r.came90) for r in rows if r.kind == "STAGE2"] == [(2, 1)]
+    (sms,) = by_channel(rows)
+    assert (sms["informed"], sms["measured"], sms["came90"], sms["share90"]) == (4, 3, 2, 66.7)
+    client.force_login(region.smo1_l2)
+    page = client.get(reverse("informing:effectiveness"), {"year": 2026, "quarter": 2}).content.decode()
+    assert page.count('data-testid="no-outcome-event"') == 1 and 'data-testid="outcome-events"' in page
+    assert "визиты ДН поступят с реестрами счетов" in page
+
+
+def wilson_by_hand(x, n, z=Z):
+    p = x / n
+    centre, half = p + z * z / (2 * n), z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return (centre - half) / (1 + z * z / n), (centre + half) / (1 + z * z / n)
+
+
+def test_newcombes_interval_for_the_difference_of_two_shares():
+    # Newcombe (1998), Statistics in Medicine 17:873, example (a): 56/70 against 48/80, method 10: 0.0524 … 0.3339.
+    c = compare(Arm(1, 70, 56), Arm(0, 80, 48))
+    p1, p2 = 56 / 70, 48 / 80
+    (l1, u1), (l2, u2) = wilson_by_hand(56, 70), wilson_by_hand(48, 80)
+    assert c.difference == pytest.approx(0.2)
+    assert c.low == pytest.approx(0.2 - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2))
+    assert c.high == pytest.approx(0.2 + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2))
+    assert (round(c.low, 4), round(c.high, 4)) == (0.0524, 0.3339)
+    assert c.significant
+    # Example (h) of the paper: 10/10 against 0/10 gives 0.6075 … 1.0000 (Wald: 1 … 1).
+    c = compare(Arm(1, 10, 10), Arm(0, 10, 0))
+    assert (round(c.low, 4), round(c.high, 4)) == (0.6075, 1.0) and c.significant
+    assert not compare(Arm(1, 10, 5), Arm(0, 10, 4)).significant
+
+
+def test_at_0_and_100_percent_one_of_one_against_none_of_one_is_not_significant():
+    c = compare(Arm(1, 1, 1), Arm(0, 1, 0))
+    # Wilson for 1/1 is [1/(1+z²), 1] and for 0/1 [0, z²/(1+z²)]: the low end is 1 − √2·z²/(1+z²) ≈ −0.122.
+    assert c.low == pytest.approx(1 - math.sqrt(2) * Z * Z / (1 + Z * Z))
+    assert c.high == pytest.approx(1.0)
+    assert not c.significant
+    assert not compare(Arm(1, 0, 0), Arm(0, 5, 5)).significant  # an empty arm says nothing
+
+
+def test_ab_arms_count_everyone_assigned_to_an_arm(region):
+    """Arms split by channel stay randomised: the persons an arm could not reach (no channel of the arm) are in its
+    size as not reached; they came or not as anyone else; a batch of a kind without a stage event has no arms."""
     batch = Batch.objects.create(smo=region.smo1, kind="INVITE", year=2026, due_on=D(2026, 4, 1), status="SENT",
-                                 arms=[{"SMS": 1}, {"SMS": 2}])  # fmt: skip
+                                 arms=[{"SMS": 1}, {"POST": 2}],
+                                 sent_at=timezone.make_aware(datetime.datetime(2026, 4, 1, 12)))  # fmt: skip
     sent = timezone.make_aware(datetime.datetime(2026, 4, 1, 12))
-    for arm in (0, 1):
-        for n in range(4):
+    plan = {0: ["SENT", "SENT", "UNREACHABLE", "UNREACHABLE"], 1: ["SENT", "UNREACHABLE", "SKIPPED", "SENT"]}
+    came = {(0, 0), (0, 2), (1, 0), (1, 1), (1, 3)}  # (arm, n): one unreachable person of each arm came anyway
+    for arm, statuses in plan.items():
+        for n, status in enumerate(statuses):
             person = insured_person(smo=region.smo1, mo=region.mo1)
-            BatchMessage.objects.create(batch=batch, person=person, arm=arm, channel="SMS", status="SENT", sent_at=sent)
-            if arm == 1 or n == 0:
+            BatchMessage.objects.create(batch=batch, person=person, arm=arm, channel="" if status != "SENT" else
+                                        ("SMS", "POST")[arm], status=status,
+                                        sent_at=sent if status == "SENT" else None)  # fmt: skip
+            if (arm, n) in came:
                 started(region, person, D(2026, 5, 1))
     arms = batch_arms(batch_id=batch.pk)
-    assert [(a.arm, a.size, a.came) for a in arms] == [(0, 4, 1), (1, 4, 4)]
-    c = compare(arms[1], arms[0])
-    assert c.difference == pytest.approx(0.75)
-    assert c.low == pytest.approx(0.75 - 1.959963984540054 * (0.25 * 0.75 / 4) ** 0.5)
-    assert c.significant
-    assert not compare(Arm(1, 10, 5), Arm(0, 10, 4)).significant
+    assert [(a.arm, a.size, a.came) for a in arms] == [(0, 4, 2), (1, 4, 3)]
+    assert batch_arms(batch_id=batch.pk, days=20) == [Arm(0, 4, 0), Arm(1, 4, 0)]
+    Batch.objects.filter(pk=batch.pk).update(kind="DN")
+    assert batch_arms(batch_id=batch.pk) == []
+    Batch.objects.filter(pk=batch.pk).update(kind="INVITE", sent_at=None)
+    assert batch_arms(batch_id=batch.pk) == []
 
 
 def test_the_quarterly_report_state_and_xlsx(client, region):
@@ -116,3 +194,28 @@ def test_informing_due_command(region):
     text = out.getvalue()
     assert f"INVITE   {region.mo1.code}  2026-04-14         1          1" in text
     assert "итого: подлежат 1, просрочено 1" in text
+
+
+def test_the_control_counts_as_uninvited_only_those_the_smo_still_has_to_inform(region):
+    """Opted out, died or left the SMO by the month's end: not "still without an invitation" (as informing.due)."""
+    from informing.services import opt_out_record
+    from participants.models import PolicyPeriod
+    from tests.factories import PolicyFactory
+
+    upload = accepted_upload(region.mo1, region.mo1_user, year=2026, accepted=D(2025, 12, 20))
+    people = {name: insured_person(smo=region.smo1, mo=region.mo1) for name in
+              ("due", "opted", "died", "left", "died_later", "left_later")}  # fmt: skip
+    for n, person in enumerate(people.values(), start=1):
+        entry(upload, person, smo=region.smo1, month=3, n=n)
+    opt_out_record(person=people["opted"], acting_user=region.smo1_l2)
+    people["died"].death_date = D(2026, 3, 10)
+    people["died"].save(update_fields=["death_date"])
+    people["died_later"].death_date = D(2026, 4, 2)  # alive on 31 March: still to be informed in March
+    people["died_later"].save(update_fields=["death_date"])
+    for name, moved in (("left", D(2026, 3, 15)), ("left_later", D(2026, 4, 1))):
+        PolicyPeriod.objects.filter(person=people[name]).update(date_to=moved - datetime.timedelta(days=1))
+        PolicyFactory(person=people[name], smo=region.smo2, date_from=moved)
+    counts = control_counts(year=2026, month=3, today=D(2026, 12, 1))
+    assert counts == [{"smo_id": region.smo1.pk, "facts": 0, "late": 0, "uninvited": 3}]
+    # Within the month, today is the day: who leaves after today is still the SMO's (died on the 10th: not).
+    assert control_counts(year=2026, month=3, today=D(2026, 3, 12))[0]["uninvited"] == 4
