@@ -14,6 +14,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 from omsportal.api.base import AuditedReadMixin, ScopedAPIMixin, ScopedViewSet
+from omsportal.scoping import restrict
 from participants.models import Organization, OrganizationKind, User
 from surveys.access import (
     BUILD_CALL_LISTS,
@@ -98,7 +99,8 @@ class CallListViewSet(ScopedAPIMixin, mixins.CreateModelMixin, viewsets.ReadOnly
         data = CallListCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        version = QuestionnaireVersion.objects.filter(pk=values["version"]).first()
+        # Only a form the user may use (the shared ones and its SMO's own), as the page offers.
+        version = restrict(QuestionnaireVersion.objects.all(), request.user).filter(pk=values["version"]).first()
         mo = Organization.objects.filter(pk=values.get("mo"), kind=OrganizationKind.MO).first() if values.get(
             "mo"
         ) else None

@@ -29,6 +29,7 @@ from omsportal import locks
 from omsportal.jobs.dispatch import enqueue_job
 from omsportal.jobs.models import JobStatus
 from omsportal.regional import regional_rules
+from omsportal.scoping import restrict
 from participants.models import Organization, OrganizationKind, Role, User
 from screening.selectors.passed import passed_sql
 from surveys.models import CallList, CallPurpose, ItemState, QuestionnaireVersion
@@ -64,6 +65,8 @@ def call_list_create(
         raise CallListError(_("МО: выберите медицинскую организацию."))
     if seed is not None and not 0 <= seed < SEED_MAX:
         raise CallListError(_("Зерно выборки: целое число от 0 до 2^62."))
+    if version is not None and not restrict(QuestionnaireVersion.objects.all(), user).filter(pk=version.pk).exists():
+        raise CallListError(_("Анкета: одна из анкет вашей СМО или общих."))
     rule = dict(rule or {})
     if purpose == CallPurpose.FOLLOWUP and not str(rule.get("batch", "")).isdigit():
         raise CallListError(_("Дозвон после рассылки: укажите номер рассылки."))

@@ -61,3 +61,12 @@ def informed(persons, *, smo, mo, day: datetime.date, outcome: str = "DELIVERED"
 
 def survey_version():
     return Questionnaire.objects.get(code="why-not-passed").versions.get(number=1)
+
+
+def own_form(smo, *, code: str = "smo-own", title: str = "Анкета другой СМО: тайный вопрос"):
+    """A form owned by ``smo`` (version 1, the questions of the shipped why-not-passed form)."""
+    from surveys.models import QuestionnaireVersion
+
+    questionnaire = Questionnaire.objects.create(code=code, title=title, owner=smo)
+    return QuestionnaireVersion.objects.create(questionnaire=questionnaire, number=1,
+                                               questions=survey_version().questions)  # fmt: skip

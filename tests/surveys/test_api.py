@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from surveys.models import Appeal, CallItem, CallList, CallPurpose, SurveyResponse
 from tests.scoping_base import assert_statuses
-from tests.surveys.factories import people, survey_version
+from tests.surveys.factories import own_form, people, survey_version
 
 API = "/api/v1/surveys"
 
@@ -101,3 +101,17 @@ def test_appeals_through_the_api(api, region):
     api.force_authenticate(region.smo2_l2)
     assert api.get(f"{API}/appeals/{pk}/").status_code == 404
     assert Appeal.objects.get().result_informed_on == timezone.localdate()
+
+
+@pytest.mark.django_db
+def test_a_call_list_cannot_use_another_smos_form(api, region):
+    foreign = own_form(region.smo2)
+    api.force_authenticate(region.smo1_l2)
+    response = api.post(f"{API}/call-lists/", {"purpose": "QUOTA", "year": 2026, "quarter": 2,
+                                               "version": foreign.pk}, format="json")  # fmt: skip
+    assert response.status_code == 400 and "version" in response.json()
+    assert not CallList.objects.exists()
+    # Its own form and the shared ones are accepted.
+    mine = own_form(region.smo1, code="smo1-own", title="Своя анкета")
+    assert api.post(f"{API}/call-lists/", {"purpose": "QUOTA", "year": 2026, "quarter": 2, "version": mine.pk},
+                    format="json").status_code == 201  # fmt: skip

@@ -11,9 +11,15 @@ from django.urls import reverse
 
 from omsportal.jobs.runner import run_job
 from surveys.models import CallItem, CallList, CallOutcome, CallPurpose, ItemState
-from surveys.services.call_lists import CALL_LIST_BUILD, call_list_close, call_list_create, call_list_sample
+from surveys.services.call_lists import (
+    CALL_LIST_BUILD,
+    CallListError,
+    call_list_close,
+    call_list_create,
+    call_list_sample,
+)
 from tests.scoping_base import assert_statuses
-from tests.surveys.factories import informed, passed, people, survey_version
+from tests.surveys.factories import informed, own_form, passed, people, survey_version
 
 YEAR, QUARTER = 2026, 2
 DAY = datetime.date(YEAR, 5, 5)
@@ -139,3 +145,11 @@ def test_follow_ups_of_a_phone_mailing(region):
     other_smo = Batch.objects.create(smo=region.smo2, kind="INVITE", year=YEAR, due_on=DAY, status="SENT")
     refused = build(region, purpose=CallPurpose.FOLLOWUP, rule={"batch": other_smo.pk})
     assert refused.status == "REJECTED" and "не найдена" in refused.message
+
+
+@pytest.mark.django_db
+def test_the_service_refuses_another_smos_form(region):
+    with pytest.raises(CallListError):
+        call_list_create(user=region.smo1_l2, purpose=CallPurpose.QUOTA, year=YEAR, quarter=QUARTER,
+                         version=own_form(region.smo2))  # fmt: skip
+    assert not CallList.objects.exists()

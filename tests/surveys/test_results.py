@@ -15,7 +15,7 @@ from surveys.models import CallItem, CallList, CallPurpose, ReportState, SurveyR
 from surveys.selectors.results import question_results
 from surveys.services.reports import survey_report_file
 from tests.scoping_base import assert_statuses
-from tests.surveys.factories import people, survey_version
+from tests.surveys.factories import own_form, people, survey_version
 
 YEAR, QUARTER = 2026, 2
 
@@ -99,3 +99,22 @@ def test_the_quarterly_report_with_its_due_date_and_state(client, region):
     client.force_login(region.fund_user)
     assert client.post(reverse("surveys:reports"), {"year": YEAR, "quarter": QUARTER}).status_code == 403
     assert SurveyReport.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_results_filter_offers_only_the_forms_the_user_may_see(client, region, answered):
+    foreign = own_form(region.smo2).questionnaire
+    url = reverse("surveys:results") + f"?year={YEAR}&quarter={QUARTER}"
+    client.force_login(region.smo1_l2)
+    response = client.get(url)
+    assert foreign not in response.context["filter"].fields["questionnaire"].queryset
+    assert foreign.title not in response.content.decode()
+    # Asking for it by its id falls back to the shared form: its title and questions are not shown.
+    asked = client.get(url + f"&questionnaire={foreign.pk}")
+    assert asked.context["questionnaire"].code == "why-not-passed" and foreign.title not in asked.content.decode()
+    client.force_login(region.mo1_user)  # an MO: the shared forms (and those it was surveyed with)
+    assert foreign not in client.get(url).context["filter"].fields["questionnaire"].queryset
+    client.force_login(region.fund_user)
+    assert foreign in client.get(url).context["filter"].fields["questionnaire"].queryset
+    client.force_login(region.smo2_l2)
+    assert foreign in client.get(url).context["filter"].fields["questionnaire"].queryset
