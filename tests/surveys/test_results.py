@@ -118,3 +118,38 @@ def test_the_results_filter_offers_only_the_forms_the_user_may_see(client, regio
     assert foreign in client.get(url).context["filter"].fields["questionnaire"].queryset
     client.force_login(region.smo2_l2)
     assert foreign in client.get(url).context["filter"].fields["questionnaire"].queryset
+
+
+@pytest.mark.django_db
+def test_answers_to_every_version_of_a_form_are_counted(client, region):
+    """Version 2 drops a question and an option and adds a question: the answers given for version 1 still count."""
+    from surveys.models import Questionnaire, QuestionnaireVersion
+
+    yes_no = [["yes", "да"], ["no", "нет"]]
+    form = Questionnaire.objects.create(code="two-versions", title="Две версии")
+    v1 = QuestionnaireVersion.objects.create(questionnaire=form, number=1, questions=[
+        {"code": "old", "text": "Старый вопрос", "kind": "single", "required": True, "options": yes_no},
+        {"code": "kept", "text": "Оценка (v1)", "kind": "single", "required": True,
+         "options": [["a", "А"], ["b", "Б"]]},
+        {"code": "score", "text": "Балл", "kind": "scale", "required": False, "min": 1, "max": 3},
+    ])  # fmt: skip
+    v2 = QuestionnaireVersion.objects.create(questionnaire=form, number=2, questions=[
+        {"code": "kept", "text": "Оценка", "kind": "single", "required": True, "options": [["a", "А"], ["c", "В"]]},
+        {"code": "score", "text": "Балл", "kind": "scale", "required": False, "min": 1, "max": 5},
+        {"code": "new", "text": "Новый вопрос", "kind": "text", "required": False},
+    ])  # fmt: skip
+    for version, answers in ((v1, {"old": "yes", "kept": "b", "score": 2}), (v1, {"old": "no", "kept": "a"}),
+                             (v2, {"kept": "c", "score": 5, "new": "хорошо"})):  # fmt: skip
+        response = answer(region, region.mo1, region.smo1, answers)
+        SurveyResponse.objects.filter(pk=response.pk).update(version=version)
+    total, results = question_results(region.fund_user, YEAR, QUARTER, form)
+    assert total == 3
+    by_code = {r.code: r for r in results}
+    assert [r.code for r in results] == ["kept", "score", "new", "old"]  # the newest version's, then the removed
+    assert by_code["kept"].text == "Оценка" and by_code["kept"].options == [("a", "А", 1), ("c", "В", 1), ("b", "Б", 1)]
+    assert by_code["old"].options == [("yes", "да", 1), ("no", "нет", 1)] and by_code["old"].versions == [1]
+    assert not by_code["old"].current and by_code["kept"].versions == [1, 2]
+    assert by_code["score"].average == 3.5 and by_code["new"].texts == ["хорошо"]
+    client.force_login(region.fund_user)
+    page = client.get(reverse("surveys:results") + f"?year={YEAR}&quarter={QUARTER}&questionnaire={form.pk}")
+    assert "Старый вопрос" in page.content.decode() and "вопрос версий 1" in page.content.decode()
