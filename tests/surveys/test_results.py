@@ -153,3 +153,50 @@ def test_answers_to_every_version_of_a_form_are_counted(client, region):
     client.force_login(region.fund_user)
     page = client.get(reverse("surveys:results") + f"?year={YEAR}&quarter={QUARTER}&questionnaire={form.pk}")
     assert "Старый вопрос" in page.content.decode() and "вопрос версий 1" in page.content.decode()
+
+
+def report_states(user, year, quarter) -> dict:
+    from surveys.selectors.reports import survey_reports_for_user
+
+    return {line["smo"].code: (line["filed_on"], line["late"], line["overdue"])
+            for line in survey_reports_for_user(user, year, quarter)}  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_filing_again_keeps_a_report_filed_on_time(region):
+
+    year, quarter = 2026, 1  # due 31.03.2026, long past
+    due = obligation("O14").due_on(Period.of_quarter(year, quarter))
+    on_time = timezone.make_aware(datetime.datetime.combine(due, datetime.time(10)))
+    smo1, smo2 = region.smo1.code, region.smo2.code
+    # Nothing filed: overdue for both.
+    assert report_states(region.fund_user, year, quarter) == {smo1: (None, False, True), smo2: (None, False, True)}
+    # Filed late: late, not overdue.
+    report = survey_report_file(user=region.smo1_l2, year=year, quarter=quarter)
+    assert report_states(region.fund_user, year, quarter)[smo1] == (timezone.localdate(), True, False)
+    # Filed on time (the filing moved back to the due date) and filed again today: still on time, O14 met on time.
+    SurveyReport.objects.filter(pk=report.pk).update(filed_at=on_time)
+    again = survey_report_file(user=region.smo1_l2, year=year, quarter=quarter)
+    assert again.pk == report.pk and again.filed_at == on_time
+    assert report_states(region.smo1_l2, year, quarter) == {smo1: (due, False, False)}
+    assert obligation("O14").met_on(region.smo1.pk, Period.of_quarter(year, quarter)) == due
+
+
+@pytest.mark.django_db
+def test_a_report_that_first_meets_the_quotas_when_filed_again_dates_from_then(region):
+    from tests.surveys.factories import passed
+
+    year, quarter = 2026, 1
+    due = obligation("O14").due_on(Period.of_quarter(year, quarter))
+    person = people(1, smo=region.smo1, mo=region.mo1)[0]
+    passed([person], mo=region.mo1, day=datetime.date(year, 2, 2), posted_by=region.mo1_user)  # quota 1, not met
+    report = survey_report_file(user=region.smo1_l2, year=year, quarter=quarter)
+    assert not report.quotas_met
+    on_time = timezone.make_aware(datetime.datetime.combine(due, datetime.time(10)))
+    SurveyReport.objects.filter(pk=report.pk).update(filed_at=on_time)
+    assert obligation("O14").met_on(region.smo1.pk, Period.of_quarter(year, quarter)) is None
+    SurveyResponse.objects.create(version=survey_version(), person=person, smo=region.smo1, mo=region.mo1, year=year,
+                                  quarter=quarter, stratum="PASSED", answers={}, operator=region.smo1_l1)  # fmt: skip
+    met = survey_report_file(user=region.smo1_l2, year=year, quarter=quarter)
+    assert met.quotas_met and met.filed_at > on_time  # the quotas were met only now: O14 met late
+    assert obligation("O14").met_on(region.smo1.pk, Period.of_quarter(year, quarter)) == timezone.localdate()
