@@ -177,6 +177,32 @@ def test_quota_page_per_mo_by_role(client, region, quarter_data):
     assert sorted((line.smo_id, line.passed) for line in fund_lines) == [(region.smo1.pk, 400), (region.smo2.pk, 3)]
 
 
+@pytest.mark.django_db(transaction=True)
+def test_quota_page_columns_in_call_lists_surveys_completed_and_met(client, region, quarter_data):
+    import re
+
+    url = reverse("surveys:quotas") + f"?year={YEAR}&quarter={QUARTER}"
+    client.force_login(region.smo1_l2)
+
+    def cells() -> tuple[list[str], bool]:
+        page = client.get(url).content.decode()
+        row = re.search(r'<tr class="(table-warning)?">\s*<td class="text-start">270001.*?</tr>', page, re.S)
+        values = [re.sub(r"\s+", " ", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row.group(0), re.S)]
+        return values[1:7], "квота выполнена" in row.group(0) and not row.group(1)
+
+    # passed, quota 0.5 %, informed not passed, quota 50 %, quota in all, in call lists (surveyed: "passed + informed")
+    assert cells() == (["400", "2", "10", "5", "7", "0"], False)
+    call_list = build(region, mo=region.mo1)
+    items = list(call_list.items.order_by("stratum", "id"))  # 5 INFORMED, then 2 PASSED
+    for item in items[:4] + items[5:]:
+        survey(region, item)
+    assert cells() == (["400", "2", "10", "5", "7", "7"], False)
+    page = client.get(url).content.decode()
+    assert "2 + 4" in page and f"call-lists/new/?mo={region.mo1.pk}" in page  # not met: build another list
+    survey(region, items[4])
+    assert cells()[1] is True and "2 + 5" in client.get(url).content.decode()
+
+
 @pytest.mark.django_db
 def test_a_lost_build_runs_again_to_the_same_result(region, quarter_data, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False):

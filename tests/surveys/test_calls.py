@@ -350,3 +350,33 @@ def test_an_outcome_of_another_operators_item_writes_nothing(region):
     assert not CallAttempt.objects.exists() and AuditLog.objects.count() == audits
     item.refresh_from_db()
     assert (item.state, item.claimed_by_id) == (ItemState.CLAIMED, a.pk)
+
+
+@pytest.mark.django_db
+def test_the_supervisor_sees_each_operators_progress_and_the_open_lists(client, region):
+    from surveys.selectors.calls import operator_progress
+
+    call_list = make_list(region, 3)
+    a, b = operators(region, 2)
+    item = call_next(operator=a)
+    call_outcome_record(operator=a, item_id=item.pk, outcome=CallOutcome.REACHED,
+                        answers={"informed": "no", "came": "yes"})  # fmt: skip
+    item = call_next(operator=a)
+    call_outcome_record(operator=a, item_id=item.pk, outcome=CallOutcome.NO_ANSWER)
+    held = call_next(operator=b)
+    other_smo_op = UserFactory(username="op_smo2", role=Role.SMO_L1, organization=region.smo2)
+    progress = operator_progress(region.smo1_l2)
+    lines = {
+        line.operator.username: (line.calls, line.reached, line.surveys, line.holding) for line in progress["operators"]
+    }
+    assert lines == {a.username: (2, 1, 1, 0), b.username: (0, 0, 0, 1), region.smo1_l1.username: (0, 0, 0, 0)}
+    assert other_smo_op.username not in lines
+    assert [(lst.pk, lst.waiting, lst.held, lst.closed) for lst in progress["lists"]] == [(call_list.pk, 1, 1, 1)]
+    assert held.claimed_by_id == b.pk
+    assert operator_progress(region.smo2_l2)["lists"] == [] and operator_progress(region.smo1_l1)["operators"] == []
+    client.force_login(region.smo1_l2)
+    table = client.get(reverse("surveys:supervisor"), headers={"HX-Request": "true"})
+    rows = table.content.decode()
+    assert table.status_code == 200 and "op_smo2" not in rows
+    assert f'<td class="text-start">{a.display_name}</td><td>2</td><td>1</td><td>1</td>' in rows
+    assert f'<a href="{reverse("surveys:call_list", args=[call_list.pk])}">{call_list.pk}</a>' in rows
