@@ -154,12 +154,15 @@ def _candidates_followup(call_list: CallList) -> tuple[str, list]:
 
 
 def _candidates_not_reached(call_list: CallList) -> tuple[str, list]:
-    """The persons of this SMO's items of the quarter closed as not reached (all tries used), latest item first."""
+    """The persons of this SMO's items of the quarter closed as not reached (all tries used), latest item first;
+    not those surveyed in the quarter since (reached on another list)."""
     sql = """
         SELECT DISTINCT ON (i.person_id) i.person_id, i.mo_id, i.stratum
         FROM surveys_callitem i JOIN surveys_calllist l ON l.id = i.call_list_id
         WHERE i.smo_id = %s AND l.year = %s AND l.quarter = %s AND i.outcome = 'NOT_REACHED'
           AND l.id <> %s AND (%s::bigint IS NULL OR i.mo_id = %s)
+          AND NOT EXISTS (SELECT 1 FROM surveys_surveyresponse r WHERE r.person_id = i.person_id
+                          AND r.smo_id = i.smo_id AND r.year = l.year AND r.quarter = l.quarter)
         ORDER BY i.person_id, i.id DESC
     """
     return sql, [call_list.smo_id, call_list.year, call_list.quarter, call_list.pk, call_list.mo_id, call_list.mo_id]
@@ -213,6 +216,7 @@ def _need_sql(call_list: CallList) -> tuple[str, list]:
             SELECT u.mo_id, u.stratum, COUNT(DISTINCT u.person_id)::int AS taken FROM (
                 SELECT r.mo_id, r.stratum, r.person_id FROM surveys_surveyresponse r
                 WHERE r.smo_id = %s AND r.year = %s AND r.quarter = %s AND r.person_id IS NOT NULL
+                  AND NOT EXISTS (SELECT 1 FROM surveys_callitem x WHERE x.id = r.item_id AND x.call_list_id = %s)
                 UNION ALL
                 SELECT i.mo_id, i.stratum, i.person_id
                 FROM surveys_callitem i JOIN surveys_calllist l ON l.id = i.call_list_id
@@ -222,8 +226,9 @@ def _need_sql(call_list: CallList) -> tuple[str, list]:
             GROUP BY u.mo_id, u.stratum
         ) t ON t.mo_id = c.mo_id AND t.stratum = c.stratum
     """  # noqa: S608 # nosec B608 - the quota expressions are integers of this module
+    # The list's own items and surveys never count (an audit's redraw of a worked list draws as its build did).
     period = [call_list.smo_id, call_list.year, call_list.quarter]
-    return sql, [*period, *period, call_list.pk]
+    return sql, [*period, call_list.pk, *period, call_list.pk]
 
 
 def _already_sampled_sql(call_list: CallList) -> tuple[str, list]:
@@ -233,11 +238,12 @@ def _already_sampled_sql(call_list: CallList) -> tuple[str, list]:
         return "FALSE", []
     return (
         "(EXISTS (SELECT 1 FROM surveys_surveyresponse sr WHERE sr.person_id = c.person_id AND sr.smo_id = %s"
-        " AND sr.year = %s AND sr.quarter = %s)"
+        " AND sr.year = %s AND sr.quarter = %s AND NOT EXISTS (SELECT 1 FROM surveys_callitem sx"
+        " WHERE sx.id = sr.item_id AND sx.call_list_id = %s))"
         " OR EXISTS (SELECT 1 FROM surveys_callitem s JOIN surveys_calllist sl ON sl.id = s.call_list_id"
         " WHERE s.person_id = c.person_id AND sl.smo_id = %s AND sl.year = %s AND sl.quarter = %s"
         " AND sl.id <> %s AND s.is_open AND s.state <> 'DONE'))",
-        [call_list.smo_id, call_list.year, call_list.quarter] * 2 + [call_list.pk],
+        [call_list.smo_id, call_list.year, call_list.quarter, call_list.pk] * 2,
     )
 
 

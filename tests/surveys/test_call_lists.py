@@ -122,6 +122,12 @@ def test_a_survey_from_the_not_reached_list_counts_towards_the_quota(region, qua
     again = build(region, mo=region.mo1)
     assert (again.items.filter(stratum="PASSED").count(), again.items.filter(stratum="INFORMED").count()) == (2, 4)
     assert not again.items.filter(person_id=lost.person_id).exists()  # surveyed: not drawn again
+    # A person not reached on one list and surveyed from another is not called again by a later re-call list.
+    other = again.items.filter(stratum="INFORMED").first()
+    CallItem.objects.filter(pk=other.pk).update(state=ItemState.DONE, outcome=CallOutcome.NOT_REACHED)
+    call_list_close(user=region.smo1_l2, call_list=retry)
+    later = build(region, purpose=CallPurpose.NOT_REACHED)
+    assert list(later.items.values_list("person_id", flat=True)) == [other.person_id]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -129,6 +135,10 @@ def test_the_seed_rebuilds_the_same_sample(region, quarter_data):
     first = build(region, mo=region.mo1)
     chosen = sorted(first.items.values_list("person_id", flat=True))
     assert call_list_sample(first) == chosen  # the audit redraw
+    for item in first.items.all()[:3]:  # worked: the list's own surveys do not change its redraw
+        survey(region, item)
+    assert call_list_sample(first) == chosen
+    SurveyResponse.objects.all().delete()
     # The same seed on the same data, as a new list once the first is gone, draws the same persons.
     seed = first.seed
     first.items.all().delete()
