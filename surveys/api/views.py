@@ -28,6 +28,7 @@ from surveys.access import (
 from surveys.models import Appeal, AppealTopic, CallItem, CallList, Questionnaire, QuestionnaireVersion
 from surveys.quotas import quarter_of
 from surveys.selectors.calls import quota_overview
+from surveys.selectors.forms import result_questionnaires_for_user
 from surveys.selectors.results import question_results, results_by_mo
 from surveys.services.appeals import AppealError, appeal_answer, appeal_register, appeal_route
 from surveys.services.call_lists import CallListError, call_list_create
@@ -164,7 +165,10 @@ class ResultsAPIView(ScopedAPIMixin, generics.GenericAPIView):
 
     def get(self, request):
         year, quarter = _period(request)
-        questionnaire = self.get_queryset().filter(code=request.query_params.get("questionnaire", "why-not-passed"))
+        # The forms the user may read results of, as the page offers them (another SMO's form: the shared one).
+        questionnaire = result_questionnaires_for_user(request.user).filter(
+            code=request.query_params.get("questionnaire", "why-not-passed")
+        )
         questionnaire = questionnaire.first() or Questionnaire.objects.filter(code="why-not-passed").first()
         if questionnaire is None:
             raise NotFound("Анкета не найдена.")

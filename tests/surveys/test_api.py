@@ -115,3 +115,27 @@ def test_a_call_list_cannot_use_another_smos_form(api, region):
     mine = own_form(region.smo1, code="smo1-own", title="Своя анкета")
     assert api.post(f"{API}/call-lists/", {"purpose": "QUOTA", "year": 2026, "quarter": 2, "version": mine.pk},
                     format="json").status_code == 201  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_results_by_form_follow_the_forms_the_user_may_read(api, region):
+    foreign = own_form(region.smo2, code="smo2-secret").questionnaire
+    api.force_authenticate(region.smo1_l2)
+    response = api.get(f"{API}/results/?year=2026&quarter=2&questionnaire={foreign.code}")
+    assert response.status_code == 200 and response.json()["questionnaire"] == "why-not-passed"
+    api.force_authenticate(region.smo2_l2)
+    assert api.get(f"{API}/results/?year=2026&quarter=2&questionnaire={foreign.code}").json()["questionnaire"] == (
+        "smo2-secret"
+    )
+    # An MO reads the results of an SMO's own form its MO was surveyed with (counts), not of one it was not.
+    person = people(1, smo=region.smo2, mo=region.mo2)[0]
+    SurveyResponse.objects.create(version=foreign.versions.get(), person=person, smo=region.smo2, mo=region.mo2,
+                                  year=2026, quarter=2, stratum="INFORMED", answers={"informed": "no"},
+                                  operator=region.smo1_l1)  # fmt: skip
+    api.force_authenticate(region.mo2_user)
+    seen = api.get(f"{API}/results/?year=2026&quarter=2&questionnaire={foreign.code}").json()
+    assert (seen["questionnaire"], seen["responses"]) == ("smo2-secret", 1)
+    api.force_authenticate(region.mo1_user)
+    assert api.get(f"{API}/results/?year=2026&quarter=2&questionnaire={foreign.code}").json()["questionnaire"] == (
+        "why-not-passed"
+    )
