@@ -6,9 +6,9 @@ For each MO and quarter an SMO's level 1 surveys by phone
 - at least ``survey_quota_passed_percent`` (0.5 %) of its insured who passed a preventive measure in the quarter
   (stage 1 of dispanserization or the prophylactic exam finished — screening.selectors.passed, the one selector
   of "passed"), at the MO that posted the passing; and
-- at least ``survey_quota_informed_percent`` (50 %) of the persons it informed individually in the quarter (a
-  delivered informing fact, informing.selectors.facts) who have not passed the measure in the year by the
-  quarter's end, at the MO of the fact;
+- at least ``survey_quota_informed_percent`` (50 %) of the persons it informed individually about the check-up in
+  the quarter (a delivered informing fact of a kind of QUOTA_INFORMING_KINDS, informing.selectors.facts) who have
+  not passed the measure in the year by the quarter's end, at the MO of the fact;
 
 each rounded up to a whole person (0.5 % of 1 passed is 1 person; of 200 it is 1; of 201 it is 2). The SMO owing
 a passed person is the one insuring them on the quarter's last day (or today, if that is earlier): the register
@@ -79,14 +79,24 @@ class QuotaRow:
         return self.quota_passed + self.quota_informed
 
 
+# The kinds of informing that make a person "individually notified" about the check-up for the quota [R II.14]:
+# the invitation, the reminder, the repeat invitation and the stage-2 notice (R II.11, II.18 name these as the
+# notices about the preventive measures). A DN reminder, the turning-18 notice and an appeal's result are informing
+# of another matter and do not raise the 50 % base.
+QUOTA_INFORMING_KINDS = ("INVITE", "REMIND", "REPEAT", "STAGE2")
+
+
 def informed_facts_sql(date_from: datetime.date, date_to: datetime.date) -> tuple[str, list]:
-    """(person_id, mo_id, smo_id) of the delivered informing facts dated in the period, as SQL with its params: the
-    informing app's own filter of "informed" (facts_filter), so the two apps count the same persons."""
+    """(person_id, mo_id, smo_id) of the delivered informing facts about the check-up (QUOTA_INFORMING_KINDS) dated
+    in the period, as SQL with its params: the informing app's own filter of "informed" (facts_filter), so the two
+    apps count the same persons."""
     from informing.models import InformingFact
     from informing.selectors.facts import facts_filter
 
     qs = (
-        InformingFact.objects.filter(facts_filter(date_from=date_from, date_to=date_to), mo_id__isnull=False)
+        InformingFact.objects.filter(
+            facts_filter(kind=QUOTA_INFORMING_KINDS, date_from=date_from, date_to=date_to), mo_id__isnull=False
+        )
         .order_by()
         .values("person_id", "mo_id", "smo_id")
         .distinct()

@@ -14,6 +14,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 from omsportal.api.base import AuditedReadMixin, ScopedAPIMixin, ScopedViewSet
+from omsportal.scoping import restrict
 from participants.models import Organization, OrganizationKind, User
 from surveys.access import (
     BUILD_CALL_LISTS,
@@ -27,6 +28,7 @@ from surveys.access import (
 from surveys.models import Appeal, AppealTopic, CallItem, CallList, Questionnaire, QuestionnaireVersion
 from surveys.quotas import quarter_of
 from surveys.selectors.calls import quota_overview
+from surveys.selectors.forms import result_questionnaires_for_user
 from surveys.selectors.results import question_results, results_by_mo
 from surveys.services.appeals import AppealError, appeal_answer, appeal_register, appeal_route
 from surveys.services.call_lists import CallListError, call_list_create
@@ -98,7 +100,8 @@ class CallListViewSet(ScopedAPIMixin, mixins.CreateModelMixin, viewsets.ReadOnly
         data = CallListCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        version = QuestionnaireVersion.objects.filter(pk=values["version"]).first()
+        # Only a form the user may use (the shared ones and its SMO's own), as the page offers.
+        version = restrict(QuestionnaireVersion.objects.all(), request.user).filter(pk=values["version"]).first()
         mo = Organization.objects.filter(pk=values.get("mo"), kind=OrganizationKind.MO).first() if values.get(
             "mo"
         ) else None
@@ -162,7 +165,10 @@ class ResultsAPIView(ScopedAPIMixin, generics.GenericAPIView):
 
     def get(self, request):
         year, quarter = _period(request)
-        questionnaire = self.get_queryset().filter(code=request.query_params.get("questionnaire", "why-not-passed"))
+        # The forms the user may read results of, as the page offers them (another SMO's form: the shared one).
+        questionnaire = result_questionnaires_for_user(request.user).filter(
+            code=request.query_params.get("questionnaire", "why-not-passed")
+        )
         questionnaire = questionnaire.first() or Questionnaire.objects.filter(code="why-not-passed").first()
         if questionnaire is None:
             raise NotFound("Анкета не найдена.")

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from omsportal.scoping import get_for_user, restrict
 from participants.models import Organization, Role, User
-from surveys.models import CallAttempt, CallItem, CallList, CallOutcome, CallPurpose, ItemState, Stratum, SurveyResponse
+from surveys.models import CallAttempt, CallItem, CallList, CallOutcome, ItemState, Stratum, SurveyResponse
 from surveys.quotas import QuotaRow, quota_rows
 
 
@@ -69,15 +69,20 @@ def quota_overview(user: User, year: int, quarter: int, *, smo_id: int | None = 
     return quota_lines(year, quarter, smo_id=smo)
 
 
+QUOTA_STRATA = (Stratum.PASSED, Stratum.INFORMED_NOT_PASSED)
+
+
 def listed_per_line(year: int, quarter: int, smo_id: int | None = None):
-    """Distinct persons on the quarter's quota call lists per (MO, SMO, part of the quota)."""
-    items = CallItem.objects.filter(call_list__year=year, call_list__quarter=quarter, purpose=CallPurpose.QUOTA)
+    """Distinct persons on the quarter's call lists (the quota sample and its re-calls) per (MO, SMO, part of the
+    quota)."""
+    items = CallItem.objects.filter(call_list__year=year, call_list__quarter=quarter, stratum__in=QUOTA_STRATA)
     return _persons_per_line(items, smo_id)
 
 
 def surveyed_per_line(year: int, quarter: int, smo_id: int | None = None):
-    """Distinct persons surveyed from the quarter's quota call lists per (MO, SMO, part of the quota)."""
-    responses = SurveyResponse.objects.filter(year=year, quarter=quarter, item__purpose=CallPurpose.QUOTA)
+    """Distinct persons surveyed in the quarter per (MO, SMO, part of the quota), from any list (the quota sample,
+    the re-call of the not reached): the survey completed is what the quota counts."""
+    responses = SurveyResponse.objects.filter(year=year, quarter=quarter, stratum__in=QUOTA_STRATA)
     return _persons_per_line(responses, smo_id)
 
 

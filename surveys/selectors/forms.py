@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
-from django.db.models import Max, QuerySet
+from django.db.models import Max, Q, QuerySet
 
 from omsportal.scoping import get_for_user, restrict
 from participants.models import Role, User
-from surveys.models import Questionnaire, QuestionnaireVersion
+from surveys.models import Questionnaire, QuestionnaireVersion, SurveyResponse
 
 
 def questionnaires_for_user(user: User) -> QuerySet[Questionnaire]:
     return restrict(Questionnaire.objects.annotate(last_version=Max("versions__number")), user).order_by("title")
+
+
+def result_questionnaires_for_user(user: User) -> QuerySet[Questionnaire]:
+    """The forms whose results the user may pick: the forms they may use (the Fund all; an SMO the shared ones and
+    its own); MO staff the shared ones and those its MO was surveyed with (no other SMO's form otherwise)."""
+    if user.role == Role.MO_STAFF and user.organization_id:
+        asked = SurveyResponse.objects.filter(mo_id=user.organization_id).values("version__questionnaire_id")
+        return Questionnaire.objects.filter(Q(owner__isnull=True) | Q(pk__in=asked)).order_by("title")
+    return restrict(Questionnaire.objects.all(), user).order_by("title")
 
 
 def questionnaire_for_user(user: User, pk: int) -> Questionnaire:

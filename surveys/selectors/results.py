@@ -29,6 +29,8 @@ class QuestionResult:
     options: list[tuple[str, str, int]] = field(default_factory=list)  # (value, label, count)
     average: float | None = None
     texts: list[str] = field(default_factory=list)
+    versions: list[int] = field(default_factory=list)  # the form's versions that asked it
+    current: bool = True  # asked by the newest version (else only by an older one)
 
     def share(self, count: int) -> float:
         return round(100 * count / self.answered, 1) if self.answered else 0.0
@@ -60,14 +62,40 @@ def results_by_mo(user: User, year: int, quarter: int, questionnaire: Questionna
     return sorted(rows, key=lambda row: row["mo"].code if row["mo"] else "")
 
 
+def merged_questions(questionnaire: Questionnaire) -> list[tuple[dict, list[int], bool]]:
+    """Every question ever asked by the form, merged by question code across its versions: (the question as its
+    newest version asking it puts it — text, kind, options with those of older versions appended —, the versions
+    that asked it, whether the newest version asks it). The newest version's questions come first, in its order,
+    then those of older versions only (removed or renamed), so no answer given for an older version is lost."""
+    versions = list(QuestionnaireVersion.objects.filter(questionnaire=questionnaire).order_by("-number"))
+    merged: dict[str, dict] = {}
+    asked: dict[str, list[int]] = {}
+    for version in versions:
+        for question in version.questions:
+            code = question["code"]
+            asked.setdefault(code, []).append(version.number)
+            if code not in merged:
+                merged[code] = {**question, "options": list(question.get("options") or [])}
+                continue
+            known = merged[code]
+            if known["kind"] in (QuestionKind.SINGLE, QuestionKind.MULTI):
+                values = {value for value, _label in known["options"]}
+                known["options"] += [[v, label] for v, label in question.get("options") or [] if v not in values]
+            elif known["kind"] == QuestionKind.SCALE and question["kind"] == QuestionKind.SCALE:
+                known["min"], known["max"] = min(known["min"], question["min"]), max(known["max"], question["max"])
+    newest = {q["code"] for q in versions[0].questions} if versions else set()
+    return [(merged[code], sorted(asked[code]), code in newest) for code in merged]
+
+
 def question_results(
     user: User, year: int, quarter: int, questionnaire: Questionnaire, *, mo_id: int | None = None
 ) -> tuple[int, list[QuestionResult]]:
-    """(responses, per question of the current version: answers per option, the scale's average, texts)."""
+    """(responses, per question of any version — merged by code, merged_questions —: answers per option, the
+    scale's average, texts). A question only older versions asked is shown when it has answers in the period; an
+    answer whose value no version lists any more is shown under its value."""
     responses = _responses(user, year, quarter, questionnaire, mo_id)
     total = responses.count()
-    version = QuestionnaireVersion.objects.filter(questionnaire=questionnaire).order_by("-number").first()
-    questions = version.questions if version else []
+    questions = merged_questions(questionnaire)
     sub_sql, sub_params = responses.order_by().values("answers").query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(
@@ -93,15 +121,21 @@ def question_results(
         answered = dict(cursor.fetchall())
     show_texts = user.role != Role.MO_STAFF
     results = []
-    for question in questions:
+    for question, asked_by, current in questions:
         code, kind = question["code"], question["kind"]
-        result = QuestionResult(code=code, text=question["text"], kind=kind, answered=answered.get(code, 0))
+        if not current and not answered.get(code):
+            continue
+        result = QuestionResult(code=code, text=question["text"], kind=kind, answered=answered.get(code, 0),
+                                versions=asked_by, current=current)  # fmt: skip
         given = counts.get(code, {})
         if kind in (QuestionKind.SINGLE, QuestionKind.MULTI):
             result.options = [(value, label, given.get(value, 0)) for value, label in question["options"]]
+            listed = {value for value, _label in question["options"]}
+            result.options += [(value, value, n) for value, n in sorted(given.items()) if value not in listed]
         elif kind == QuestionKind.SCALE:
             points = range(question["min"], question["max"] + 1)
             result.options = [(str(n), str(n), given.get(str(n), 0)) for n in points]
+            result.options += [(v, v, n) for v, n in sorted(given.items()) if v not in {str(p) for p in points}]
             weight = sum(n * given.get(str(n), 0) for n in points)
             result.average = round(weight / result.answered, 2) if result.answered else None
         elif show_texts:

@@ -3,8 +3,9 @@
 Rules (``CallList.purpose``):
 
 - ``QUOTA``: the quarterly survey sample of O14 per MO — for each MO (or the one given) and each part of the quota
-  (passed; informed and not passed), as many persons as the quota still lacks after the persons already on this
-  quarter's quota lists, drawn at random from the candidates (surveys.quotas says who they are);
+  (passed; informed and not passed), as many persons as the quota still lacks after the persons surveyed this
+  quarter (from any list) and those still waiting on an open item, drawn at random from the candidates
+  (surveys.quotas says who they are); a person whose item closed without a survey may be drawn again;
 - ``FOLLOWUP``: the persons of an informing batch sent by phone, to reach them by a call;
 - ``NOT_REACHED``: the persons whose items of this quarter ended without reaching them (all tries used), again.
 
@@ -29,6 +30,7 @@ from omsportal import locks
 from omsportal.jobs.dispatch import enqueue_job
 from omsportal.jobs.models import JobStatus
 from omsportal.regional import regional_rules
+from omsportal.scoping import restrict
 from participants.models import Organization, OrganizationKind, Role, User
 from screening.selectors.passed import passed_sql
 from surveys.models import CallList, CallPurpose, ItemState, QuestionnaireVersion
@@ -64,6 +66,8 @@ def call_list_create(
         raise CallListError(_("МО: выберите медицинскую организацию."))
     if seed is not None and not 0 <= seed < SEED_MAX:
         raise CallListError(_("Зерно выборки: целое число от 0 до 2^62."))
+    if version is not None and not restrict(QuestionnaireVersion.objects.all(), user).filter(pk=version.pk).exists():
+        raise CallListError(_("Анкета: одна из анкет вашей СМО или общих."))
     rule = dict(rule or {})
     if purpose == CallPurpose.FOLLOWUP and not str(rule.get("batch", "")).isdigit():
         raise CallListError(_("Дозвон после рассылки: укажите номер рассылки."))
@@ -150,12 +154,15 @@ def _candidates_followup(call_list: CallList) -> tuple[str, list]:
 
 
 def _candidates_not_reached(call_list: CallList) -> tuple[str, list]:
-    """The persons of this SMO's items of the quarter closed as not reached (all tries used), latest item first."""
+    """The persons of this SMO's items of the quarter closed as not reached (all tries used), latest item first;
+    not those surveyed in the quarter since (reached on another list)."""
     sql = """
         SELECT DISTINCT ON (i.person_id) i.person_id, i.mo_id, i.stratum
         FROM surveys_callitem i JOIN surveys_calllist l ON l.id = i.call_list_id
         WHERE i.smo_id = %s AND l.year = %s AND l.quarter = %s AND i.outcome = 'NOT_REACHED'
           AND l.id <> %s AND (%s::bigint IS NULL OR i.mo_id = %s)
+          AND NOT EXISTS (SELECT 1 FROM surveys_surveyresponse r WHERE r.person_id = i.person_id
+                          AND r.smo_id = i.smo_id AND r.year = l.year AND r.quarter = l.quarter)
         ORDER BY i.person_id, i.id DESC
     """
     return sql, [call_list.smo_id, call_list.year, call_list.quarter, call_list.pk, call_list.mo_id, call_list.mo_id]
@@ -191,7 +198,10 @@ def _fill_candidates(cursor, call_list: CallList) -> None:
 
 
 def _need_sql(call_list: CallList) -> tuple[str, list]:
-    """Per (MO, stratum) how many persons the list takes: the quota's remainder for QUOTA, everyone otherwise."""
+    """Per (MO, stratum) how many persons the list takes: for QUOTA the quota less the persons already surveyed this
+    quarter (from any list of the SMO) and less those still waiting on an open item of the quarter (not yet closed);
+    everyone otherwise. Persons whose item closed without a survey (refused, not reached, wrong number) no longer
+    count, so the quota is refilled by the next build."""
     if call_list.purpose != CallPurpose.QUOTA:
         return "SELECT mo_id, stratum, 2147483647 AS need FROM cand GROUP BY mo_id, stratum", []
     rules = regional_rules()
@@ -203,24 +213,37 @@ def _need_sql(call_list: CallList) -> tuple[str, list]:
                         - COALESCE(t.taken, 0)) AS need
         FROM (SELECT mo_id, stratum, COUNT(*)::int AS n FROM cand GROUP BY mo_id, stratum) c
         LEFT JOIN (
-            SELECT i.mo_id, i.stratum, COUNT(DISTINCT i.person_id)::int AS taken
-            FROM surveys_callitem i JOIN surveys_calllist l ON l.id = i.call_list_id
-            WHERE l.smo_id = %s AND l.year = %s AND l.quarter = %s AND l.purpose = 'QUOTA' AND l.id <> %s
-            GROUP BY i.mo_id, i.stratum
+            SELECT u.mo_id, u.stratum, COUNT(DISTINCT u.person_id)::int AS taken FROM (
+                SELECT r.mo_id, r.stratum, r.person_id FROM surveys_surveyresponse r
+                WHERE r.smo_id = %s AND r.year = %s AND r.quarter = %s AND r.person_id IS NOT NULL
+                  AND NOT EXISTS (SELECT 1 FROM surveys_callitem x WHERE x.id = r.item_id AND x.call_list_id = %s)
+                UNION ALL
+                SELECT i.mo_id, i.stratum, i.person_id
+                FROM surveys_callitem i JOIN surveys_calllist l ON l.id = i.call_list_id
+                WHERE l.smo_id = %s AND l.year = %s AND l.quarter = %s AND l.id <> %s
+                  AND i.is_open AND i.state <> 'DONE'
+            ) u
+            GROUP BY u.mo_id, u.stratum
         ) t ON t.mo_id = c.mo_id AND t.stratum = c.stratum
     """  # noqa: S608 # nosec B608 - the quota expressions are integers of this module
-    return sql, [call_list.smo_id, call_list.year, call_list.quarter, call_list.pk]
+    # The list's own items and surveys never count (an audit's redraw of a worked list draws as its build did).
+    period = [call_list.smo_id, call_list.year, call_list.quarter]
+    return sql, [*period, call_list.pk, *period, call_list.pk]
 
 
 def _already_sampled_sql(call_list: CallList) -> tuple[str, list]:
-    """Persons already on a quota list of this quarter are not drawn again for it (they count as taken)."""
+    """Not drawn again for the quota: persons surveyed this quarter, and persons waiting on an open item of the
+    quarter (they count as taken); a person whose item closed without a survey may be drawn again."""
     if call_list.purpose != CallPurpose.QUOTA:
         return "FALSE", []
     return (
-        "EXISTS (SELECT 1 FROM surveys_callitem s JOIN surveys_calllist sl ON sl.id = s.call_list_id"
+        "(EXISTS (SELECT 1 FROM surveys_surveyresponse sr WHERE sr.person_id = c.person_id AND sr.smo_id = %s"
+        " AND sr.year = %s AND sr.quarter = %s AND NOT EXISTS (SELECT 1 FROM surveys_callitem sx"
+        " WHERE sx.id = sr.item_id AND sx.call_list_id = %s))"
+        " OR EXISTS (SELECT 1 FROM surveys_callitem s JOIN surveys_calllist sl ON sl.id = s.call_list_id"
         " WHERE s.person_id = c.person_id AND sl.smo_id = %s AND sl.year = %s AND sl.quarter = %s"
-        " AND sl.purpose = 'QUOTA' AND sl.id <> %s)",
-        [call_list.smo_id, call_list.year, call_list.quarter, call_list.pk],
+        " AND sl.id <> %s AND s.is_open AND s.state <> 'DONE'))",
+        [call_list.smo_id, call_list.year, call_list.quarter, call_list.pk] * 2,
     )
 
 

@@ -12,7 +12,8 @@ from surveys.selectors.calls import quota_overview
 
 @transaction.atomic
 def survey_report_file(*, user: User, year: int, quarter: int) -> SurveyReport:
-    """File (or file again, replacing the lines) the SMO's report of the quarter."""
+    """File (or file again, replacing the lines) the SMO's report of the quarter; filing again keeps the filing date
+    unless it is the first filing with every quota met."""
     if user.role != Role.SMO_L2 or not user.organization_id:
         raise PermissionError("level 2 of an SMO files its survey report")
     lines = quota_overview(user, year, quarter)
@@ -24,16 +25,20 @@ def survey_report_file(*, user: User, year: int, quarter: int) -> SurveyReport:
         }
         for line in lines
     ]  # fmt: skip
-    report, _created = SurveyReport.objects.update_or_create(
-        smo_id=user.organization_id,
-        year=year,
-        quarter=quarter,
-        defaults={
-            "state": ReportState.FILED,
-            "rows": rows,
-            "quotas_met": all(row["met"] for row in rows),
-            "filed_at": timezone.now(),
-            "filed_by": user,
-        },
-    )
+    quotas_met = all(row["met"] for row in rows)
+    report = SurveyReport.objects.select_for_update().filter(
+        smo_id=user.organization_id, year=year, quarter=quarter
+    ).first() or SurveyReport(smo_id=user.organization_id, year=year, quarter=quarter)
+    # Filing again replaces the lines but keeps the date the report's outcome holds from: a report filed on time
+    # stays filed on time (and O14 met on time) when it is filed again. Only a filing that first meets every quota
+    # dates from now: O14 is met on that day, not on the earlier filing that did not meet it.
+    keeps_date = (
+        report.pk is not None and report.state == ReportState.FILED and report.filed_at is not None
+        and (report.quotas_met or not quotas_met)
+    )  # fmt: skip
+    report.state, report.rows, report.quotas_met = ReportState.FILED, rows, quotas_met
+    if not keeps_date:
+        report.filed_at = timezone.now()
+    report.filed_by = user
+    report.save()
     return report

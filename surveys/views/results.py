@@ -16,6 +16,7 @@ from participants.models import Organization, OrganizationKind, Role
 from surveys.access import FILE_SURVEY_REPORTS, READ_RESULTS, READ_SURVEY_REPORTS
 from surveys.formats.results_xlsx import results_workbook
 from surveys.models import Questionnaire
+from surveys.selectors.forms import result_questionnaires_for_user
 from surveys.selectors.reports import survey_reports_for_user
 from surveys.selectors.results import question_results, results_by_mo
 from surveys.services.reports import survey_report_file
@@ -36,7 +37,7 @@ class ResultsFilter(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["questionnaire"].queryset = Questionnaire.objects.order_by("title")
+        self.fields["questionnaire"].queryset = result_questionnaires_for_user(user)
         if user.role == Role.MO_STAFF:
             del self.fields["mo"]  # an MO reads its own
 

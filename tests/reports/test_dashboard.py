@@ -179,17 +179,16 @@ def test_the_survey_quotas_equal_a_direct_count_and_follow_a_completed_survey(
     from reports.models import QuotaFigures
     from reports.selectors.dashboard import Filters, quotas_by_mo
     from reports.services.quotas import refresh_quotas
-    from surveys.models import CallItem, CallPurpose, Stratum, SurveyResponse
+    from surveys.models import CallItem, Stratum, SurveyResponse
     from surveys.quotas import quota_rows
 
     year, quarter = demo, 4  # seed_demo's surveys: the quota call lists of AS_OF's quarter, calls with surveys
     assert refresh_quotas(year, AS_OF) > 0
     assert not QuotaFigures.objects.filter(year=year, quarter__gt=quarter).exists()  # only the quarters begun
-    items = CallItem.objects.filter(call_list__year=year, call_list__quarter=quarter, purpose=CallPurpose.QUOTA)
-    responses = SurveyResponse.objects.filter(
-        year=year, quarter=quarter, item__purpose=CallPurpose.QUOTA,
-        stratum__in=(Stratum.PASSED, Stratum.INFORMED_NOT_PASSED),
-    )  # fmt: skip
+    # The quota's parts from every list of the quarter (the quota sample and the re-call of the not reached).
+    strata = (Stratum.PASSED, Stratum.INFORMED_NOT_PASSED)
+    items = CallItem.objects.filter(call_list__year=year, call_list__quarter=quarter, stratum__in=strata)
+    responses = SurveyResponse.objects.filter(year=year, quarter=quarter, stratum__in=strata)
     rows = {(r["code"], r["quarter"]): r for r in quotas_by_mo(Filters(year=year))}
     shown = 0
     for mo in Organization.objects.filter(kind="MO"):

@@ -46,13 +46,13 @@ def passed(persons, *, mo, day: datetime.date, posted_by, measure: str = "DVN") 
     )
 
 
-def informed(persons, *, smo, mo, day: datetime.date, outcome: str = "DELIVERED") -> None:
+def informed(persons, *, smo, mo, day: datetime.date, outcome: str = "DELIVERED", kind: str = "INVITE") -> None:
     """A documented individual informing of each person by ``smo`` about ``mo`` on ``day``."""
     from informing.models import InformingFact
 
     InformingFact.objects.bulk_create(
         [
-            InformingFact(person=p, smo=smo, mo=mo, kind="INVITE", channel="SMS", date=day, outcome=outcome,
+            InformingFact(person=p, smo=smo, mo=mo, kind=kind, channel="SMS", date=day, outcome=outcome,
                           reference=f"m{p.pk}", posted_at=timezone.now())
             for p in persons
         ]
@@ -61,3 +61,12 @@ def informed(persons, *, smo, mo, day: datetime.date, outcome: str = "DELIVERED"
 
 def survey_version():
     return Questionnaire.objects.get(code="why-not-passed").versions.get(number=1)
+
+
+def own_form(smo, *, code: str = "smo-own", title: str = "Анкета другой СМО: тайный вопрос"):
+    """A form owned by ``smo`` (version 1, the questions of the shipped why-not-passed form)."""
+    from surveys.models import QuestionnaireVersion
+
+    questionnaire = Questionnaire.objects.create(code=code, title=title, owner=smo)
+    return QuestionnaireVersion.objects.create(questionnaire=questionnaire, number=1,
+                                               questions=survey_version().questions)  # fmt: skip

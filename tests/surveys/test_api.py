@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from surveys.models import Appeal, CallItem, CallList, CallPurpose, SurveyResponse
 from tests.scoping_base import assert_statuses
-from tests.surveys.factories import people, survey_version
+from tests.surveys.factories import own_form, people, survey_version
 
 API = "/api/v1/surveys"
 
@@ -101,3 +101,41 @@ def test_appeals_through_the_api(api, region):
     api.force_authenticate(region.smo2_l2)
     assert api.get(f"{API}/appeals/{pk}/").status_code == 404
     assert Appeal.objects.get().result_informed_on == timezone.localdate()
+
+
+@pytest.mark.django_db
+def test_a_call_list_cannot_use_another_smos_form(api, region):
+    foreign = own_form(region.smo2)
+    api.force_authenticate(region.smo1_l2)
+    response = api.post(f"{API}/call-lists/", {"purpose": "QUOTA", "year": 2026, "quarter": 2,
+                                               "version": foreign.pk}, format="json")  # fmt: skip
+    assert response.status_code == 400 and "version" in response.json()
+    assert not CallList.objects.exists()
+    # Its own form and the shared ones are accepted.
+    mine = own_form(region.smo1, code="smo1-own", title="Своя анкета")
+    assert api.post(f"{API}/call-lists/", {"purpose": "QUOTA", "year": 2026, "quarter": 2, "version": mine.pk},
+                    format="json").status_code == 201  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_results_by_form_follow_the_forms_the_user_may_read(api, region):
+    foreign = own_form(region.smo2, code="smo2-secret").questionnaire
+    api.force_authenticate(region.smo1_l2)
+    response = api.get(f"{API}/results/?year=2026&quarter=2&questionnaire={foreign.code}")
+    assert response.status_code == 200 and response.json()["questionnaire"] == "why-not-passed"
+    api.force_authenticate(region.smo2_l2)
+    assert api.get(f"{API}/results/?year=2026&quarter=2&questionnaire={foreign.code}").json()["questionnaire"] == (
+        "smo2-secret"
+    )
+    # An MO reads the results of an SMO's own form its MO was surveyed with (counts), not of one it was not.
+    person = people(1, smo=region.smo2, mo=region.mo2)[0]
+    SurveyResponse.objects.create(version=foreign.versions.get(), person=person, smo=region.smo2, mo=region.mo2,
+                                  year=2026, quarter=2, stratum="INFORMED", answers={"informed": "no"},
+                                  operator=region.smo1_l1)  # fmt: skip
+    api.force_authenticate(region.mo2_user)
+    seen = api.get(f"{API}/results/?year=2026&quarter=2&questionnaire={foreign.code}").json()
+    assert (seen["questionnaire"], seen["responses"]) == ("smo2-secret", 1)
+    api.force_authenticate(region.mo1_user)
+    assert api.get(f"{API}/results/?year=2026&quarter=2&questionnaire={foreign.code}").json()["questionnaire"] == (
+        "why-not-passed"
+    )

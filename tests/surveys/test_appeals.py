@@ -22,9 +22,31 @@ def topic():
 def test_a_written_appeal_is_due_in_thirty_days_moved_off_a_day_off(region):
     received = datetime.date(2026, 4, 1)  # + 30 = 1 May, a holiday: the next working day
     appeal = appeal_register(user=region.smo1_l1, channel="WRITTEN", topic=topic(), text="Жалоба", received_on=received)
-    assert appeal.due_on == appeal_due(received) and appeal.due_on > datetime.date(2026, 5, 1)
+    assert appeal.due_on == datetime.date(2026, 5, 4)  # 2 and 3 May are a weekend
+    # 3 April + 30 days = Sunday 3 May: due Monday 4 May.
+    assert appeal_due(datetime.date(2026, 4, 3)) == datetime.date(2026, 5, 4)
+    assert appeal_due(datetime.date(2026, 4, 14)) == datetime.date(2026, 5, 14)  # a working day: as it is
     oral = appeal_register(user=region.smo1_l1, channel="PHONE", topic=topic(), text="Вопрос")
     assert oral.due_on is None and oral.level == 1 and oral.assignee == region.smo1_l1
+
+
+@pytest.mark.django_db
+def test_the_written_appeal_deadline_is_the_regional_parameter(region):
+    from omsportal.models import RegionalParameters
+
+    rules = RegionalParameters.objects.filter(pk=1).first() or RegionalParameters(pk=1)
+    rules.appeal_written_days = 10
+    rules.save()
+    received = datetime.date(2026, 4, 3)
+    assert appeal_due(received) == datetime.date(2026, 4, 13)  # + 10 days: Monday 13 April
+    appeal = appeal_register(user=region.smo1_l1, channel="WRITTEN", topic=topic(), text="Жалоба", received_on=received)
+    assert appeal.due_on == datetime.date(2026, 4, 13)
+    rules.appeal_written_days = 8  # + 8 days: Saturday 11 April, due Monday 13 April
+    rules.save()
+    assert appeal_due(received) == datetime.date(2026, 4, 13)
+    rules.appeal_written_days = 12
+    rules.save()
+    assert appeal_due(received) == datetime.date(2026, 4, 15)
 
 
 @pytest.mark.django_db

@@ -8,12 +8,21 @@ import datetime
 import pytest
 from django.db import IntegrityError, transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from omsportal.jobs.runner import run_job
-from surveys.models import CallItem, CallList, CallOutcome, CallPurpose, ItemState
-from surveys.services.call_lists import CALL_LIST_BUILD, call_list_close, call_list_create, call_list_sample
+from surveys.models import CallItem, CallList, CallOutcome, CallPurpose, ItemState, SurveyResponse
+from surveys.selectors.calls import quota_lines
+from surveys.services.call_lists import (
+    CALL_LIST_BUILD,
+    CallListError,
+    call_list_close,
+    call_list_create,
+    call_list_sample,
+)
+from surveys.services.calls import call_next, call_outcome_record
 from tests.scoping_base import assert_statuses
-from tests.surveys.factories import informed, passed, people, survey_version
+from tests.surveys.factories import informed, own_form, passed, people, survey_version
 
 YEAR, QUARTER = 2026, 2
 DAY = datetime.date(YEAR, 5, 5)
@@ -52,10 +61,73 @@ def test_the_quota_sample_takes_what_the_quota_lacks_and_counts_the_left_out(reg
     assert set(items.values_list("smo_id", flat=True)) == {region.smo1.pk}
     assert not items.filter(person__informing_opt_out=True).exists()
     assert all(item.phone for item in items)
-    # The quota is met by this list: a second quota list of the quarter takes nobody more.
+    # While its items wait to be called they count as taken: a second quota list of the quarter takes nobody more.
+    assert build(region, mo=region.mo1).items_created == 0
+    line = quota_lines(YEAR, QUARTER, smo_id=region.smo1.pk)[0]
+    assert (line.listed_total, line.surveyed_passed, line.surveyed_informed, line.met) == (7, 0, 0, False)
+    # Once every person is surveyed the quota is met and a later list, the first one closed, takes nobody.
+    for item in items:
+        survey(region, item)
     call_list_close(user=region.smo1_l2, call_list=call_list)
+    line = quota_lines(YEAR, QUARTER, smo_id=region.smo1.pk)[0]
+    assert (line.surveyed_passed, line.surveyed_informed, line.met) == (2, 5, True)
+    assert build(region, mo=region.mo1).items_created == 0
+
+
+def survey(region, item, answers=None) -> None:
+    """The item closed with its survey completed, as the operator's outcome records it."""
+    CallItem.objects.filter(pk=item.pk).update(state=ItemState.DONE, outcome=CallOutcome.REACHED, is_open=item.is_open)
+    SurveyResponse.objects.create(
+        version=survey_version(), item=item, person_id=item.person_id, smo_id=item.smo_id, mo_id=item.mo_id,
+        year=YEAR, quarter=QUARTER, stratum=item.stratum, answers=answers or {"informed": "no", "came": "yes"},
+        operator=region.smo1_l1,
+    )  # fmt: skip
+
+
+@pytest.mark.django_db(transaction=True)
+def test_refused_persons_do_not_use_up_the_quota(region, quarter_data):
+    first = build(region, mo=region.mo1)
+    refused = set(first.items.values_list("person_id", flat=True))
+    first.items.update(state=ItemState.DONE, outcome=CallOutcome.REFUSED, closed_at=timezone.now())
+    # The quota still lacks all 7: new persons are drawn (the refused ones are still on the open first list).
+    second = build(region, mo=region.mo1)
+    drawn = {s: set(second.items.filter(stratum=s).values_list("person_id", flat=True)) for s in ("PASSED", "INFORMED")}
+    assert len(drawn["PASSED"]) == 2 and len(drawn["INFORMED"]) == 2  # 7 informed eligible, 5 on the open list
+    assert not (drawn["PASSED"] | drawn["INFORMED"]) & refused
+    assert second.left_out_on_open_list == 5 + 2  # every refused person: on the open first list
+    # Both lists closed: a person whose item closed without a survey may be drawn again in a later build.
+    second.items.update(state=ItemState.DONE, outcome=CallOutcome.REFUSED, closed_at=timezone.now())
+    call_list_close(user=region.smo1_l2, call_list=first)
+    call_list_close(user=region.smo1_l2, call_list=second)
+    third = build(region, mo=region.mo1)
+    assert third.items.filter(stratum="INFORMED").count() == 5
+    assert third.items.filter(person_id__in=refused).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_survey_from_the_not_reached_list_counts_towards_the_quota(region, quarter_data):
+    quota_list = build(region, mo=region.mo1)
+    lost = quota_list.items.filter(stratum="INFORMED").first()
+    CallItem.objects.filter(pk=lost.pk).update(state=ItemState.DONE, outcome=CallOutcome.NOT_REACHED, tries=3)
+    retry = build(region, purpose=CallPurpose.NOT_REACHED)
+    assert list(retry.items.values_list("person_id", "stratum")) == [(lost.person_id, "INFORMED")]
+    call_list_close(user=region.smo1_l2, call_list=quota_list)  # only the re-call is handed out
+    item = call_next(operator=region.smo1_l1)
+    assert item.call_list_id == retry.pk
+    call_outcome_record(operator=region.smo1_l1, item_id=item.pk, outcome=CallOutcome.REACHED,
+                        answers={"informed": "no", "came": "yes"})  # fmt: skip
+    line = quota_lines(YEAR, QUARTER, smo_id=region.smo1.pk)[0]
+    assert (line.surveyed_passed, line.surveyed_informed) == (0, 1)
+    # The next quota build takes what is still lacking: 2 passed, 5 - 1 informed.
     again = build(region, mo=region.mo1)
-    assert again.items_created == 0
+    assert (again.items.filter(stratum="PASSED").count(), again.items.filter(stratum="INFORMED").count()) == (2, 4)
+    assert not again.items.filter(person_id=lost.person_id).exists()  # surveyed: not drawn again
+    # A person not reached on one list and surveyed from another is not called again by a later re-call list.
+    other = again.items.filter(stratum="INFORMED").first()
+    CallItem.objects.filter(pk=other.pk).update(state=ItemState.DONE, outcome=CallOutcome.NOT_REACHED)
+    call_list_close(user=region.smo1_l2, call_list=retry)
+    later = build(region, purpose=CallPurpose.NOT_REACHED)
+    assert list(later.items.values_list("person_id", flat=True)) == [other.person_id]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -63,6 +135,10 @@ def test_the_seed_rebuilds_the_same_sample(region, quarter_data):
     first = build(region, mo=region.mo1)
     chosen = sorted(first.items.values_list("person_id", flat=True))
     assert call_list_sample(first) == chosen  # the audit redraw
+    for item in first.items.all()[:3]:  # worked: the list's own surveys do not change its redraw
+        survey(region, item)
+    assert call_list_sample(first) == chosen
+    SurveyResponse.objects.all().delete()
     # The same seed on the same data, as a new list once the first is gone, draws the same persons.
     seed = first.seed
     first.items.all().delete()
@@ -111,6 +187,32 @@ def test_quota_page_per_mo_by_role(client, region, quarter_data):
     assert sorted((line.smo_id, line.passed) for line in fund_lines) == [(region.smo1.pk, 400), (region.smo2.pk, 3)]
 
 
+@pytest.mark.django_db(transaction=True)
+def test_quota_page_columns_in_call_lists_surveys_completed_and_met(client, region, quarter_data):
+    import re
+
+    url = reverse("surveys:quotas") + f"?year={YEAR}&quarter={QUARTER}"
+    client.force_login(region.smo1_l2)
+
+    def cells() -> tuple[list[str], bool]:
+        page = client.get(url).content.decode()
+        row = re.search(r'<tr class="(table-warning)?">\s*<td class="text-start">270001.*?</tr>', page, re.S)
+        values = [re.sub(r"\s+", " ", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row.group(0), re.S)]
+        return values[1:7], "квота выполнена" in row.group(0) and not row.group(1)
+
+    # passed, quota 0.5 %, informed not passed, quota 50 %, quota in all, in call lists (surveyed: "passed + informed")
+    assert cells() == (["400", "2", "10", "5", "7", "0"], False)
+    call_list = build(region, mo=region.mo1)
+    items = list(call_list.items.order_by("stratum", "id"))  # 5 INFORMED, then 2 PASSED
+    for item in items[:4] + items[5:]:
+        survey(region, item)
+    assert cells() == (["400", "2", "10", "5", "7", "7"], False)
+    page = client.get(url).content.decode()
+    assert "2 + 4" in page and f"call-lists/new/?mo={region.mo1.pk}" in page  # not met: build another list
+    survey(region, items[4])
+    assert cells()[1] is True and "2 + 5" in client.get(url).content.decode()
+
+
 @pytest.mark.django_db
 def test_a_lost_build_runs_again_to_the_same_result(region, quarter_data, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False):
@@ -139,3 +241,11 @@ def test_follow_ups_of_a_phone_mailing(region):
     other_smo = Batch.objects.create(smo=region.smo2, kind="INVITE", year=YEAR, due_on=DAY, status="SENT")
     refused = build(region, purpose=CallPurpose.FOLLOWUP, rule={"batch": other_smo.pk})
     assert refused.status == "REJECTED" and "не найдена" in refused.message
+
+
+@pytest.mark.django_db
+def test_the_service_refuses_another_smos_form(region):
+    with pytest.raises(CallListError):
+        call_list_create(user=region.smo1_l2, purpose=CallPurpose.QUOTA, year=YEAR, quarter=QUARTER,
+                         version=own_form(region.smo2))  # fmt: skip
+    assert not CallList.objects.exists()

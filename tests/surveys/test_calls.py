@@ -14,7 +14,14 @@ from omsportal.audit import audit_record
 from omsportal.models import AuditAction, AuditLog, RegionalParameters
 from participants.models import Role
 from surveys.models import CallAttempt, CallItem, CallList, CallOutcome, CallPurpose, ItemState, SurveyResponse
-from surveys.services.calls import CallError, SurveyAnswersError, call_next, call_outcome_record, next_try_at
+from surveys.services.calls import (
+    CallError,
+    SurveyAnswersError,
+    call_next,
+    call_outcome_record,
+    next_try_at,
+    slot_of,
+)
 from tests.factories import UserFactory
 from tests.surveys.factories import people, survey_version
 
@@ -124,6 +131,42 @@ def test_no_answer_comes_back_at_another_time_of_day_until_the_tries_are_used(re
     assert item.state == ItemState.DONE and item.outcome == CallOutcome.NOT_REACHED and item.tries == 3
 
 
+def set_call_tries(n: int) -> None:
+    rules = RegionalParameters.objects.filter(pk=1).first() or RegionalParameters(pk=1)
+    rules.call_tries = n
+    rules.save()
+
+
+@pytest.mark.parametrize("tries", [2, 4])
+@pytest.mark.django_db
+def test_no_answer_and_busy_retry_at_other_times_of_day_up_to_the_regional_tries(region, monkeypatch, tries):
+    """The operator calls each time the item is due; the tries go to a time of day not tried yet, and the item
+    closes as not reached after ``call_tries`` (a regional parameter) tries, whether no answer or busy."""
+    set_call_tries(tries)
+    clock = {"now": timezone.make_aware(datetime.datetime(2026, 5, 5, 10, 0))}  # a Tuesday morning
+    monkeypatch.setattr(timezone, "now", lambda: clock["now"])
+    make_list(region, 1)
+    (op,) = operators(region, 1)
+    outcomes = [CallOutcome.NO_ANSWER, CallOutcome.BUSY] * tries
+    for n in range(1, tries + 1):
+        item = call_next(operator=op)
+        assert item is not None, n
+        item = call_outcome_record(operator=op, item_id=item.pk, outcome=outcomes[n - 1])
+        assert item.tries == n
+        if n < tries:
+            assert (item.state, item.outcome) == (ItemState.READY, outcomes[n - 1])
+            assert slot_of(item.due_at) not in item.tried_slots or len(item.tried_slots) == 3
+            assert call_next(operator=op) is None  # not before it is due
+            clock["now"] = item.due_at  # the operator calls again when it is due
+    assert (item.state, item.outcome, item.tries) == (ItemState.DONE, CallOutcome.NOT_REACHED, tries)
+    attempts = list(CallAttempt.objects.filter(item_id=item.pk).order_by("at"))
+    slots = [slot_of(a.at) for a in attempts]
+    assert slots == ["M", "A", "E", "M"][:tries]  # 10:00, 13:00, 17:00, the next morning 9:00
+    assert len(set(slots[:3])) == len(slots[:3])  # each of the first tries at another time of day
+    assert [a.outcome for a in attempts] == outcomes[:tries]  # busy is retried like no answer
+    assert item.tried_slots == "".join(sorted(set(slots)))
+
+
 def test_a_retry_goes_to_a_time_of_day_not_tried():
     tz = timezone.get_current_timezone()
     morning = datetime.datetime(2026, 5, 5, 10, 0, tzinfo=tz)
@@ -169,9 +212,23 @@ def test_asked_not_to_be_informed_records_the_opt_out(region):
     make_list(region, 1)
     (op,) = operators(region, 1)
     item = call_next(operator=op)
+    # The person is also waiting on a follow-up list (another purpose); someone else is on it too.
+    other_list = CallList.objects.create(smo=region.smo1, mo=region.mo1, year=2026, quarter=2, seed=2, status="DONE",
+                                         purpose=CallPurpose.FOLLOWUP, version=survey_version())  # fmt: skip
+    later = timezone.now() + datetime.timedelta(hours=1)
+    theirs = CallItem.objects.create(call_list=other_list, person=item.person, mo=region.mo1, smo=region.smo1,
+                                     purpose=CallPurpose.FOLLOWUP, phone="1", due_at=later)  # fmt: skip
+    stranger = people(1, smo=region.smo1, mo=region.mo1)[0]
+    kept = CallItem.objects.create(call_list=other_list, person=stranger, mo=region.mo1, smo=region.smo1,
+                                   purpose=CallPurpose.FOLLOWUP, phone="1", due_at=later)  # fmt: skip
     call_outcome_record(operator=op, item_id=item.pk, outcome=CallOutcome.OPTED_OUT)
     item.person.refresh_from_db()
     assert item.person.informing_opt_out
+    theirs.refresh_from_db()
+    assert (theirs.state, theirs.outcome, theirs.closed_at is not None) == (ItemState.DONE, CallOutcome.OPTED_OUT, True)
+    kept.refresh_from_db()
+    assert (kept.state, kept.outcome) == (ItemState.READY, "")
+    assert CallItem.objects.get(pk=item.pk).outcome == CallOutcome.OPTED_OUT
 
 
 @pytest.mark.django_db
@@ -293,3 +350,33 @@ def test_an_outcome_of_another_operators_item_writes_nothing(region):
     assert not CallAttempt.objects.exists() and AuditLog.objects.count() == audits
     item.refresh_from_db()
     assert (item.state, item.claimed_by_id) == (ItemState.CLAIMED, a.pk)
+
+
+@pytest.mark.django_db
+def test_the_supervisor_sees_each_operators_progress_and_the_open_lists(client, region):
+    from surveys.selectors.calls import operator_progress
+
+    call_list = make_list(region, 3)
+    a, b = operators(region, 2)
+    item = call_next(operator=a)
+    call_outcome_record(operator=a, item_id=item.pk, outcome=CallOutcome.REACHED,
+                        answers={"informed": "no", "came": "yes"})  # fmt: skip
+    item = call_next(operator=a)
+    call_outcome_record(operator=a, item_id=item.pk, outcome=CallOutcome.NO_ANSWER)
+    held = call_next(operator=b)
+    other_smo_op = UserFactory(username="op_smo2", role=Role.SMO_L1, organization=region.smo2)
+    progress = operator_progress(region.smo1_l2)
+    lines = {
+        line.operator.username: (line.calls, line.reached, line.surveys, line.holding) for line in progress["operators"]
+    }
+    assert lines == {a.username: (2, 1, 1, 0), b.username: (0, 0, 0, 1), region.smo1_l1.username: (0, 0, 0, 0)}
+    assert other_smo_op.username not in lines
+    assert [(lst.pk, lst.waiting, lst.held, lst.closed) for lst in progress["lists"]] == [(call_list.pk, 1, 1, 1)]
+    assert held.claimed_by_id == b.pk
+    assert operator_progress(region.smo2_l2)["lists"] == [] and operator_progress(region.smo1_l1)["operators"] == []
+    client.force_login(region.smo1_l2)
+    table = client.get(reverse("surveys:supervisor"), headers={"HX-Request": "true"})
+    rows = table.content.decode()
+    assert table.status_code == 200 and "op_smo2" not in rows
+    assert f'<td class="text-start">{a.display_name}</td><td>2</td><td>1</td><td>1</td>' in rows
+    assert f'<a href="{reverse("surveys:call_list", args=[call_list.pk])}">{call_list.pk}</a>' in rows

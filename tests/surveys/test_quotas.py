@@ -8,7 +8,15 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
-from surveys.quotas import QuotaRow, hundredths, quarter_bounds, quota, quota_rows, sql_quota
+from surveys.quotas import (
+    QUOTA_INFORMING_KINDS,
+    QuotaRow,
+    hundredths,
+    quarter_bounds,
+    quota,
+    quota_rows,
+    sql_quota,
+)
 from tests.surveys.factories import informed, passed, people
 
 YEAR = 2026
@@ -74,3 +82,17 @@ def test_quotas_per_mo_and_quarter_on_a_known_data_set(region):
         assert row.quota_informed == quota(row.informed_not_passed, Decimal("50"))
     q1 = quota_rows(YEAR, 1)
     assert [(r.passed, r.quota_passed) for r in q1] == [(5, 1)]
+
+
+@pytest.mark.django_db
+def test_only_informing_about_the_check_up_counts_for_the_quota(region):
+    """The 50 % base: persons individually notified about the check-up (invitation, reminder, repeat invitation,
+    stage-2 notice); an appeal's result, a DN reminder or the turning-18 notice is informing of another matter."""
+    day = datetime.date(YEAR, 4, 7)
+    for kind in ("INVITE", "REMIND", "REPEAT", "STAGE2", "APPEAL", "DN", "AGE18"):
+        informed(people(1, smo=region.smo1, mo=region.mo1), smo=region.smo1, mo=region.mo1, day=day, kind=kind)
+    appeal_only = people(3, smo=region.smo2, mo=region.mo2)
+    informed(appeal_only, smo=region.smo2, mo=region.mo2, day=day, kind="APPEAL")
+    rows = quota_rows(YEAR, 2)
+    assert [(r.mo_id, r.informed_not_passed, r.quota_informed) for r in rows] == [(region.mo1.pk, 4, 2)]
+    assert rows[0].quota_informed == quota(len(QUOTA_INFORMING_KINDS), Decimal("50"))
