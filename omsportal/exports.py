@@ -3,7 +3,9 @@
 - :func:`safe_text` neutralizes a value that a spreadsheet would take as a formula (it starts with ``=``, ``+``,
   ``-``, ``@``, a tab, CR or LF, or their full-width forms): a leading apostrophe makes it text in Excel and
   LibreOffice. Every CSV row goes through :func:`safe_row`, every XLSX cell through :func:`write_cell` /
-  :func:`write_cells` (xlsxwriter's ``write()`` would turn ``=HYPERLINK(...)`` into a live formula; these never do).
+  :func:`write_cells` (xlsxwriter's ``write()`` would turn ``=HYPERLINK(...)`` into a live formula; these never do:
+  a string cell, and for one that starts like a formula the quote prefix instead of an apostrophe in the value, so
+  a phone ``+7 914 …`` reads as written).
   A value that came from an uploaded file (a FILENAME, a name, a phone number) is written exactly as safely as one
   the portal made itself.
 - :func:`safe_filename` builds a download name from letters (Latin and Cyrillic), digits, ``_``, ``-`` and ``.``
@@ -45,8 +47,24 @@ def safe_row(values: Iterable[Any]) -> list[Any]:
     return [safe_text(v) if isinstance(v, str) else v for v in values]
 
 
+def _quoted_text_format(sheet):
+    """The sheet's format for text that starts like a formula: Excel's quote prefix (``quotePrefix``), which
+    LibreOffice honours too, or None where this xlsxwriter cannot make one (then the apostrophe is written)."""
+    quoted = getattr(sheet, "_oms_quoted_text", None)
+    if quoted is None:
+        add_format = getattr(sheet, "workbook_add_format", None)
+        if add_format is None:
+            return None
+        quoted = sheet._oms_quoted_text = add_format({"quote_prefix": True})
+    return quoted
+
+
 def write_cell(sheet, row: int, column: int, value: Any, cell_format=None) -> None:
-    """Write one xlsxwriter cell by type, never as a formula: text neutralized, numbers, dates, booleans, blanks."""
+    """Write one xlsxwriter cell by type, never as a formula: text as a string cell, numbers, dates, booleans, blanks.
+
+    A text cell is never evaluated when the file is opened; one that starts like a formula (a phone ``+7…``, a
+    hostile ``=HYPERLINK(…)``) also carries the quote prefix, so that editing it keeps it text, and shows as written
+    (a CSV has no such mark: there, and in a cell with a format of its own, the apostrophe of :func:`safe_text`)."""
     if value is None or value == "":
         sheet.write_blank(row, column, None, cell_format)
     elif isinstance(value, bool):
@@ -56,7 +74,14 @@ def write_cell(sheet, row: int, column: int, value: Any, cell_format=None) -> No
     elif isinstance(value, datetime.datetime | datetime.date):
         sheet.write_datetime(row, column, value, cell_format)
     else:
-        sheet.write_string(row, column, safe_text(str(value)), cell_format)
+        text = str(value)
+        if text.startswith(FORMULA_TRIGGERS):
+            quoted = _quoted_text_format(sheet) if cell_format is None else None
+            if quoted is not None:
+                sheet.write_string(row, column, text, quoted)
+                return
+            text = safe_text(text)
+        sheet.write_string(row, column, text, cell_format)
 
 
 def write_cells(sheet, row: int, column: int, values: Iterable[Any], cell_format=None) -> None:

@@ -51,9 +51,25 @@ def formulas(xlsx: bytes) -> list[str]:
     for sheet in workbook.worksheets:
         for row in sheet.iter_rows():
             for cell in row:
-                if cell.data_type == "f" or (isinstance(cell.value, str) and cell.value.startswith(FORMULA_TRIGGERS)):
+                starts_like_one = isinstance(cell.value, str) and cell.value.startswith(FORMULA_TRIGGERS)
+                if cell.data_type != "s" and cell.value is not None and isinstance(cell.value, str):
+                    found.append(f"{sheet.title}!{cell.coordinate}: {cell.value!r} ({cell.data_type})")
+                elif cell.data_type == "f" or (starts_like_one and not cell.quotePrefix):
                     found.append(f"{sheet.title}!{cell.coordinate}: {cell.value!r}")
     return found
+
+
+def xlsx_texts(xlsx: bytes, sheet: str | None = None) -> dict[str, bool]:
+    """Every text cell's value with whether it carries the quote prefix."""
+    workbook = load_workbook(io.BytesIO(xlsx))
+    sheets = [workbook[sheet]] if sheet else workbook.worksheets
+    return {
+        cell.value: bool(cell.quotePrefix)
+        for each in sheets
+        for row in each.iter_rows()
+        for cell in row
+        if isinstance(cell.value, str)
+    }
 
 
 def csv_cells(text: str) -> list[str]:
@@ -105,9 +121,22 @@ def test_the_protocol_xlsx_writes_an_uploaders_filename_and_file_name_as_text(re
     upload_row.save()
     content = protocol_xlsx_bytes(upload_row)
     assert formulas(content) == []
-    summary = load_workbook(io.BytesIO(content))["Протокол"]
-    texts = [cell.value for row in summary.iter_rows() for cell in row if isinstance(cell.value, str)]
-    assert "'" + HOSTILE[0] in texts and "'=cmd|' calc'!A0.xml" in texts
+    texts = xlsx_texts(content, "Протокол")
+    # As written, as text that editing keeps text: the quote prefix, not an apostrophe in the value.
+    assert texts[HOSTILE[0]] is True and texts["=cmd|' calc'!A0.xml"] is True
+    assert "'" + HOSTILE[0] not in texts
+
+
+def test_a_phone_reads_as_written_in_an_xlsx_and_neutralized_in_a_csv(client, region):
+    up = make_upload(region.mo1, region.mo1_user)
+    entry = add_entry(up, region.p1, smo=region.smo1)
+    entry.phone = "+7 914 444-55-66"
+    entry.save()
+    client.force_login(region.mo1_user)
+    content = client.get(reverse("screening:list_export", args=["xlsx"]), {"year": YEAR}).content
+    assert formulas(content) == [] and xlsx_texts(content)["+7 914 444-55-66"] is True
+    response = client.get(reverse("screening:list_export", args=["csv"]), {"year": YEAR})
+    assert "'+7 914 444-55-66" in csv_cells(b"".join(response.streaming_content).decode("utf-8-sig"))
 
 
 def test_a_crlf_filename_downloads_under_a_safe_name_on_the_web_and_in_the_api(client, region):

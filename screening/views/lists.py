@@ -173,8 +173,7 @@ def _export_row(row: tuple) -> list:
             values.append(value.isoformat())
         else:
             values.append(value)
-    # Every text the MO wrote (a district "-1+cmd|...", a phone "+1+cmd|...") is neutralized (omsportal.exports).
-    return safe_row(values)
+    return values
 
 
 def _stream_rows(queryset) -> Iterator[tuple]:
@@ -196,7 +195,8 @@ def _csv_chunks(rows) -> Iterator[str]:
     buffer.write("\ufeff")  # a BOM, so Excel opens the UTF-8 Cyrillic correctly
     writer.writerow(EXPORT_HEADERS)
     for count, row in enumerate(rows, start=1):
-        writer.writerow(_export_row(row))
+        # Every text the MO wrote (a district "-1+cmd|...", a phone "+1+cmd|...") is neutralized (omsportal.exports).
+        writer.writerow(safe_row(_export_row(row)))
         if count % CSV_BATCH_ROWS == 0:
             yield buffer.getvalue()
             buffer.seek(0)
@@ -243,7 +243,7 @@ def _xlsx_bytes(rows, *, title: str) -> bytes:
     bold = workbook.add_format({"bold": True})
     write_cells(sheet, 0, 0, EXPORT_HEADERS, bold)
     for index, row in enumerate(rows, start=1):
-        write_cells(sheet, index, 0, _export_row(row))
+        write_cells(sheet, index, 0, _export_row(row))  # each text cell made inert by write_cell
     sheet.freeze_panes(1, 0)
     workbook.close()
     return buffer.getvalue()

@@ -200,9 +200,9 @@ def test_the_phone_list_holds_the_persons_to_call_with_their_phone_and_script(cl
     rows = list(openpyxl.load_workbook(io.BytesIO(written(phone_list_xlsx, batch))).active.iter_rows(values_only=True))
     assert rows[0] == ("№ звонка", "ФИО", "ЕНП", "Телефон", "МО", "Сценарий")
     gleb = sent_batch["gleb"]
-    # The phone as the person's record has it, made inert text like every cell starting with "+" (omsportal.exports).
+    # The phone as the person's record has it: a text cell with the quote prefix, shown as written (omsportal.exports).
     assert [r[1:] for r in rows[1:]] == [
-        ("Соколов Глеб Ильич", gleb.enp, "'+7 914 444-55-66", region.mo1.code,
+        ("Соколов Глеб Ильич", gleb.enp, "+7 914 444-55-66", region.mo1.code,
          "Здравствуйте, Глеб Ильич! Звоним из СМО.")
     ]  # fmt: skip
     # The assigned level-1 operator downloads it (and only it); the download is audited.
