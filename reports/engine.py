@@ -166,7 +166,7 @@ def evaluate(
     """Every state as of ``as_of`` (of ``codes``, else every declared obligation), except the keys in ``skip``."""
     from informing.obligations import one_run as informing_run  # the informing judges' reads shared by the run
 
-    with informing_run(), corrections_read_once():  # thousands of deadlines: the calendar corrections read once
+    with informing_run(as_of), corrections_read_once():  # thousands of deadlines: the calendar corrections read once
         return _evaluate(as_of, codes, skip or set())
 
 
