@@ -260,9 +260,11 @@ def facts_posted_on(smo_id, period: Period):
 # --- O11, R II.13 ---------------------------------------------------------------------------------------------
 
 
-def control_due(period: Period, _rules) -> datetime.date:
-    """At least monthly: by the last day of the month (a calendar date: a day off moves it on)."""
-    return first_working_day_on_or_after(_month_end(period.year, period.number))
+def control_due(period: Period, rules) -> datetime.date:
+    """At least monthly: by the month's last day, or N calendar days after it (the regional parameter); a calendar
+    date, so a day off moves it on."""
+    end = _month_end(period.year, period.number)
+    return first_working_day_on_or_after(end + datetime.timedelta(days=rules.control_days_after_month))
 
 
 def control_run_on(_fund_id, period: Period):
@@ -288,8 +290,10 @@ def channel_report_filed_on(smo_id, period: Period):
 # --- O15, O16, O19: per month, from the rules of who is due ----------------------------------------------------
 
 
-def month_end_due(period: Period, _rules) -> datetime.date:
-    return first_working_day_on_or_after(_month_end(period.year, period.number))
+def month_end_due(period: Period, rules) -> datetime.date:
+    """The month's last day, or N calendar days after it (the regional parameter), moved off a day off."""
+    end = _month_end(period.year, period.number)
+    return first_working_day_on_or_after(end + datetime.timedelta(days=rules.informing_month_days_after))
 
 
 def _monthly(kind: str):
