@@ -16,12 +16,18 @@ import datetime
 
 from django.db import connection
 from django.db.models import Max
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from omsportal.obligations import MONTH, QUARTER, Obligation, Period, declare_obligation
 from omsportal.regional import regional_rules
-from omsportal.workdays import add_working_days, first_working_day_on_or_after, last_working_day_of_year
+from omsportal.workdays import (
+    add_working_days,
+    first_working_day_on_or_after,
+    last_working_day_of_year,
+    working_days_between,
+)
 from participants.models import OrganizationKind
 
 from .due import (
@@ -246,15 +252,44 @@ def facts_month_due(period: Period, rules) -> datetime.date:
     return add_working_days(_month_end(period.year, period.number), rules.informing_fact_days)
 
 
+class MetLate(datetime.date):
+    """A met date whose evidence was itself late by ``late_days`` working days, each item counted against its own
+    deadline (the engine takes the larger of this and the days after the period's due date)."""
+
+    late_days: int
+
+    def __new__(cls, day: datetime.date, late_days: int):
+        made = super().__new__(cls, day.year, day.month, day.day)
+        made.late_days = late_days
+        return made
+
+
+def _end_of(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time.min))
+
+
 def facts_posted_on(smo_id, period: Period):
-    """Met (on the date of the last posting) when no fact of the month was posted late."""
+    """From the month's due date on: met on the day the month's last fact was posted (of those posted by the day
+    judged); when some were posted after their own deadline (the working day after their date), met late by the
+    worst of them. A month without facts stays unmet (as before: nothing shows the SMO posted)."""
     if smo_id is None:
         return None
-    facts = InformingFact.objects.filter(smo_id=smo_id, date__year=period.year, date__month=period.number)
-    if facts.filter(is_late=True).exists():
-        return None
+    as_of = _as_of()
+    if as_of < facts_month_due(period, _rules()):
+        return None  # judged from the due date: until then more facts of the month are still to come
+    facts = InformingFact.objects.filter(
+        smo_id=smo_id, date__year=period.year, date__month=period.number, posted_at__lt=_end_of(as_of)
+    )
     last = facts.aggregate(at=Max("posted_at"))["at"]
-    return timezone.localdate(last) if last else None
+    if last is None:
+        return None
+    days = _rules().informing_fact_days
+    late = 0
+    pairs = facts.filter(is_late=True).annotate(posted=TruncDate("posted_at")).order_by()
+    for day, posted in pairs.values_list("date", "posted").distinct():
+        late = max(late, working_days_between(add_working_days(day, days), posted))
+    met = timezone.localdate(last)
+    return MetLate(met, late) if late else met
 
 
 # --- O11, R II.13 ---------------------------------------------------------------------------------------------

@@ -143,12 +143,15 @@ def judge(
     if met is not None and met > as_of:
         met = None  # not yet evidence on that day
     if met is not None:
+        # A judge may say its evidence was itself late (``late_days``: each item against its own deadline).
+        own_late = getattr(met, "late_days", 0) or 0
+        met = datetime.date(met.year, met.month, met.day)
         result.met_on = met
         result.evidence["met"] = met.isoformat()
-        if met <= due:
+        if met <= due and not own_late:
             result.state = State.MET
         else:
-            result.state, result.late_days = State.MET_LATE, working_days_between(due, met)
+            result.state, result.late_days = State.MET_LATE, max(working_days_between(due, met), own_late)
     elif as_of <= due:
         result.state = State.NOT_DUE
     else:
