@@ -4,7 +4,9 @@ the state as of a day, written as history [domain §3; R II.7, II.8, II.13, II.1
 It evaluates whatever omsportal.obligations holds (each app declares its own); codes of domain §3 nobody declares
 yet are shown as "no data" by the readers (reports.selectors), never as met. One run:
 
-1. :func:`evaluate` — the states as of ``as_of`` (the evidence is counted only when dated on or before it);
+1. :func:`evaluate` — the states as of ``as_of`` (the evidence is counted only when dated on or before it; the
+   informing judges get the day itself through informing.obligations.one_run and read only facts posted by then;
+   a judge's met date may carry ``late_days``, its evidence's own lateness);
 2. :func:`record` — the history rows: a state that did not change leaves its row alone (a rerun changes nothing),
    a changed one closes the open row on ``as_of`` and opens a new one; rows of a later day are never rewritten;
 3. overdue states become non-compliance records (reports.services.noncompliance), met-late ones update theirs.

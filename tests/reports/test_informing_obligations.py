@@ -108,7 +108,8 @@ def test_o15_repeat_one_working_day_late_is_met_late_by_one(region, first, key, 
     run(late)
     row = states_as_of(late).get(code="O15", organization=region.smo1, period_key=key)
     assert (row.state, row.late_days) == (State.MET_LATE, 1)
-    assert NonCompliance.objects.get(code="O15", organization=region.smo1, period_key=key)  # kept, now met late
+    record = NonCompliance.objects.get(code="O15", organization=region.smo1, period_key=key)
+    assert (record.met_on, record.late_days) == (late, 1)  # the record is kept and says when it was met
 
 
 def test_o15_repeat_on_time_is_met_and_not_before_the_month_is_over(region):
