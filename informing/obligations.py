@@ -223,8 +223,9 @@ def _met_when_all_informed(smo_id: int | None, kind: str, since: datetime.date, 
                            due: datetime.date) -> datetime.date | None:  # fmt: skip
     """As of the day judged (the run's), from the period's due date on (before it, who owes it is not all known):
     met on the day the last of the persons with a deadline in [since, until] (and by the day judged) got their first
-    delivered fact, each counted from their own fact, so a late one makes the period met late; None while any of
-    them has none. Nobody owed: met on the due date."""
+    delivered fact; met late when any got it after their own deadline, by the worst of them in working days (the
+    engine also counts the days after the period's due date); None while any of them has none. Nobody owed: met on
+    the due date."""
     if smo_id is None:
         return None
     as_of = _as_of()
@@ -235,7 +236,12 @@ def _met_when_all_informed(smo_id: int | None, kind: str, since: datetime.date, 
     owed = rows[bisect.bisect_left(deadlines, since) : bisect.bisect_right(deadlines, until)]
     if any(informed is None for _deadline, informed in owed):
         return None
-    return max(informed for _deadline, informed in owed) if owed else due
+    if not owed:
+        return due
+    met = max(informed for _deadline, informed in owed)
+    late = max((working_days_between(deadline, informed) for deadline, informed in set(owed) if informed > deadline),
+               default=0)  # fmt: skip
+    return MetLate(met, late) if late else met
 
 
 def invited_on(smo_id, period: Period):

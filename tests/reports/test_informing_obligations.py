@@ -119,6 +119,12 @@ def test_o15_repeat_on_time_is_met_and_not_before_the_month_is_over(region):
     assert result("O15", region.smo1, "2026-06", D(2026, 7, 3)) == (State.MET, None, D(2026, 6, 10))
 
 
+def test_o15_a_repeat_after_the_persons_own_deadline_is_late_though_before_the_months_end(region):
+    _invited(region, D(2026, 3, 10))  # the repeat is due by 10 June 2026 (a Wednesday)
+    record_fact(region.smo1, region.p1, kind=Kind.REPEAT, date=D(2026, 6, 11), ref="repeat")
+    assert result("O15", region.smo1, "2026-06", D(2026, 7, 1)) == (State.MET_LATE, 1, D(2026, 6, 11))
+
+
 # --- O16, R II.18: the stage-2 notice ------------------------------------------------------------------------------
 
 
