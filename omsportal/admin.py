@@ -86,6 +86,12 @@ class RegionalParametersAdmin(RussianCasesAdmin):
                     "accounting_day",
                     "repeat_informing_months",
                     "stage2_notice_months",
+                    "lists_due_working_days_before",
+                    "schedule_due_working_days_before",
+                    "control_days_after_month",
+                    "survey_report_days_after_quarter",
+                    "analytic_register_months_after",
+                    "informing_month_days_after",
                     "fund_report_working_days",
                     "digest_working_days",
                 )
@@ -93,7 +99,15 @@ class RegionalParametersAdmin(RussianCasesAdmin):
         ),
         (
             _("Опросы и обзвон"),
-            {"fields": ("survey_quota_passed_percent", "survey_quota_informed_percent", "call_tries")},
+            {
+                "fields": (
+                    "survey_quota_passed_percent",
+                    "survey_quota_informed_percent",
+                    "call_tries",
+                    "call_claim_minutes",
+                    "appeal_written_days",
+                )
+            },
         ),
         (_("Личный кабинет"), {"fields": ("otp_lifetime_hours",)}),
         (_("Списки"), {"fields": ("list_dialects",)}),

@@ -196,6 +196,61 @@ class RegionalParameters(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(30)],
         help_text=_("Письмо организации о сроках, наступающих в ближайшие столько рабочих дней (правило портала)"),
     )
+    lists_due_working_days_before = models.PositiveSmallIntegerField(
+        _("годовые списки: рабочих дней до конца предыдущего года"),
+        default=0,
+        validators=[MaxValueValidator(60)],
+        help_text=_(
+            "О2, п. II.2: МО представляет списки на следующий год не позднее последнего рабочего дня предыдущего "
+            "года (0); N — за столько рабочих дней до него"
+        ),
+    )
+    schedule_due_working_days_before = models.PositiveSmallIntegerField(
+        _("график профилактической работы: рабочих дней до конца предыдущего года"),
+        default=0,
+        validators=[MaxValueValidator(60)],
+        help_text=_(
+            "О20, п. II.24: МО размещает график, маршрутизацию и телефон ответственного до начала года — не "
+            "позднее последнего рабочего дня предыдущего года (0); N — за столько рабочих дней до него"
+        ),
+    )
+    control_days_after_month = models.PositiveSmallIntegerField(
+        _("контроль информирования: дней после конца месяца"),
+        default=0,
+        validators=[MaxValueValidator(31)],
+        help_text=_(
+            "О11, п. II.13: ТФОМС контролирует информирование не реже раза в месяц — до последнего дня месяца (0) "
+            "или через столько календарных дней после него; выходной день переносит срок на следующий рабочий"
+        ),
+    )
+    survey_report_days_after_quarter = models.PositiveSmallIntegerField(
+        _("телефонные опросы: дней после конца квартала"),
+        default=0,
+        validators=[MaxValueValidator(31)],
+        help_text=_(
+            "О14, п. II.14: квоты опросов выполняются до конца квартала (0) или через столько календарных дней "
+            "после него; выходной день переносит срок на следующий рабочий"
+        ),
+    )
+    analytic_register_months_after = models.PositiveSmallIntegerField(
+        _("аналитический учёт: месяцев после отчётного"),
+        default=1,
+        validators=[MaxValueValidator(3)],
+        help_text=_(
+            "О17, п. II.19–20: ежемесячный аналитический учёт формируется до последнего рабочего дня месяца, "
+            "следующего за отчётным (1); 0 — того же месяца"
+        ),
+    )
+    informing_month_days_after = models.PositiveSmallIntegerField(
+        _("ежемесячное информирование: дней после конца месяца"),
+        default=0,
+        validators=[MaxValueValidator(31)],
+        help_text=_(
+            "О15, О16, О19, п. II.18 и I.7.2 б: повторное информирование, информирование о 2 этапе и о достижении "
+            "18 лет за месяц — до последнего дня месяца (0) или через столько календарных дней после него; выходной "
+            "день переносит срок на следующий рабочий"
+        ),
+    )
     # Surveys [R II.14]
     survey_quota_passed_percent = models.DecimalField(
         _("опрос прошедших ДВН, % не менее"),

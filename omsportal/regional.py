@@ -13,7 +13,7 @@ from dataclasses import dataclass, fields
 from decimal import Decimal
 
 from omsportal.models import RegionalParameters
-from omsportal.workdays import first_working_day_on_or_after
+from omsportal.workdays import add_working_days, first_working_day_on_or_after, last_working_day_of_year
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,12 @@ class RegionalRules:
     list_dialects: tuple[str, ...]
     fund_report_working_days: int
     digest_working_days: int
+    lists_due_working_days_before: int
+    schedule_due_working_days_before: int
+    control_days_after_month: int
+    survey_report_days_after_quarter: int
+    analytic_register_months_after: int
+    informing_month_days_after: int
 
     def year_plan_due(self, year: int) -> datetime.date:
         """O1, R II.1: the yearly plan is approved by this day of the plan year (a day off: the next working day)."""
@@ -51,6 +57,15 @@ class RegionalRules:
         return first_working_day_on_or_after(
             datetime.date(year, self.missing_lists_report_due_month, self.missing_lists_report_due_day)
         )
+
+    def lists_due(self, year: int) -> datetime.date:
+        """O2, R II.2: the lists for ``year`` are due by the last working day of the year before (or N working days
+        earlier): a working day already, never moved."""
+        return add_working_days(last_working_day_of_year(year - 1), -self.lists_due_working_days_before)
+
+    def schedule_due(self, year: int) -> datetime.date:
+        """O20, R II.24: the schedule of preventive work for ``year``, like the lists, before the year."""
+        return add_working_days(last_working_day_of_year(year - 1), -self.schedule_due_working_days_before)
 
     @property
     def otp_lifetime(self) -> datetime.timedelta:

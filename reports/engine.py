@@ -4,7 +4,9 @@ the state as of a day, written as history [domain §3; R II.7, II.8, II.13, II.1
 It evaluates whatever omsportal.obligations holds (each app declares its own); codes of domain §3 nobody declares
 yet are shown as "no data" by the readers (reports.selectors), never as met. One run:
 
-1. :func:`evaluate` — the states as of ``as_of`` (the evidence is counted only when dated on or before it);
+1. :func:`evaluate` — the states as of ``as_of`` (the evidence is counted only when dated on or before it; the
+   informing judges get the day itself through informing.obligations.one_run and read only facts posted by then;
+   a judge's met date may carry ``late_days``, its evidence's own lateness);
 2. :func:`record` — the history rows: a state that did not change leaves its row alone (a rerun changes nothing),
    a changed one closes the open row on ``as_of`` and opens a new one; rows of a later day are never rewritten;
 3. overdue states become non-compliance records (reports.services.noncompliance), met-late ones update theirs.
@@ -143,12 +145,15 @@ def judge(
     if met is not None and met > as_of:
         met = None  # not yet evidence on that day
     if met is not None:
+        # A judge may say its evidence was itself late (``late_days``: each item against its own deadline).
+        own_late = getattr(met, "late_days", 0) or 0
+        met = datetime.date(met.year, met.month, met.day)
         result.met_on = met
         result.evidence["met"] = met.isoformat()
-        if met <= due:
+        if met <= due and not own_late:
             result.state = State.MET
         else:
-            result.state, result.late_days = State.MET_LATE, working_days_between(due, met)
+            result.state, result.late_days = State.MET_LATE, max(working_days_between(due, met), own_late)
     elif as_of <= due:
         result.state = State.NOT_DUE
     else:
@@ -166,7 +171,7 @@ def evaluate(
     """Every state as of ``as_of`` (of ``codes``, else every declared obligation), except the keys in ``skip``."""
     from informing.obligations import one_run as informing_run  # the informing judges' reads shared by the run
 
-    with informing_run(), corrections_read_once():  # thousands of deadlines: the calendar corrections read once
+    with informing_run(as_of), corrections_read_once():  # thousands of deadlines: the calendar corrections read once
         return _evaluate(as_of, codes, skip or set())
 
 

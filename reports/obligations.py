@@ -65,11 +65,12 @@ def accounting_filed_on(smo_id: int, period: Period) -> datetime.date | None:
     return filed_on("O13", smo_id, f"{period.year}-{period.number:02d}")
 
 
-# --- O17, R II.19–20: the monthly analytic register, by the last working day of the month after -------------------
+# --- O17, R II.19–20: the monthly analytic register, by the last working day of the month after (a parameter) ------
 
 
-def register_due(period: Period, _rules) -> datetime.date:
-    year, month = _months_after(period, 1)
+def register_due(period: Period, rules) -> datetime.date:
+    """The last working day of the month after (N months after: the regional parameter; 0: the same month)."""
+    year, month = _months_after(period, rules.analytic_register_months_after)
     return last_working_day_of_month(year, month)
 
 

@@ -7,7 +7,7 @@ from celery import shared_task
 
 from omsportal import locks
 from omsportal.jobs.kinds import RESUME, JobKind, register_job
-from reports.services.runs import OBLIGATIONS_RUN, run_obligations_job, start_run
+from reports.services.runs import NIGHTLY, OBLIGATIONS_RUN, run_obligations_job, start_run
 
 # A lost run runs again: one transaction, a rerun of the same day changes nothing it already wrote.
 obligations_run_task = register_job(
@@ -25,9 +25,7 @@ obligations_run_task = register_job(
 
 @shared_task(name="reports.nightly")
 def nightly_task() -> int:
-    """Beat's nightly run as of today; then the e-mail digest of what falls due and what is overdue."""
-    from reports.services.digest import send_digests
-
-    run = start_run(trigger="nightly")
-    send_digests()
+    """Beat's nightly run as of today. The e-mail digest of what falls due and what is overdue goes out at the end
+    of that run's job (reports.services.runs.run_obligations_job), so it reads the states the same night wrote."""
+    run = start_run(trigger=NIGHTLY)
     return run.pk

@@ -20,9 +20,11 @@ from surveys.models import ReportState, SurveyReport
 from surveys.quotas import quarter_bounds
 
 
-def quarter_end_due(period: Period, _rules) -> datetime.date:
-    """The quarter's last day, or the next working day when it is a day off."""
-    return first_working_day_on_or_after(quarter_bounds(period.year, period.number)[1])
+def quarter_end_due(period: Period, rules) -> datetime.date:
+    """The quarter's last day, or N calendar days after it (the regional parameter); the next working day when it
+    is a day off."""
+    end = quarter_bounds(period.year, period.number)[1]
+    return first_working_day_on_or_after(end + datetime.timedelta(days=rules.survey_report_days_after_quarter))
 
 
 def survey_report_filed_on(smo_id: int, period: Period) -> datetime.date | None:

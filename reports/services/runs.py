@@ -4,6 +4,7 @@ list upload, a batch of events, a register import, informing and survey imports)
 from __future__ import annotations
 
 import datetime
+import logging
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -14,7 +15,10 @@ from omsportal.jobs.dispatch import enqueue_job
 from omsportal.jobs.models import JobStatus
 from reports.models import ObligationRun
 
+logger = logging.getLogger(__name__)
+
 OBLIGATIONS_RUN = "reports.obligations_run"
+NIGHTLY = "nightly"  # the trigger of beat's run: its job sends the e-mail digest once the states are written
 # Job kinds after which the states and the figures are brought up to date: every kind of the apps whose data
 # judge an obligation, except the engine's own.
 TRIGGER_APPS = ("screening.", "participants.", "informing.", "surveys.")
@@ -26,6 +30,9 @@ def start_run(*, as_of: datetime.date | None = None, trigger: str = "manual", us
     as_of = as_of or timezone.localdate()
     waiting = ObligationRun.objects.filter(as_of=as_of, status=JobStatus.PENDING).order_by("pk").first()
     if waiting is not None:
+        if trigger == NIGHTLY and waiting.trigger != NIGHTLY:  # beat's run joins the waiting one: it sends the digest
+            ObligationRun.objects.filter(pk=waiting.pk).update(trigger=NIGHTLY)
+            waiting.trigger = NIGHTLY
         return waiting
     run = ObligationRun.objects.create(as_of=as_of, trigger=trigger[:60], created_by=user)
     enqueue_job(OBLIGATIONS_RUN, run.pk)
@@ -60,7 +67,8 @@ def refresh_after(kind: str, pk: int) -> None:
 
 
 def run_obligations_job(run_id: int, progress) -> None:
-    """The job's body: one transaction, one run at a time (the OBLIGATIONS lock)."""
+    """The job's body: one transaction, one run at a time (the OBLIGATIONS lock). A nightly run then sends the
+    e-mail digest of the states it wrote (after the commit: a letter never names a state that was rolled back)."""
     from reports.engine import run as engine_run
     from reports.services.figures import refresh_figures
     from reports.services.outcomes import refresh_outcomes
@@ -83,3 +91,15 @@ def run_obligations_job(run_id: int, progress) -> None:
             records_total=counts["evaluated"],
             records_read=counts["evaluated"],
         )
+    if run.trigger == NIGHTLY:
+        _send_digests(run.as_of)
+
+
+def _send_digests(day: datetime.date) -> None:
+    """The digest of ``day``; a mail failure is logged, not raised: the run is done and a rerun would not help."""
+    from reports.services.digest import send_digests
+
+    try:
+        send_digests(day)
+    except Exception:  # SMTP down or refusing: the states stand, tomorrow's digest goes out again
+        logger.exception("obligation digests of %s not sent", day.isoformat())

@@ -176,7 +176,9 @@ def test_the_funds_control_counts_and_records_o11(client, region):
     assert client.post(url, {"year": 2026, "month": 3}).status_code == 302
     run = ControlRun.objects.get()
     assert obligation("O11").met_on(None, Period.of_month(2026, 3)) == timezone.localdate(run.run_at)
-    assert obligation("O10").met_on(region.smo1.pk, Period.of_month(2026, 3)) is None  # a late fact
+    # A late fact: O10 met late, by its working days after its own deadline (3 March; 9 March a holiday).
+    o10 = obligation("O10").met_on(region.smo1.pk, Period.of_month(2026, 3))
+    assert (o10, o10.late_days) == (D(2026, 3, 20), 12)
 
 
 def test_invitation_obligation_due_dates():

@@ -205,3 +205,51 @@ def test_the_kit_lives_in_the_project_package():
     gone = ("scoping.py", "audit.py", "workdays.py", "navigation.py", "api/base.py", "formats/xmlsafe.py")
     assert [name for name in gone if (BASE / "participants" / name).exists()] == []
     assert ListUpload._meta.get_field("attempts")  # the jobs are on the kit's abstract model
+
+
+# --- the deadlines of domain §3 are parameters: defaults, and an edit moves the due date -----------------------------
+
+
+@pytest.mark.django_db
+def test_the_deadline_parameters_default_to_domain_and_an_edit_moves_each_due_date():
+    from omsportal.obligations import MONTH, QUARTER, Period, obligation
+
+    d = datetime.date
+    march, q1 = Period(MONTH, 2026, 3), Period(QUARTER, 2026, 1)
+    june = Period(MONTH, 2026, 6)
+    # Defaults [domain §3]: the month's / quarter's last day (31 May 2026 a Sunday -> 1 June); the analytic register
+    # by the last working day of the month after; the lists and the schedule by the last working day of the year
+    # before (31 December 2026 a transferred day off -> 30 December).
+    assert obligation("O11").due_on(march) == obligation("O15").due_on(march) == d(2026, 3, 31)
+    assert obligation("O19").due_on(Period(MONTH, 2026, 5)) == d(2026, 6, 1)
+    assert obligation("O14").due_on(q1) == d(2026, 3, 31)
+    assert obligation("O17").due_on(march) == d(2026, 4, 30)
+    rules = regional_rules()
+    assert rules.lists_due(2027) == rules.schedule_due(2027) == d(2026, 12, 30)
+    RegionalParameters.objects.update_or_create(pk=1, defaults={
+        "control_days_after_month": 5, "informing_month_days_after": 10, "survey_report_days_after_quarter": 15,
+        "analytic_register_months_after": 2, "lists_due_working_days_before": 1, "schedule_due_working_days_before": 3,
+    })  # fmt: skip
+    assert obligation("O11").due_on(march) == d(2026, 4, 6)  # 5 April a Sunday -> Monday 6 April
+    for code in ("O15", "O16", "O19"):
+        assert obligation(code).due_on(june) == d(2026, 7, 10)
+    assert obligation("O14").due_on(q1) == d(2026, 4, 15)
+    assert obligation("O17").due_on(march) == d(2026, 5, 29)  # 30-31 May 2026 a weekend
+    rules = regional_rules()
+    assert (rules.lists_due(2027), rules.schedule_due(2027)) == (d(2026, 12, 29), d(2026, 12, 25))
+
+
+@pytest.mark.django_db
+def test_the_admin_shows_every_parameter(client, region):
+    from omsportal.admin import RegionalParametersAdmin
+
+    shown = set()
+    for _title, options in RegionalParametersAdmin.fieldsets:
+        for line in options["fields"]:
+            shown.update(line if isinstance(line, tuple) else (line,))
+    fields = {f.name for f in RegionalParameters._meta.get_fields() if f.editable and not f.auto_created}
+    assert fields - {"updated_at"} <= shown
+    RegionalParameters.objects.get_or_create(pk=1)
+    client.force_login(region.admin_user)
+    text = client.get(reverse("admin:omsportal_regionalparameters_change", args=[1])).content.decode()
+    assert "Контроль информирования: дней после конца месяца" in text and "О11, п. II.13" in text

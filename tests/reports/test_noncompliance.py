@@ -150,3 +150,52 @@ def test_the_digest_goes_out_through_a_real_smtp_server(region, settings, overdu
     assert letters, "no letter reached the SMTP server"
     body = letters[0].get_payload(decode=True).decode("utf-8")
     assert "O4 (R II.6)" in body and "2026-12-28" in body and "Просрочено" in body
+
+
+@pytest.mark.django_db
+def test_the_nightly_digest_reflects_the_states_that_nights_run_wrote(
+    region, mailoutbox, django_capture_on_commit_callbacks
+):
+    """Beat's task queues the run; the digest goes out at the end of that run's job, with what it just wrote: what is
+    overdue, and what falls due within the next working days (the regional parameter), not what falls due later."""
+    from django.utils import timezone
+
+    from omsportal.models import RegionalParameters
+    from omsportal.workdays import add_working_days
+    from participants.models import Role
+    from reports.tasks import nightly_task
+    from tests.factories import MOFactory, UserFactory
+
+    today = timezone.localdate()
+    RegionalParameters.objects.update_or_create(pk=1, defaults={"digest_working_days": 2})
+    mo3 = MOFactory(code="270003")
+    UserFactory(username="mo3", role=Role.MO_STAFF, organization=mo3, email="mo3@example.org")
+    for user, address in ((region.mo1_user, "mo1@example.org"), (region.mo2_user, "mo2@example.org")):
+        user.email = address
+        user.save()
+    # O4: corrections due 5 working days after each protocol: 1 working day late, due in 1, due in 3.
+    days = {mo: add_working_days(today, -n) for mo, n in ((region.mo1, 6), (region.mo2, 4), (mo3, 2))}
+    for mo, day in days.items():
+        upload_on(region, day, mo=mo, year=today.year, rejected=3)
+    with django_capture_on_commit_callbacks(execute=True):
+        nightly_task()
+    letters = {m.to[0]: m.body for m in mailoutbox}
+    assert "mo1@example.org" in letters, "the digest went out before the night's run wrote its states"
+    overdue = [line for line in letters["mo1@example.org"].splitlines() if days[region.mo1].isoformat() in line]
+    assert len(overdue) == 1 and overdue[0].startswith("- O4 (R II.6)") and "1 рабочий день просрочки" in overdue[0]
+    soon = letters["mo2@example.org"].split("Срок наступает до ")[1]
+    assert soon.startswith(add_working_days(today, 2).strftime("%d.%m.%Y"))
+    assert f"O4 (R II.6) Исправления после протокола: период {days[region.mo2].isoformat()}" in soon
+    assert days[mo3].isoformat() not in letters.get("mo3@example.org", "")  # due in 3 working days: not yet
+
+
+@pytest.mark.django_db
+def test_the_nightly_run_joining_a_waiting_run_still_sends_the_digest(region, django_capture_on_commit_callbacks):
+    from reports.models import ObligationRun
+    from reports.services.runs import start_run
+    from reports.tasks import nightly_task
+
+    with django_capture_on_commit_callbacks(execute=False):
+        waiting = start_run(trigger="screening.list_upload")
+        assert nightly_task() == waiting.pk
+    assert ObligationRun.objects.get(pk=waiting.pk).trigger == "nightly"
