@@ -171,6 +171,11 @@ def test_the_ministry_sees_coverage_and_downloads_confirmed_noncompliance(client
     report = client.get(reverse("reports:ministry_report", args=["xlsx"]) + f"?year={year}")
     rows = list(load_workbook(io.BytesIO(report.content)).active.iter_rows(min_row=2, values_only=True))
     assert [(r[0], r[3]) for r in rows] == [(mo.code, "O2")]  # the dismissed one is not in it
+    cells = " ".join(str(cell) for row in rows for cell in row if cell is not None)
+    assert mo.code in cells and "R II.2" in cells
+    for somebody in Person.objects.all()[:200]:  # no person is named in the XLSX either
+        assert somebody.last_name not in cells and somebody.enp not in cells
+        assert not somebody.snils or somebody.snils not in cells
     pdf = client.get(reverse("reports:ministry_report", args=["pdf"]) + f"?year={year}")
     assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
     from pypdf import PdfReader
