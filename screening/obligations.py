@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Min
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -147,15 +147,24 @@ def has_list_of_the_year(mo_id: int, period: Period) -> bool:
 
 
 def events_posted_on(mo_id: int, period: Period) -> datetime.date | None:
-    """A processed batch of the MO posted on the day, or later with events dated that day (met late by the working
-    days in between); a later batch without the day's events does not meet it."""
+    """A processed batch of the MO posted on the day; else the first one posted later with events dated that day
+    (met late by the working days in between). A later batch without the day's events does not meet it."""
     start = _day_start(period.day)
-    days_events = StageEvent.objects.filter(batch_id=OuterRef("pk"), date=period.day)
-    return _first_day(
-        EventBatch.objects.filter(mo_id=mo_id, status=JobStatus.DONE, created_at__gte=start).filter(
-            Q(created_at__lt=start + datetime.timedelta(days=1)) | Exists(days_events)
+    on_the_day = _first_day(
+        EventBatch.objects.filter(
+            mo_id=mo_id,
+            status=JobStatus.DONE,
+            created_at__gte=start,
+            created_at__lt=start + datetime.timedelta(days=1),
         )
     )
+    if on_the_day is not None:
+        return on_the_day
+    # the day's events by the (mo, date) index, then their batches: not a scan of the MO's later batches
+    later = StageEvent.objects.filter(
+        mo_id=mo_id, date=period.day, batch__status=JobStatus.DONE, batch__created_at__gte=start
+    ).aggregate(first=Min("batch__created_at"))["first"]
+    return timezone.localdate(later) if later else None
 
 
 # --- O20, R II.24: the schedule of preventive work, routing and the responsible phone, before the year -------------
