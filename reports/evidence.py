@@ -17,6 +17,7 @@ from django.db.models.functions import ExtractMonth
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from omsportal.obligations import QUARTER, Period
 from participants.models import Organization, OrganizationKind
@@ -255,6 +256,29 @@ def quota_evidence(smo_id: int | None, period: Period) -> dict:
 def filing_evidence(smo_id: int | None, period: Period) -> dict:
     """O13, O17: a link to the reports the SMO files (the drafts the portal prepares)."""
     return {"links": [_link(_("Отчёты для представления"), "reports:filings")]}
+
+
+# What the pages call each count and date of the evidence (a key without a label is shown as it is stored).
+LABELS = {
+    "entries": _lazy("лиц в списках года"),
+    "mos_without_lists": _lazy("МО без списков"),
+    "last_batch": _lazy("последний пакет событий"),
+    "due": _lazy("подлежат информированию со сроком в периоде"),
+    "overdue": _lazy("из них срок прошёл"),
+    "counted_on": _lazy("посчитано на"),
+    "facts": _lazy("фактов информирования"),
+    "late_facts": _lazy("из них размещены с опозданием"),
+    "smos_with_late_facts": _lazy("СМО с опозданиями"),
+    "quota_passed": _lazy("квота: прошедшие"),
+    "surveyed_passed": _lazy("опрошено прошедших"),
+    "quota_informed": _lazy("квота: проинформированные, не прошедшие"),
+    "surveyed_informed": _lazy("опрошено проинформированных"),
+    "shortfall": _lazy("недостаёт опросов"),
+}
+
+
+def label(key: str) -> str:
+    return str(LABELS.get(key, key))
 
 
 COLLECTORS = {

@@ -60,6 +60,7 @@ def test_an_invitation_record_names_the_persons_due_and_overdue_and_links_the_du
     client.force_login(region.fund_user)
     page = client.get(reverse("reports:noncompliance_detail", args=[record("O9", region.smo1, key).pk])).content
     assert due_page.replace("&", "&amp;").encode() in page
+    assert "из них срок прошёл" in page.decode()  # the counts under their names, not the stored keys
     client.force_login(region.ministry_user)
     response = client.get(reverse("reports:noncompliance_detail", args=[record("O9", region.smo1, key).pk]))
     assert response.status_code in (200, 403, 404)
