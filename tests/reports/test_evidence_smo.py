@@ -132,3 +132,38 @@ def test_the_collectors_read_once_per_run_not_per_organization_and_period(region
     codes_sql = 'SELECT "participants_organization"."id", "participants_organization"."code"'
     codes = [q for q in sql if q.startswith(codes_sql)]
     assert len(codes) <= 2  # the MOs' and the SMOs' codes
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("code", ["O9", "O15", "O16", "O19"])
+def test_each_informing_obligation_collects_its_kinds_due_counts(region, today, code):
+    """The four "who is due" obligations each read their own kind of informing.due (here: nobody due)."""
+    from omsportal.obligations import Period
+    from reports.evidence import collect, one_run
+
+    period = Period.of_quarter(today.year, 1) if code == "O9" else Period.of_month(today.year, today.month)
+    with one_run():
+        evidence = collect(code, region.smo1.pk, "SMO", period, {"text": "t"})
+    assert evidence["counts"] == {"due": 0, "overdue": 0} and evidence["text"] == "t"
+    assert evidence["links"][0]["url"] == f"{reverse('informing:due')}?smo={region.smo1.pk}"
+
+
+@pytest.mark.django_db
+def test_a_stage2_notice_record_counts_the_persons_past_their_notice_deadline(region, today):
+    """O16: sent to stage 2 four months ago, no stage-2 notice: due, and overdue, in the month of the deadline."""
+    from omsportal.obligations import Period
+    from reports.evidence import collect, one_run
+    from screening.models import EntryState, ListEntry
+    from tests.reports.helpers import upload_on
+
+    sent = today - datetime.timedelta(days=125)
+    entry_upload = upload_on(region, sent - datetime.timedelta(days=30), year=sent.year)
+    ListEntry.objects.create(upload=entry_upload, mo=region.mo1, smo=region.smo1, smo_code=region.smo1.code,
+                             person=region.p1, year=sent.year, measure="DVN", month=sent.month, n_zap=1,
+                             state=EntryState.STAGE2_SENT, state_date=sent)  # fmt: skip
+    from informing.due import due_counts
+
+    (line,) = due_counts(smo_id=region.smo1.pk, on=today, kinds=("STAGE2",))
+    with one_run():
+        evidence = collect("O16", region.smo1.pk, "SMO", Period.of_month(line.deadline.year, line.deadline.month), {})
+    assert evidence["counts"] == {"due": 1, "overdue": 1} and evidence["organizations"] == [region.mo1.code]
