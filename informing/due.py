@@ -72,7 +72,11 @@ INVITED_FOR_ENTRY = f"""
 """  # noqa: S608  # nosec B608
 
 
-def _invite_sql() -> str:
+def _invite_deadlines(columns: str) -> str:
+    """The invitation deadline of every DVN/PMO list entry of the years around %(year)s: ``columns`` over ``e`` (the
+    entry), ``up`` (its upload: ``accepted``, the Q1 ``deadline``) and ``qd`` (its quarter: ``start``, the later
+    quarters' ``deadline``). One place for the O9 deadline: the rule below and the year's outcomes
+    (reports.services.outcomes, "not invited by the deadline") both read it. Needs ``tmp_due_workdays``."""
     # The deadlines are few (one per upload for Q1, one per quarter later): counted once each in the CTEs, not per
     # entry (250,000 entries: 2.4 s per-row subqueries, 0.1 s this way). MATERIALIZED: a CTE used once is inlined
     # otherwise, and its deadline subquery ran again for every entry (62,500 runs, a third of the rule's time).
@@ -86,11 +90,27 @@ def _invite_sql() -> str:
                    {AFTER_N.format(x="(make_date(y.y, (q.q - 1) * 3 + 1, 1) - 1)")} AS deadline
             FROM generate_series(%(year)s - 1, %(year)s + 1) AS y(y), generate_series(2, 4) AS q(q)
         )
-        SELECT e.person_id, e.mo_id, e.month, coalesce(qd.deadline, up.deadline) AS deadline
+        SELECT {columns}
         FROM {T_ENTRY} e
         JOIN up ON up.id = e.upload_id
         LEFT JOIN qd ON qd.y = e.year AND qd.q = {q}
-        WHERE e.year BETWEEN %(year)s - 1 AND %(year)s + 1 AND e.measure IN ('DVN', 'PMO') AND e.state = 'LISTED'
+        WHERE e.year BETWEEN %(year)s - 1 AND %(year)s + 1 AND e.measure IN ('DVN', 'PMO')
+    """  # noqa: S608  # nosec B608
+
+
+# The invitation deadline of an entry, and from when it counts (the list's acceptance), over _invite_deadlines.
+INVITE_DEADLINE = "coalesce(qd.deadline, up.deadline)"
+
+
+def invite_deadlines_sql() -> str:
+    """(entry id, accepted, deadline) of every DVN/PMO entry of the years around %(year)s (params: year, n, tz)."""
+    return _invite_deadlines(f"e.id AS entry_id, up.accepted, {INVITE_DEADLINE} AS deadline")
+
+
+def _invite_sql() -> str:
+    q = QUARTER_OF.format(e="e")
+    return _invite_deadlines(f"e.person_id, e.mo_id, e.month, {INVITE_DEADLINE} AS deadline") + f"""
+          AND e.state = 'LISTED'
           AND CASE WHEN {q} = 1 THEN up.accepted <= %(on)s ELSE qd.start <= %(on)s END
           AND NOT EXISTS (
               SELECT 1 FROM {T_FACT} f
@@ -230,7 +250,7 @@ def _params(smo_id: int, on: datetime.date, rules: RegionalRules, **extra) -> di
     }
 
 
-def _workdays_table(cur, on: datetime.date) -> None:
+def workdays_table(cur, on: datetime.date) -> None:
     """Working days from two years before ``on`` to a year after it, from omsportal.workdays."""
     start, end = datetime.date(on.year - 2, 1, 1), datetime.date(on.year + 2, 12, 31)
     cal = WorkCalendar(start, end)
@@ -251,7 +271,7 @@ def due_counts(*, smo_id: int, on: datetime.date, kinds: tuple[str, ...] = DUE_K
     params = _params(smo_id, on, rules)
     out: list[DueCount] = []
     with connection.cursor() as cur:
-        _workdays_table(cur, on)
+        workdays_table(cur, on)
         for kind in kinds:
             cur.execute(
                 f"SELECT d.mo_id, d.deadline, count(*), count(*) FILTER (WHERE d.deadline < %(on)s) "  # noqa: S608
@@ -298,7 +318,7 @@ def due_person_rows(
             f"LEFT JOIN {ChannelPreference._meta.db_table} pref ON pref.person_id = d.person_id"
         )
     with connection.cursor() as cur:
-        _workdays_table(cur, on)
+        workdays_table(cur, on)
         cur.execute(
             f"SELECT {columns} FROM ({_due_sql(kind)}) d {joins} "  # noqa: S608  # nosec B608
             f"WHERE {' AND '.join(where)} ORDER BY d.person_id",
@@ -315,7 +335,7 @@ def due_kinds_for_person(*, person_id: int, smo_id: int, on: datetime.date) -> d
     params = _params(smo_id, on, rules, person=person_id)
     out: dict[str, datetime.date | None] = {}
     with connection.cursor() as cur:
-        _workdays_table(cur, on)
+        workdays_table(cur, on)
         for kind in DUE_KINDS:
             cur.execute(f"SELECT min(d.deadline) FROM ({_due_sql(kind, person=True)}) d HAVING count(*) > 0", params)  # noqa: S608  # nosec B608
             row = cur.fetchone()

@@ -40,7 +40,7 @@ from .due import (
     T_PERSON,
     T_POLICY,
     T_UPLOAD,
-    _workdays_table,
+    workdays_table,
 )
 from .models import ChannelReport, ControlRun, InformingFact, Kind
 
@@ -210,7 +210,7 @@ def _informed_rows(smo_id: int, kind: str, as_of: datetime.date) -> list[tuple[d
         "stage2_months": rules.stage2_notice_months, "tz": settings.TIME_ZONE,
     }  # fmt: skip
     with connection.cursor() as cur:
-        _workdays_table(cur, as_of)
+        workdays_table(cur, as_of)
         cur.execute(_rows_sql(kind), params)
         rows = cur.fetchall()
         cur.execute("DROP TABLE IF EXISTS tmp_due_workdays")

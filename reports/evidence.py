@@ -1,4 +1,4 @@
-"""What a non-compliance record shows as its evidence: counts, dates and links to the uploads behind it.
+"""What a non-compliance record shows as its evidence: counts, dates and links to the uploads and pages behind it.
 
 No person is named: persons appear as counts (the Ministry reads these records) [domain §2, §10]. An obligation
 without its own collector here gets the engine's generic evidence (what proves it, the due date, the met date).
@@ -6,13 +6,21 @@ without its own collector here gets the engine's generic evidence (what proves i
 
 from __future__ import annotations
 
+import calendar
 import contextlib
 import contextvars
+import datetime
+from urllib.parse import urlencode
 
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Q
+from django.db.models.functions import ExtractMonth
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
-from omsportal.obligations import Period
-from participants.models import OrganizationKind
+from omsportal.obligations import QUARTER, Period
+from participants.models import Organization, OrganizationKind
 
 # The counts one run files on many records (the persons on an MO's lists of a year, its last batch of events: every
 # overdue day of O8 repeats them) are read once per run: sync_noncompliance collects inside :func:`one_run`.
@@ -101,7 +109,189 @@ def noncompliance_count_evidence(_fund_id, period: Period) -> dict:
     return {"counts": {row["status"]: row["n"] for row in rows}, "status": ReviewStatus.CONFIRMED}
 
 
+# --- the SMOs' obligations (and the Fund's control of them): counts per SMO read once per run, links to the pages ----
+
+
+def _month_span(period: Period) -> tuple[datetime.date, datetime.date]:
+    """The period's days: a month, or a quarter (MONTH / QUARTER periods)."""
+    if period.kind == QUARTER:
+        first, last = 3 * period.number - 2, 3 * period.number
+    else:
+        first = last = period.number
+    last_day = calendar.monthrange(period.year, last)[1]
+    return datetime.date(period.year, first, 1), datetime.date(period.year, last, last_day)
+
+
+def _link(label, name: str, **query) -> dict:
+    return {"label": str(label), "url": f"{reverse(name)}?{urlencode(query)}" if query else reverse(name)}
+
+
+def _codes(kind: str) -> dict[int, str]:
+    """Organization id -> code of the organizations of ``kind``: once per run."""
+    return _once(("codes", kind), lambda: dict(Organization.objects.filter(kind=kind).values_list("pk", "code")))
+
+
+def _due_today(smo_id: int, kind: str) -> list:
+    """The SMO's persons due ``kind`` today per MO and deadline (informing.due, as the judges read it): once per SMO
+    and kind in a run, whatever the number of periods with a record."""
+    from informing.due import due_counts
+
+    today = timezone.localdate()
+    return _once(("due", smo_id, kind, today), lambda: due_counts(smo_id=smo_id, on=today, kinds=(kind,)))
+
+
+def _due_evidence(kind: str):
+    """O9, O15, O16, O19: the persons due with a deadline in the period, those of them past it, the MOs they are on
+    the lists of; a link to the SMO's page of who is due (its persons behind each count, for those who see them)."""
+
+    def collect_due(smo_id: int | None, period: Period) -> dict:
+        if smo_id is None:
+            return {}
+        since, until = _month_span(period)
+        rows = [c for c in _due_today(smo_id, kind) if c.deadline and since <= c.deadline <= until]
+        codes = _codes(OrganizationKind.MO)
+        late_mos = sorted({codes.get(c.mo_id, "") for c in rows if c.overdue and c.mo_id})
+        return {
+            "counts": {"due": sum(c.due for c in rows), "overdue": sum(c.overdue for c in rows)},
+            "dates": {"counted_on": timezone.localdate().isoformat()},
+            "organizations": late_mos[:100],
+            "links": [_link(_("Кто подлежит информированию"), "informing:due", smo=smo_id)],
+        }
+
+    return collect_due
+
+
+def _facts_of_year(year: int) -> dict[tuple[int, int], dict]:
+    """(SMO id, month) -> the informing facts of the month and those posted late (O10), for the year: one grouped
+    query per run and year."""
+    from informing.models import InformingFact
+
+    def read():
+        rows = (
+            InformingFact.objects.filter(date__range=(datetime.date(year, 1, 1), datetime.date(year, 12, 31)))
+            .annotate(month=ExtractMonth("date"))
+            .values("smo_id", "month")
+            .order_by()
+            .annotate(facts=Count("id"), late=Count("id", filter=Q(is_late=True)))
+        )
+        return {(row["smo_id"], row["month"]): {"facts": row["facts"], "late": row["late"]} for row in rows}
+
+    return _once(("facts_of_year", year), read)
+
+
+def late_facts_evidence(smo_id: int | None, period: Period) -> dict:
+    """O10: the SMO's facts of the month and how many were posted late; a link to the Fund's control of the month."""
+    month = _facts_of_year(period.year).get((smo_id, period.number), {"facts": 0, "late": 0})
+    return {
+        "counts": {"facts": month["facts"], "late_facts": month["late"]},
+        "links": [_link(_("Контроль информирования за месяц"), "informing:control", year=period.year,
+                        month=period.number)],
+    }  # fmt: skip
+
+
+def control_evidence(_fund_id, period: Period) -> dict:
+    """O11: the region's facts of the month, the late ones and the SMOs that posted late; a link to the control."""
+    rows = {smo: n for (smo, month), n in _facts_of_year(period.year).items() if month == period.number}
+    return {
+        "counts": {
+            "facts": sum(n["facts"] for n in rows.values()),
+            "late_facts": sum(n["late"] for n in rows.values()),
+            "smos_with_late_facts": sum(1 for smo, n in rows.items() if n["late"] and smo),
+        },
+        "links": [_link(_("Контроль информирования за месяц"), "informing:control", year=period.year,
+                        month=period.number)],
+    }  # fmt: skip
+
+
+def channel_report_evidence(smo_id: int | None, period: Period) -> dict:
+    """O12: the SMO's informing facts of the quarter the report is about; a link to its channel effectiveness."""
+    facts = sum(
+        n["facts"] for (smo, month), n in _facts_of_year(period.year).items()
+        if smo == smo_id and 3 * period.number - 2 <= month <= 3 * period.number
+    )  # fmt: skip
+    return {
+        "counts": {"facts": facts},
+        "links": [_link(_("Эффективность каналов за квартал"), "informing:effectiveness", smo=smo_id,
+                        year=period.year, quarter=period.number)],
+    }  # fmt: skip
+
+
+def _quota_lines(year: int, quarter: int) -> dict[int | None, list]:
+    """SMO id -> its lines of reports.QuotaFigures of the quarter (the dashboard's aggregate): once per run."""
+    from reports.models import QuotaFigures
+
+    def read():
+        lines: dict[int | None, list] = {}
+        for line in QuotaFigures.objects.filter(year=year, quarter=quarter):
+            lines.setdefault(line.smo_id, []).append(line)
+        return lines
+
+    return _once(("quota_lines", year, quarter), read)
+
+
+def quota_evidence(smo_id: int | None, period: Period) -> dict:
+    """O14: the quarter's quota per part (passed, informed not passed), the surveys done, the shortfall and the MOs
+    whose quota is not met; a link to the quota page."""
+    lines = _quota_lines(period.year, period.number).get(smo_id, [])
+    short_passed = sum(max(0, line.quota_passed - line.surveyed_passed) for line in lines)
+    short_informed = sum(max(0, line.quota_informed - line.surveyed_informed) for line in lines)
+    codes = _codes(OrganizationKind.MO)
+    short_mos = sorted(
+        codes.get(line.mo_id, "") for line in lines
+        if line.surveyed_passed < line.quota_passed or line.surveyed_informed < line.quota_informed
+    )  # fmt: skip
+    return {
+        "counts": {
+            "quota_passed": sum(line.quota_passed for line in lines),
+            "surveyed_passed": sum(line.surveyed_passed for line in lines),
+            "quota_informed": sum(line.quota_informed for line in lines),
+            "surveyed_informed": sum(line.surveyed_informed for line in lines),
+            "shortfall": short_passed + short_informed,
+        },
+        "organizations": short_mos[:100],
+        "links": [_link(_("Квоты опроса за квартал"), "surveys:quotas", year=period.year, quarter=period.number)],
+    }
+
+
+def filing_evidence(smo_id: int | None, period: Period) -> dict:
+    """O13, O17: a link to the reports the SMO files (the drafts the portal prepares)."""
+    return {"links": [_link(_("Отчёты для представления"), "reports:filings")]}
+
+
+# What the pages call each count and date of the evidence (a key without a label is shown as it is stored).
+LABELS = {
+    "entries": _lazy("лиц в списках года"),
+    "mos_without_lists": _lazy("МО без списков"),
+    "last_batch": _lazy("последний пакет событий"),
+    "due": _lazy("подлежат информированию со сроком в периоде"),
+    "overdue": _lazy("из них срок прошёл"),
+    "counted_on": _lazy("посчитано на"),
+    "facts": _lazy("фактов информирования"),
+    "late_facts": _lazy("из них размещены с опозданием"),
+    "smos_with_late_facts": _lazy("СМО с опозданиями"),
+    "quota_passed": _lazy("квота: прошедшие"),
+    "surveyed_passed": _lazy("опрошено прошедших"),
+    "quota_informed": _lazy("квота: проинформированные, не прошедшие"),
+    "surveyed_informed": _lazy("опрошено проинформированных"),
+    "shortfall": _lazy("недостаёт опросов"),
+}
+
+
+def label(key: str) -> str:
+    return str(LABELS.get(key, key))
+
+
 COLLECTORS = {
+    "O9": _due_evidence("INVITE"),
+    "O10": late_facts_evidence,
+    "O11": control_evidence,
+    "O12": channel_report_evidence,
+    "O13": filing_evidence,
+    "O14": quota_evidence,
+    "O15": _due_evidence("REPEAT"),
+    "O16": _due_evidence("STAGE2"),
+    "O17": filing_evidence,
+    "O19": _due_evidence("AGE18"),
     "O2": lists_evidence,
     "O7": lists_evidence,
     "O3": protocol_evidence,

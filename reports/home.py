@@ -20,8 +20,23 @@ def home_view(user):
 
 
 def home_obligations(user) -> dict | None:
+    """The organization's obligations; an overdue or late one links to its non-compliance record (its evidence)."""
+    from reports.models import NonCompliance
+
     if not READ_OBLIGATIONS.allows(user) or user.organization is None:
         return None
-    return organization_obligations(
+    owed = organization_obligations(
         user.organization, timezone.localdate(), horizon_days=regional_rules().digest_working_days
     )
+    shown = owed["overdue"][:30] + owed["late"]
+    records = {}
+    if shown:
+        rows = NonCompliance.objects.filter(
+            organization=user.organization,
+            code__in={row.code for row in shown},
+            period_key__in={row.period_key for row in shown},
+        ).values_list("code", "period_key", "pk")
+        records = {(code, key): pk for code, key, pk in rows}
+    for row in shown:
+        row.record_id = records.get((row.code, row.period_key))
+    return owed

@@ -192,14 +192,17 @@ class MonthlyFigures(models.Model):
 
 
 class YearOutcome(models.Model):
-    """The aggregate of the year's outcomes: MO × SMO (recorded on the entry) × measure × outcome -> persons."""
+    """The aggregate of the year's outcomes: MO × SMO (recorded on the entry) × measure × month of the entry ×
+    outcome -> persons, and of them those not invited by their invitation deadline (informing.due's O9 rule)."""
 
     year = models.PositiveSmallIntegerField()
+    month = models.PositiveSmallIntegerField(default=1)  # the entry's planned month (its quarter's first, else 1)
     mo = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", db_constraint=False)
     smo = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", null=True, db_constraint=False)
     measure = models.CharField(max_length=3)
     outcome = models.CharField(max_length=16)
     persons = models.PositiveIntegerField(default=0)
+    not_invited_by_deadline = models.PositiveIntegerField(default=0)
     counted_on = models.DateField()
 
     class Meta:
@@ -215,6 +218,8 @@ class ChannelCredit(models.Model):
     """Completions credited to the channel and the representative level that informed last before them."""
 
     year = models.PositiveSmallIntegerField()
+    month = models.PositiveSmallIntegerField(default=1)  # the completed entry's planned month
+    measure = models.CharField(max_length=3, blank=True)
     mo = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", db_constraint=False)
     smo = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", null=True, db_constraint=False)
     channel = models.CharField(max_length=10, blank=True)  # empty: no informing fact before the completion

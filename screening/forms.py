@@ -123,11 +123,12 @@ class ProtocolFilterForm(forms.Form):
 
 
 class ListFilterForm(forms.Form):
-    """Filters of the list pages: year, measure, MO, month, district, state and the sort order."""
+    """Filters of the list pages: year, measure, MO, SMO, month, district, state and the sort order."""
 
     year = forms.IntegerField(label=_("Год"), required=False, min_value=2000, max_value=2100)
     measure = forms.ChoiceField(label=_("Мероприятие"), required=False, choices=[("", _("все")), *Measure.choices])
     mo = forms.CharField(label=_("Код МО"), required=False, max_length=6)
+    smo = forms.CharField(label=_("Код СМО"), required=False, max_length=5)  # the dashboard's drill-down to an SMO
     month = forms.TypedChoiceField(
         label=_("Месяц"), required=False, coerce=int, empty_value=None, choices=[("", _("все")), *MONTH_CHOICES]
     )
@@ -140,7 +141,7 @@ class ListFilterForm(forms.Form):
     def filters(self) -> dict:
         """The cleaned filters as keyword arguments of the list selectors (empty ones left out)."""
         data = self.cleaned_data if self.is_bound and self.is_valid() else {}
-        keys = ("year", "measure", "mo", "month", "district", "state")
+        keys = ("year", "measure", "mo", "smo", "month", "district", "state")
         return {key: data[key] for key in keys if data.get(key) not in (None, "")}
 
     def sort_key(self) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.db.models import Min
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -16,7 +17,7 @@ from omsportal.jobs.models import JobStatus
 from omsportal.obligations import DAY, PROTOCOL, QUARTER, YEAR, Obligation, Period, declare_obligation
 from omsportal.workdays import add_working_days, first_working_day_on_or_after, last_working_day_of_year
 from participants.models import OrganizationKind
-from screening.models import EventBatch, ListEntry, ListKind, ListUpload, PlanChange, UploadStatus, YearPlan
+from screening.models import EventBatch, ListEntry, ListKind, ListUpload, PlanChange, StageEvent, UploadStatus, YearPlan
 
 
 def _day_start(day: datetime.date) -> datetime.datetime:
@@ -118,8 +119,10 @@ def quarter_update_due(period: Period, _rules) -> datetime.date:
 
 
 def quarter_updated_on(mo_id: int, period: Period) -> datetime.date | None:
-    """A processed update (or yearly) list for the year, uploaded since the previous quarter began."""
-    since = datetime.date(period.year, max(1, 3 * period.number - 5), 1)
+    """A processed update (or yearly) list for the year, uploaded since the previous quarter began (for Q1 the
+    last quarter of the year before: an update for the new year made in December is early, not missing)."""
+    start = period.quarter_start
+    since = datetime.date(start.year - 1, 10, 1) if start.month == 1 else start.replace(month=start.month - 3)
     return _first_day(
         ListUpload.objects.filter(
             mo_id=mo_id,
@@ -144,8 +147,10 @@ def has_list_of_the_year(mo_id: int, period: Period) -> bool:
 
 
 def events_posted_on(mo_id: int, period: Period) -> datetime.date | None:
+    """A processed batch of the MO posted on the day; else the first one posted later with events dated that day
+    (met late by the working days in between). A later batch without the day's events does not meet it."""
     start = _day_start(period.day)
-    return _first_day(
+    on_the_day = _first_day(
         EventBatch.objects.filter(
             mo_id=mo_id,
             status=JobStatus.DONE,
@@ -153,6 +158,13 @@ def events_posted_on(mo_id: int, period: Period) -> datetime.date | None:
             created_at__lt=start + datetime.timedelta(days=1),
         )
     )
+    if on_the_day is not None:
+        return on_the_day
+    # the day's events by the (mo, date) index, then their batches: not a scan of the MO's later batches
+    later = StageEvent.objects.filter(
+        mo_id=mo_id, date=period.day, batch__status=JobStatus.DONE, batch__created_at__gte=start
+    ).aggregate(first=Min("batch__created_at"))["first"]
+    return timezone.localdate(later) if later else None
 
 
 # --- O20, R II.24: the schedule of preventive work, routing and the responsible phone, before the year -------------

@@ -139,28 +139,48 @@ OUTCOME_LABELS = (
 )
 
 
-def outcomes_by_organization(year: int, by: str, *, measure: str = "") -> list[dict]:
-    """Per MO or SMO: persons of the year's lists by outcome, and the total (each person counted once)."""
+def _outcome_rows(model, filters: Filters):
+    """The rows of an outcomes aggregate (reports.YearOutcome, ChannelCredit) of the filters' year, months (the
+    entry's month), measure, MO and SMO."""
+    rows = model.objects.filter(year=filters.year, month__gte=filters.month_from, month__lte=filters.month_to)
+    if filters.measure:
+        rows = rows.filter(measure=filters.measure)
+    if filters.mo_id:
+        rows = rows.filter(mo_id=filters.mo_id)
+    if filters.smo_id:
+        rows = rows.filter(smo_id=filters.smo_id)
+    return rows
+
+
+def outcomes_by_organization(filters: Filters, by: str) -> list[dict]:
+    """Per MO or SMO (of the filters): persons of the year's lists by outcome, and the total (each person counted
+    once); ``not_invited``: of them, those not invited by their invitation deadline (O9)."""
     field = "mo_id" if by == "mo" else "smo_id"
     kind = OrganizationKind.MO if by == "mo" else OrganizationKind.SMO
-    rows = YearOutcome.objects.filter(year=year)
-    if measure:
-        rows = rows.filter(measure=measure)
     counts: dict[int, dict[str, int]] = {}
-    for row in rows.values(field, "outcome").annotate(n=Sum("persons")):
+    late: dict[int, int] = {}
+    rows = _outcome_rows(YearOutcome, filters).values(field, "outcome")
+    for row in rows.annotate(n=Sum("persons"), late=Sum("not_invited_by_deadline")).order_by():
         counts.setdefault(row[field], {})[row["outcome"]] = row["n"]
+        late[row[field]] = late.get(row[field], 0) + (row["late"] or 0)
+    organizations = Organization.objects.filter(kind=kind, is_active=True).order_by("code")
+    chosen = filters.mo_id if by == "mo" else filters.smo_id
+    if chosen:
+        organizations = organizations.filter(pk=chosen)
     result = []
-    for org in Organization.objects.filter(kind=kind, is_active=True).order_by("code"):
+    for org in organizations:
         mine = counts.get(org.pk, {})
         result.append({"id": org.pk, "code": org.code, "name": org.display_name, "total": sum(mine.values()),
+                       "not_invited": late.get(org.pk, 0),
                        **{code: mine.get(code, 0) for code, _label in OUTCOME_LABELS}})  # fmt: skip
     return result
 
 
-def channel_credits(year: int) -> list[dict]:
-    """Completions of the year per SMO, channel and representative level that informed last before them."""
+def channel_credits(filters: Filters) -> list[dict]:
+    """Completions (of the filters' year, months, MO and SMO) per SMO, channel and representative level that
+    informed last before them."""
     rows = (
-        ChannelCredit.objects.filter(year=year)
+        _outcome_rows(ChannelCredit, filters)
         .values("smo__code", "channel", "level")
         .annotate(n=Sum("persons"))
         .order_by("smo__code", "-n")

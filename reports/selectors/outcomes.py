@@ -8,7 +8,10 @@ finished); died; moved (no longer insured by the entry's SMO in the region); ref
 informed and did not come (a delivered informing fact of the year, no completion — a started but unfinished stage 1
 counts here too); never informed. Counted as of the year's end, or today for the running year. A completion is
 credited to the channel of the last delivered fact dated on or before it, and to the role of its representative.
-Kept as aggregates (reports.YearOutcome, reports.ChannelCredit) rebuilt by the engine run.
+Kept as aggregates (reports.YearOutcome, reports.ChannelCredit) per MO, SMO, measure and the entry's month, rebuilt by
+the engine run. "Never informed" is all year long; beside it each group counts those not invited by their invitation
+deadline (O9, informing.due's deadline of the entry: no delivered invitation from the list's acceptance to it; those
+who opted out of informing aside), the people who fell through the cracks even if they were informed later.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from django.db import connection
 from informing.models import InformingFact, OptOut
 from informing.selectors.facts import INFORMED_OUTCOMES
 from participants.models import PolicyPeriod
+from reports.services.figures import ENTRY_MONTH
 from screening.models import EntryState
 from screening.selectors.passed import passed_sql
 
@@ -34,7 +38,7 @@ OPTOUTS = OptOut._meta.db_table
 POLICIES = PolicyPeriod._meta.db_table
 
 ENTRY_OUTCOMES = f"""
-SELECT le.id, le.person_id, le.mo_id, le.smo_id, le.measure, p.passed_on,
+SELECT le.id, le.person_id, le.mo_id, le.smo_id, le.measure, {ENTRY_MONTH} AS month, p.passed_on,
   CASE
     WHEN p.person_id IS NOT NULL THEN '{PASSED}'
     WHEN le.state = '{EntryState.STAGE2_SENT}' THEN '{STAGE2_PENDING}'

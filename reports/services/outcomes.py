@@ -9,8 +9,10 @@ import datetime
 
 from django.db import connection, transaction
 
+from informing.due import invite_deadlines_sql, workdays_table
 from informing.selectors.facts import INFORMED_OUTCOMES
-from reports.selectors.outcomes import ENTRY_OUTCOMES, FACTS, OUTCOMES, PASSED, counted_on
+from omsportal.regional import regional_rules
+from reports.selectors.outcomes import ENTRY_OUTCOMES, FACTS, OPTED_OUT, OUTCOMES, PASSED, counted_on
 
 __all__ = ["OUTCOMES", "refresh_outcomes"]
 
@@ -18,12 +20,19 @@ REFRESH = f"""
 DELETE FROM reports_yearoutcome WHERE year = %(year)s;
 DELETE FROM reports_channelcredit WHERE year = %(year)s;
 DROP TABLE IF EXISTS tmp_outcomes;
-CREATE TEMP TABLE tmp_outcomes ON COMMIT DROP AS {ENTRY_OUTCOMES};
-INSERT INTO reports_yearoutcome (year, mo_id, smo_id, measure, outcome, persons, counted_on)
-SELECT %(year)s, mo_id, smo_id, measure, outcome, COUNT(*), %(on)s FROM tmp_outcomes
-GROUP BY mo_id, smo_id, measure, outcome;
-INSERT INTO reports_channelcredit (year, mo_id, smo_id, channel, level, persons)
-SELECT %(year)s, t.mo_id, t.smo_id, COALESCE(last.channel, ''), COALESCE(last.level, ''), COUNT(*)
+CREATE TEMP TABLE tmp_outcomes ON COMMIT DROP AS
+SELECT o.*, (o.outcome <> '{OPTED_OUT}' AND d.deadline IS NOT NULL AND d.deadline < %(on)s AND NOT EXISTS (
+    SELECT 1 FROM {FACTS} f WHERE f.person_id = o.person_id AND f.kind = 'INVITE' AND f.outcome = 'DELIVERED'
+      AND f.date >= d.accepted AND f.date <= d.deadline)) AS not_invited
+FROM ({ENTRY_OUTCOMES}) o
+LEFT JOIN ({invite_deadlines_sql()}) d ON d.entry_id = o.id;
+INSERT INTO reports_yearoutcome (year, month, mo_id, smo_id, measure, outcome, persons, not_invited_by_deadline,
+    counted_on)
+SELECT %(year)s, month, mo_id, smo_id, measure, outcome, COUNT(*), COUNT(*) FILTER (WHERE not_invited), %(on)s
+FROM tmp_outcomes
+GROUP BY month, mo_id, smo_id, measure, outcome;
+INSERT INTO reports_channelcredit (year, month, mo_id, smo_id, measure, channel, level, persons)
+SELECT %(year)s, t.month, t.mo_id, t.smo_id, t.measure, COALESCE(last.channel, ''), COALESCE(last.level, ''), COUNT(*)
 FROM tmp_outcomes t
 LEFT JOIN LATERAL (
   SELECT f.channel, u.role AS level FROM {FACTS} f LEFT JOIN participants_user u ON u.id = f.agent_id
@@ -32,18 +41,25 @@ LEFT JOIN LATERAL (
   ORDER BY f.date DESC, f.id DESC LIMIT 1
 ) last ON true
 WHERE t.outcome = '{PASSED}'
-GROUP BY t.mo_id, t.smo_id, COALESCE(last.channel, ''), COALESCE(last.level, '');
+GROUP BY t.month, t.mo_id, t.smo_id, t.measure, COALESCE(last.channel, ''), COALESCE(last.level, '');
 """  # nosec B608 - constant SQL; values are parameters
 
 
 @transaction.atomic
 def refresh_outcomes(year: int, today: datetime.date | None = None) -> None:
-    """Rebuild the year's outcomes and channel credits of every list entry of ``year``."""
+    """Rebuild the year's outcomes and channel credits of every list entry of ``year`` (with, per group, those not
+    invited by their invitation deadline)."""
+    from django.conf import settings
+
     params = {
         "year": year,
         "on": counted_on(year, today),
         "start": datetime.date(year, 1, 1),
         "informed": list(INFORMED_OUTCOMES),
+        "n": regional_rules().informing_working_days,  # the invitation deadlines' N (informing.due)
+        "tz": settings.TIME_ZONE,
     }
     with connection.cursor() as cursor:
+        workdays_table(cursor, params["on"])
         cursor.execute(REFRESH, params)
+        cursor.execute("DROP TABLE IF EXISTS tmp_due_workdays")

@@ -76,9 +76,12 @@ def org_table(filters: Filters, by: str):
 
 
 def outcome_table(filters: Filters, by: str):
-    headers = [_("Код"), _("Организация"), *[str(label) for _code, label in OUTCOME_LABELS], _("всего")]
-    rows = outcomes_by_organization(filters.year, by, measure=filters.measure)
-    return headers, [[r["code"], r["name"], *[r[c] for c, _l in OUTCOME_LABELS], r["total"]] for r in rows]
+    headers = [_("Код"), _("Организация"), *[str(label) for _code, label in OUTCOME_LABELS], _("всего"),
+               _("не приглашены в срок")]  # fmt: skip
+    rows = outcomes_by_organization(filters, by)
+    return headers, [
+        [r["code"], r["name"], *[r[c] for c, _l in OUTCOME_LABELS], r["total"], r["not_invited"]] for r in rows
+    ]
 
 
 def quota_table(filters: Filters):
@@ -115,10 +118,17 @@ class DashboardView(PortalTemplateView):
         }
         persons_url = None
         mo, smo = organization(filters.mo_id), organization(filters.smo_id)
-        if mo is not None and READ_LIST_PERSONS.allows(self.request.user):
-            params = {"year": filters.year, "mo": mo.code}
+        if (mo is not None or smo is not None) and READ_LIST_PERSONS.allows(self.request.user):
+            # on to the persons of the MO and/or the SMO: the list page scopes them to the user and audits the read
+            params = {"year": filters.year}
+            if mo is not None:
+                params["mo"] = mo.code
+            if smo is not None:
+                params["smo"] = smo.code
             if filters.measure:
                 params["measure"] = filters.measure
+            if filters.month_from == filters.month_to:
+                params["month"] = filters.month_from
             persons_url = reverse("screening:list_entries") + "?" + urlencode(params)
         context.update(
             filters=filters,
@@ -138,9 +148,9 @@ class DashboardView(PortalTemplateView):
             query=query.urlencode(),
             persons_url=persons_url,
             outcome_labels=OUTCOME_LABELS,
-            outcomes_mo=outcomes_by_organization(filters.year, "mo", measure=filters.measure),
-            outcomes_smo=outcomes_by_organization(filters.year, "smo", measure=filters.measure),
-            channels=channel_credits(filters.year),
+            outcomes_mo=outcomes_by_organization(filters, "mo"),
+            outcomes_smo=outcomes_by_organization(filters, "smo"),
+            channels=channel_credits(filters),
             obligations=summary(timezone.localdate()),
             sections=home_sections(menu_for(self.request.user)),
         )
@@ -166,7 +176,7 @@ class DashboardExportView(PortalView):
             headers, rows = outcome_table(filters, table.split("_")[1])
         elif table == "channels":
             headers = [_("СМО"), _("Канал"), _("Уровень представителя"), _("Прошли")]
-            credits = channel_credits(filters.year)
+            credits = channel_credits(filters)
             rows = [[r["smo"], r["channel"] or "—", r["level"] or "—", r["persons"]] for r in credits]
         elif table == "obligations":
             headers = [_("Обязательство"), _("Пункт"), _("Состояние"), _("Организаций"), _("Организации")]

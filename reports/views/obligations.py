@@ -74,6 +74,8 @@ class NonComplianceDetailView(ScopedDetailView):
             title=obligation_titles().get(record.code, ("", ""))[1],
             may_review=REVIEW_NONCOMPLIANCE.allows(self.request.user),
             may_see_uploads=self.request.user.role in (Role.FUND, Role.MO_STAFF),
+            # the SMO's pages behind an SMO's record (who is due, the control, the quotas): the Fund and level 2
+            may_follow_links=self.request.user.role in (Role.FUND, Role.SMO_L2),
         )
         return context
 

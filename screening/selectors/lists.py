@@ -160,6 +160,7 @@ def _apply_filters(
     year: int | None = None,
     measure: str | None = None,
     mo: str | None = None,
+    smo: str | None = None,
     month: int | None = None,
     district: str | None = None,
     state: str | None = None,
@@ -170,6 +171,8 @@ def _apply_filters(
         queryset = queryset.filter(measure=measure)
     if mo:
         queryset = queryset.filter(mo__code=mo)
+    if smo:  # the insurer recorded on the entry (on top of the user's scope, never instead of it)
+        queryset = queryset.filter(smo__code=smo)
     if month:
         queryset = queryset.filter(month=month)
     if district:

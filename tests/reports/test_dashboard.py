@@ -10,7 +10,8 @@ from collections import Counter
 
 import pytest
 from django.core.management import call_command
-from django.db.models import Exists, OuterRef, Sum
+from django.db.models import Exists, F, OuterRef, Sum, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from openpyxl import load_workbook
 
@@ -33,17 +34,28 @@ def demo(db):
     return AS_OF.year
 
 
-def direct(year: int, **where) -> dict:
-    """The funnel counted on the raw tables (lists, stage states, the passed selector, the plan)."""
+def direct(year: int, *, months: tuple[int, int] | None = None, **where) -> dict:
+    """The funnel counted on the raw tables (lists, informing facts, stage states, the passed selector, the plan);
+    ``months``: the entries planned in those months (by quarter: the quarter's first month; neither: January)."""
     entries = ListEntry.objects.filter(year=year, **where)
     month = where.pop("month", None)
     plan = YearPlanLine.objects.filter(plan__year=year, **({"month": month} if month else {}))
+    if months:
+        entry_month = Coalesce("month", F("quarter") * 3 - 2, Value(1))
+        entries = entries.annotate(entry_month=entry_month).filter(entry_month__range=months)
+        plan = plan.filter(month__range=months)
     if "mo_id" in where:
         plan = plan.filter(mo_id=where["mo_id"])
+    if "measure" in where:
+        plan = plan.filter(measure=where["measure"])
+    informed = InformingFact.objects.filter(
+        person_id=OuterRef("person_id"), outcome__in=INFORMED_OUTCOMES, date__year=year
+    )
     return {
         "plan": (plan.aggregate(n=Sum("quantity"))["n"] or 0) if "smo_id" not in where else 0,
         "listed": entries.count(),
         "identified": entries.filter(smo__isnull=False).count(),
+        "informed": entries.filter(Exists(informed)).count(),
         "started": entries.filter(state__in=STARTED).count(),
         "stage1_done": entries.filter(state__in=STAGE1_DONE).count(),
         "stage2_due": entries.filter(state__in=STAGE2_DUE).count(),
@@ -68,6 +80,7 @@ def test_the_figures_equal_a_direct_count_on_the_raw_tables(demo):
         assert aggregate(year, mo_id=mo.pk) == direct(year, mo_id=mo.pk), mo.code
     for smo in Organization.objects.filter(kind="SMO"):
         assert aggregate(year, smo_id=smo.pk) == direct(year, smo_id=smo.pk), smo.code
+    assert totals["informed"] > 0  # the "informed" stage counted too (a delivered fact of the year)
     # months: the entry's planned month (an entry listed by quarter counts in the quarter's first month)
     by_month = Counter(
         month or (3 * quarter - 2 if quarter else 1)
@@ -158,6 +171,11 @@ def test_the_ministry_sees_coverage_and_downloads_confirmed_noncompliance(client
     report = client.get(reverse("reports:ministry_report", args=["xlsx"]) + f"?year={year}")
     rows = list(load_workbook(io.BytesIO(report.content)).active.iter_rows(min_row=2, values_only=True))
     assert [(r[0], r[3]) for r in rows] == [(mo.code, "O2")]  # the dismissed one is not in it
+    cells = " ".join(str(cell) for row in rows for cell in row if cell is not None)
+    assert mo.code in cells and "R II.2" in cells
+    for somebody in Person.objects.all()[:200]:  # no person is named in the XLSX either
+        assert somebody.last_name not in cells and somebody.enp not in cells
+        assert not somebody.snils or somebody.snils not in cells
     pdf = client.get(reverse("reports:ministry_report", args=["pdf"]) + f"?year={year}")
     assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
     from pypdf import PdfReader
@@ -221,3 +239,62 @@ def test_the_survey_quotas_equal_a_direct_count_and_follow_a_completed_survey(
         )  # fmt: skip
     after = {(r["code"], r["quarter"]): r for r in quotas_by_mo(Filters(year=year, mo_id=item.mo_id))}
     assert after[(item.mo.code, quarter)]["surveyed"] == before + 1
+
+
+def shown_totals(page: str) -> dict:
+    """The funnel's figures on the dashboard page (its cards)."""
+    import re
+
+    return {name: int(n) for name, n in re.findall(r'data-total="(\w+)">(\d+)<', page.replace("\n", ""))}
+
+
+@pytest.mark.django_db
+def test_the_period_measure_mo_and_smo_filters_equal_a_direct_count(client, demo):
+    year = demo
+    client.force_login(User.objects.get(username="fund"))
+    url = reverse("reports:dashboard")
+    mo = Organization.objects.filter(kind="MO").order_by("code").first()
+    smo = Organization.objects.filter(kind="SMO").order_by("code").last()
+    cases = [
+        ({"from": 4, "to": 6}, {"months": (4, 6)}),
+        ({"from": 10, "to": 10}, {"months": (10, 10)}),
+        ({"measure": "DVN"}, {"measure": "DVN"}),
+        ({"measure": "PMO"}, {"measure": "PMO"}),
+        ({"smo": smo.pk}, {"smo_id": smo.pk}),
+        ({"mo": mo.pk, "smo": smo.pk, "from": 1, "to": 9, "measure": "DVN"},
+         {"mo_id": mo.pk, "smo_id": smo.pk, "months": (1, 9), "measure": "DVN"}),
+    ]  # fmt: skip
+    for params, where in cases:
+        page = client.get(url, {"year": year, **params}).content.decode()
+        expected = direct(year, **where)
+        assert shown_totals(page) == expected, params
+    assert direct(year, months=(4, 6))["listed"] and direct(year, measure="PMO")["listed"]  # the cases filter something
+    assert direct(year, months=(4, 6)) != direct(year)
+
+
+@pytest.mark.django_db
+def test_the_drill_down_to_an_smo_leads_to_its_persons_for_those_who_may_see_them(client, demo):
+    year = demo
+    smo = Organization.objects.filter(kind="SMO").order_by("code").first()
+    fund = User.objects.get(username="fund")
+    client.force_login(fund)
+    page = client.get(reverse("reports:dashboard"), {"year": year, "smo": smo.pk}).content.decode()
+    link = f'{reverse("screening:list_entries")}?year={year}&amp;smo={smo.code}'
+    assert link in page
+    response = client.get(link.replace("&amp;", "&"))
+    assert response.status_code == 200
+    expected = ListEntry.objects.filter(year=year, smo=smo).count()
+    assert expected and response.context["page_obj"].paginator.count == expected
+    assert {entry.smo_id for entry in response.context["entries"]} == {smo.pk}
+    # the MO and the SMO together, with a month: the persons of both in that month
+    mo = Organization.objects.filter(kind="MO").order_by("code").first()
+    page = client.get(reverse("reports:dashboard"), {"year": year, "smo": smo.pk, "mo": mo.pk, "from": 3, "to": 3})
+    assert f"mo={mo.code}&amp;smo={smo.code}&amp;month=3" in page.content.decode()
+    # an SMO's own user following another SMO's filter still sees only its own insured (the list page's scope)
+    other = Organization.objects.filter(kind="SMO").exclude(pk=smo.pk).first()
+    client.force_login(User.objects.get(username=f"smo_{other.code}_l2"))
+    scoped = client.get(reverse("screening:list_entries"), {"year": year}).context["page_obj"].paginator.count
+    filtered = client.get(reverse("screening:list_entries"), {"year": year, "smo": smo.code})
+    assert filtered.context["page_obj"].paginator.count <= scoped
+    own = {p.pk for p in Person.objects.filter(policies__smo=other)}
+    assert all(entry.person_id in own for entry in filtered.context["entries"])

@@ -226,7 +226,9 @@ def test_a_run_reads_what_many_records_share_once(region, settings, tmp_path):
     assert entries_counts and len(entries_counts) == len(set(entries_counts))  # each MO's and year's once
     owed = [q for q in sql if "informed_by_deadline" in q]
     smos = len({state.organization_id for state in ObligationState.objects.filter(code="O15")})
-    assert smos and 0 < len(owed) <= smos * 4  # per SMO and kind (O9, O15, O16, O19), not per month or quarter
+    # per SMO and kind (O9, O15, O16, O19), not per month or quarter
+    assert smos and 0 < len(owed) <= smos * 4
+    assert not [q for q in sql if 'MAX("informing_informingfact"."date")' in q]  # the days of facts, read once
     # the administrator's calendar corrections: once for the run, not once per deadline (omsportal.workdays)
     assert len([q for q in sql if 'FROM "participants_calendarday"' in q]) == 1
 

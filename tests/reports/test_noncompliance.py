@@ -103,8 +103,18 @@ def test_the_home_page_shows_the_organizations_own_obligations(client, region):
     client.force_login(region.mo1_user)
     page = client.get(reverse("home")).content.decode()
     assert "Обязательства организации" in page and "O4 (R II.6)" in page and protocol_day.isoformat() in page
+    # the overdue item links to its non-compliance record (the evidence), which the MO may open
+    record = NonCompliance.objects.get(code="O4", organization=region.mo1, period_key=protocol_day.isoformat())
+    detail = reverse("reports:noncompliance_detail", args=[record.pk])
+    assert f'href="{detail}"' in page and client.get(detail).status_code == 200
+    # met late since: the item stays linked to its record
+    upload_on(region, today, year=today.year)
+    run(today)
+    page = client.get(reverse("home")).content.decode()
+    assert "Исполнено с опозданием" in page and f'href="{detail}"' in page
     client.force_login(region.mo2_user)
-    assert protocol_day.isoformat() not in client.get(reverse("home")).content.decode()
+    other = client.get(reverse("home")).content.decode()
+    assert protocol_day.isoformat() not in other and detail not in other
     # The Fund's home page is its dashboard, the Ministry's the coverage view.
     client.force_login(region.fund_user)
     assert "Мониторинг профилактических мероприятий" in client.get(reverse("home")).content.decode()

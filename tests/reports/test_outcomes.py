@@ -94,3 +94,57 @@ def test_the_fund_sees_never_informed_per_smo_and_mo(client, region, listed):
     assert row[header.index("не проинформированы")] == "1" and row[header.index("всего")] == "8"
     channels = client.get(reverse("reports:dashboard_export", args=["channels", "csv"]), {"year": YEAR})
     assert "SMS" in channels.content.decode("utf-8-sig")
+
+
+@pytest.mark.django_db
+def test_the_fund_sees_who_was_not_invited_by_the_invitation_deadline_per_mo_and_smo(client, region, listed):
+    """The list was accepted on 12 January; the invitation is due on the 10th working day after it (informing.due's
+    O9 deadline). Only a delivered invitation by then counts; one later ("passed" on 2 February, "informed" on
+    5 February) does not, though the person was informed; who opted out of informing is not counted."""
+    deadline = datetime.date(YEAR, 1, 26) if YEAR == 2026 else None
+    other = insured_person(smo=region.smo1, mo=region.mo1, last_name="Вовремя")
+    ListEntry.objects.create(upload=ListEntry.objects.first().upload, mo=region.mo1, smo=region.smo1,
+                             smo_code=region.smo1.code, person=other, year=YEAR, measure="DVN", month=2,
+                             n_zap=9)  # fmt: skip
+    from informing.due import due_counts
+
+    due = {c.deadline for c in due_counts(smo_id=region.smo1.pk, on=datetime.date(YEAR, 1, 13), kinds=("INVITE",))}
+    assert len(due) == 1 and (deadline is None or due == {deadline})  # the deadline of the due rule itself
+    fact(region, other, min(due))  # invited on the deadline day: in time
+    refresh_outcomes(YEAR)
+    late = sum(YearOutcome.objects.filter(year=YEAR, mo=region.mo1).values_list("not_invited_by_deadline", flat=True))
+    assert late == 8 - 1  # the eight of the fixture but the one who opted out; not the one invited in time
+    assert YearOutcome.objects.get(year=YEAR, outcome="OPTED_OUT").not_invited_by_deadline == 0
+    client.force_login(region.fund_user)
+    for table, code in (("outcomes_mo", region.mo1.code), ("outcomes_smo", region.smo1.code)):
+        lines = client.get(reverse("reports:dashboard_export", args=[table, "csv"]), {"year": YEAR}).content
+        lines = lines.decode("utf-8-sig").splitlines()
+        header = lines[0].split(";")
+        row = next(line for line in lines if line.startswith(code)).split(";")
+        assert row[header.index("не приглашены в срок")] == "7", table
+    page = client.get(reverse("reports:dashboard"), {"year": YEAR}).content.decode()
+    assert f'data-not-invited="{region.mo1.code}"><strong class="text-danger">7<' in page
+
+
+@pytest.mark.django_db
+def test_outcomes_and_channel_credits_follow_the_month_mo_smo_and_measure_filters(client, region, listed):
+    refresh_outcomes(YEAR)
+    client.force_login(region.fund_user)
+
+    def total(**params):
+        lines = client.get(reverse("reports:dashboard_export", args=["outcomes_mo", "csv"]), {"year": YEAR, **params})
+        lines = lines.content.decode("utf-8-sig").splitlines()
+        header = lines[0].split(";")
+        return {line.split(";")[0]: int(line.split(";")[header.index("всего")]) for line in lines[1:]}
+
+    def channels(**params):
+        response = client.get(reverse("reports:dashboard_export", args=["channels", "csv"]), {"year": YEAR, **params})
+        return response.content.decode("utf-8-sig").splitlines()[1:]
+
+    assert total()[region.mo1.code] == 8 and total(**{"from": 2, "to": 2})[region.mo1.code] == 8
+    assert total(**{"from": 3, "to": 12})[region.mo1.code] == 0  # the entries are planned for February
+    assert total(measure="PMO")[region.mo1.code] == 0 and total(measure="DVN")[region.mo1.code] == 8
+    assert total(smo=region.smo2.pk)[region.mo1.code] == 0 and total(smo=region.smo1.pk)[region.mo1.code] == 8
+    assert set(total(mo=region.mo2.pk)) == {region.mo2.code}  # the MO filter: that MO's row alone
+    assert len(channels()) == 1 and channels(smo=region.smo2.pk) == [] and channels(mo=region.mo2.pk) == []
+    assert channels(**{"from": 4, "to": 12}) == [] and channels(measure="PMO") == []
