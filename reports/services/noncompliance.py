@@ -18,8 +18,9 @@ from reports.models import Filing, NonCompliance, ReviewStatus, State
 
 
 def sync_noncompliance(as_of: datetime.date, results: list[Result]) -> int:
-    """Open a record for each newly overdue state; a later met-late state writes when it was met. Returns how many
-    records were opened."""
+    """Open a record for each state newly overdue or met late (a deadline missed is a record whether a run saw the
+    obligation overdue first or only once it was met late: the record does not depend on when the runs happened); a
+    later met-late state writes when it was met. Returns how many records were opened."""
     late = [result for result in results if result.state in (State.MET_LATE, State.OVERDUE)]
     existing = {
         (row.code, row.organization_id, row.period_key): row
@@ -36,8 +37,6 @@ def sync_noncompliance(as_of: datetime.date, results: list[Result]) -> int:
                 row.late_days, row.met_on = result.late_days or 0, result.met_on
                 changed.append(row)
                 continue
-            if result.state != State.OVERDUE:
-                continue
             ob = obligation(result.code)
             new.append(
                 NonCompliance(
@@ -50,6 +49,7 @@ def sync_noncompliance(as_of: datetime.date, results: list[Result]) -> int:
                     due_on=result.due_on,
                     detected_on=as_of,
                     late_days=result.late_days or 0,
+                    met_on=result.met_on,
                     evidence=collect(result.code, result.organization_id, kinds[result.organization_id], result.period,
                                      result.evidence),
                 )
