@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from omsportal.jobs.models import JobStatus
 from omsportal.obligations import DAY, PROTOCOL, QUARTER, YEAR, Obligation, Period, declare_obligation
-from omsportal.workdays import add_working_days, first_working_day_on_or_after, last_working_day_of_year
+from omsportal.workdays import add_working_days, first_working_day_on_or_after
 from participants.models import OrganizationKind
 from screening.models import EventBatch, ListEntry, ListKind, ListUpload, PlanChange, StageEvent, UploadStatus, YearPlan
 
@@ -47,9 +47,15 @@ def year_plan_approved_on(_organization_id, period: Period) -> datetime.date | N
 # --- O2, R II.2: the lists (and the MO's plans) for next year by the last working day of the year before -----------
 
 
-def before_the_year(period: Period, _rules) -> datetime.date:
-    """The last working day of the year before the period's year (a working day already: never moves)."""
-    return last_working_day_of_year(period.year - 1)
+def before_the_year(period: Period, rules) -> datetime.date:
+    """The lists' deadline: the last working day of the year before the period's year (a working day already: never
+    moves), or the region's number of working days before it (``lists_due_working_days_before``, 0 by default)."""
+    return rules.lists_due(period.year)
+
+
+def schedule_before_the_year(period: Period, rules) -> datetime.date:
+    """The schedule's deadline (O20): as the lists', with its own parameter (``schedule_due_working_days_before``)."""
+    return rules.schedule_due(period.year)
 
 
 def yearly_list_accepted_on(mo_id: int, period: Period) -> datetime.date | None:
@@ -206,7 +212,7 @@ OBLIGATIONS = (
     Obligation(
         "O20", "R II.24", OrganizationKind.MO,
         _("График профилактической работы, маршрутизация и телефон ответственного для СМО"),
-        YEAR, before_the_year, schedule_posted_on, _("график размещён"),
+        YEAR, schedule_before_the_year, schedule_posted_on, _("график размещён"),
     ),
 )  # fmt: skip
 for _obligation in OBLIGATIONS:

@@ -49,6 +49,17 @@ def test_calendar_date_deadlines_move_to_the_next_working_day():
 
 
 @pytest.mark.django_db
+def test_the_lists_and_the_schedule_deadlines_follow_their_parameters():
+    # Working days before the last working day of the year before (30 December 2026, a Wednesday; 2027: Thursday 30th).
+    RegionalParameters.objects.update_or_create(
+        pk=1, defaults={"lists_due_working_days_before": 2, "schedule_due_working_days_before": 1}
+    )
+    assert obligation("O2").due_on(Period.of_year(2027)) == D(2026, 12, 28)
+    assert obligation("O20").due_on(Period.of_year(2027)) == D(2026, 12, 29)
+    assert obligation("O20").due_on(Period.of_year(2028)) == D(2027, 12, 29)
+
+
+@pytest.mark.django_db
 def test_a_calendar_deadline_on_a_transferred_day_off_moves_past_it():
     # 22 February 2027 is the day off transferred from Saturday 20 February; 23 February a holiday.
     RegionalParameters.objects.update_or_create(pk=1, defaults={"accounting_day": 22})
