@@ -123,8 +123,11 @@ def test_the_collectors_read_once_per_run_not_per_organization_and_period(region
         run(today)
     assert NonCompliance.objects.filter(code="O10").count() > 4
     sql = [q["sql"] for q in queries.captured_queries]
-    facts = [q for q in sql if 'FROM "informing_informingfact"' in q and "EXTRACT(MONTH" in q and "GROUP BY" in q]
+    facts = [q for q in sql if 'FROM "informing_informingfact"' in q and "EXTRACT(MONTH" in q and "COUNT(" in q]
     assert 1 <= len(facts) <= 2  # the collectors' facts per SMO and month: this year's (and last year's)
+    # O10's judge: the last posting per SMO and month of a year, once per run and year (it was one per SMO and month)
+    judged = [q for q in sql if 'MAX("informing_informingfact"."posted_at")' in q]
+    assert 1 <= len(judged) <= 2
     quotas = [q for q in sql if 'FROM "reports_quotafigures"' in q]
     assert 1 <= len(quotas) <= 8 and len(quotas) == len(set(quotas))  # once per quarter with a record
     due = [q for q in sql if "count(*) FILTER (WHERE d.deadline <" in q]
