@@ -28,6 +28,7 @@ from reports.models import ObligationState, State
 
 # States that no later evidence changes: the engine does not evaluate them again.
 FINAL_STATES = (State.MET, State.MET_LATE, State.NOT_APPLICABLE)
+DAYS_WATCHED = 92  # a daily obligation's period is judged at least this many days after it
 
 
 def period_key(period: Period) -> str:
@@ -79,7 +80,9 @@ def candidate_periods(kind: str, as_of: datetime.date) -> list[Period]:
     elif kind == MONTH:
         periods = [Period.of_month(y, m) for y in (year - 1, year) for m in range(1, 13)]
     elif kind == DAY:
-        start = datetime.date(year, 1, 1)
+        # A day stays under watch for a quarter at least: in January the last days of December are still judged
+        # (their events may come in a later batch: met late), later in the year every day of the year.
+        start = min(datetime.date(year, 1, 1), as_of - datetime.timedelta(days=DAYS_WATCHED))
         calendar = WorkCalendar(start, as_of)
         days = (start + datetime.timedelta(days=n) for n in range((as_of - start).days + 1))
         periods = [Period.of_day(day) for day in days if calendar.is_working_day(day)]

@@ -78,11 +78,12 @@ def run_obligations_job(run_id: int, progress) -> None:
     with transaction.atomic():
         with connection.cursor() as cursor:
             locks.xact_lock(cursor, locks.OBLIGATIONS, 0)
+        # The survey quotas first: the O14 records the engine opens name this run's quota figures as evidence.
+        refresh_quotas(run.as_of.year, run.as_of)
         counts = engine_run(run.as_of)
         progress.write(records_read=counts["evaluated"])
         refresh_figures(run.as_of.year)
         refresh_outcomes(run.as_of.year, run.as_of)
-        refresh_quotas(run.as_of.year, run.as_of)
         ObligationRun.objects.filter(pk=run_id).update(
             status=JobStatus.DONE,
             finished_at=timezone.now(),

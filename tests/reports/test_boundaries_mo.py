@@ -253,3 +253,14 @@ def test_o18_shows_no_data_on_both_calendars(region, key, due):
     for as_of in (due, D(int(key[:4]) + 1, 1, 20)):
         result = judged("O18", region.smo1, key, as_of)
         assert (result.due_on, result.state, result.late_days) == (due, State.NO_DATA, None)
+
+
+@pytest.mark.django_db
+def test_a_december_day_posted_in_january_is_met_late_across_the_new_year(region):
+    """The last working day of 2026 (30 December) whose events come in a batch of 11 January 2027, the first working
+    day after the holidays: judged in the new year too, met late by one working day (it stayed overdue for ever
+    when the days of the year before were no longer judged after 1 January)."""
+    _persons_on_lists(region, "2026-12-30")
+    _events_of_the_day(region, "2026-12-30", D(2027, 1, 11))
+    result = judged("O8", region.mo1, "2026-12-30", D(2027, 1, 11))
+    assert (result.state, result.met_on, result.late_days) == (State.MET_LATE, D(2027, 1, 11), 1)

@@ -170,3 +170,27 @@ def test_a_stage2_notice_record_counts_the_persons_past_their_notice_deadline(re
     with one_run():
         evidence = collect("O16", region.smo1.pk, "SMO", Period.of_month(line.deadline.year, line.deadline.month), {})
     assert evidence["counts"] == {"due": 1, "overdue": 1} and evidence["organizations"] == [region.mo1.code]
+
+
+@pytest.mark.django_db
+def test_the_runs_quota_record_names_the_figures_of_the_same_run(region):
+    """The run's job refreshes the survey quotas before it judges: an O14 record opened by the run names that run's
+    quota figures (they were refreshed after the engine, so the first record of a quarter named none)."""
+    from reports.models import ObligationRun
+    from reports.services.runs import run_obligations_job
+    from tests.surveys.factories import informed, passed, people
+
+    today = timezone.localdate()
+    year, quarter = (today.year, (today.month - 1) // 3) if today.month > 3 else (today.year - 1, 4)
+    first = D(year, 3 * quarter - 2, 5)
+    passed(people(3, smo=region.smo1, mo=region.mo1), mo=region.mo1, day=first, posted_by=region.mo1_user)
+    informed(people(4, smo=region.smo1, mo=region.mo1), smo=region.smo1, mo=region.mo1, day=first)
+    assert not QuotaFigures.objects.exists()
+
+    class Progress:
+        def write(self, **_counts):
+            pass
+
+    run_obligations_job(ObligationRun.objects.create(as_of=today, trigger="manual").pk, Progress())
+    counts = record("O14", region.smo1, f"{year}-Q{quarter}").evidence["counts"]
+    assert (counts["quota_passed"], counts["quota_informed"], counts["shortfall"]) == (1, 2, 3)
