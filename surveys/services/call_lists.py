@@ -150,7 +150,16 @@ def _candidates_followup(call_list: CallList) -> tuple[str, list]:
         messages = messages.filter(channel="PHONE")
     qs = messages.order_by().values("person_id", "mo_id").distinct()
     sql, params = qs.query.sql_with_params()
-    return f"SELECT DISTINCT ON (person_id) person_id, mo_id, 'OTHER' AS stratum FROM ({sql}) m", list(params)  # noqa: S608 # nosec B608
+    # Each person in the quota's part they belong to in the list's quarter (passed, informed and not passed), as a
+    # quota list would put them, so that their survey counts toward that part; the others are OTHER.
+    groups_sql, groups_params = _candidates_quota(call_list)
+    return (
+        f"""SELECT DISTINCT ON (m.person_id) m.person_id, coalesce(g.mo_id, m.mo_id) AS mo_id,
+                   coalesce(g.stratum, 'OTHER') AS stratum
+            FROM ({sql}) m LEFT JOIN ({groups_sql}) g ON g.person_id = m.person_id
+            ORDER BY m.person_id""",  # noqa: S608 # nosec B608 - the ORM's SQL and this module's; values are parameters
+        [*params, *groups_params],
+    )
 
 
 def _candidates_not_reached(call_list: CallList) -> tuple[str, list]:

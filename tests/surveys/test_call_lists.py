@@ -243,6 +243,33 @@ def test_follow_ups_of_a_phone_mailing(region):
     assert refused.status == "REJECTED" and "не найдена" in refused.message
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_follow_up_list_puts_each_person_in_their_quota_part_and_their_survey_counts(region):
+    """A phone mailing's follow-up list: a person who passed in the quarter is in the passed part, one informed who
+    did not pass in the informed part, anyone else in neither; a survey of them counts toward the MO's quota."""
+    from informing.models import Batch, BatchMessage
+
+    came, informed_only, neither = people(3, smo=region.smo1, mo=region.mo1)
+    passed([came], mo=region.mo1, day=DAY, posted_by=region.mo1_user)
+    informed([informed_only], smo=region.smo1, mo=region.mo1, day=DAY)
+    batch = Batch.objects.create(smo=region.smo1, kind="INVITE", year=YEAR, due_on=DAY, status="SENT")
+    BatchMessage.objects.bulk_create(
+        [BatchMessage(batch=batch, person=p, mo=region.mo1, channel="PHONE", status="SENT")
+         for p in (came, informed_only, neither)]
+    )  # fmt: skip
+    call_list = build(region, purpose=CallPurpose.FOLLOWUP, rule={"batch": batch.pk})
+    assert call_list.status == "DONE", call_list.message
+    strata = dict(call_list.items.values_list("person_id", "stratum"))
+    assert strata == {came.pk: "PASSED", informed_only.pk: "INFORMED", neither.pk: "OTHER"}
+    operator = region.smo1_l1
+    for _ in range(3):
+        item = call_next(operator=operator)
+        call_outcome_record(operator=operator, item_id=item.pk, outcome=CallOutcome.REACHED,
+                            answers={"informed": "no", "came": "yes"})  # fmt: skip
+    line = quota_lines(YEAR, QUARTER, smo_id=region.smo1.pk)[0]
+    assert (line.surveyed_passed, line.surveyed_informed) == (1, 1)  # the third counts toward neither part
+
+
 @pytest.mark.django_db
 def test_the_service_refuses_another_smos_form(region):
     with pytest.raises(CallListError):
