@@ -24,7 +24,7 @@ CREATE TEMP TABLE tmp_outcomes ON COMMIT DROP AS
 SELECT o.*, (o.outcome <> '{OPTED_OUT}' AND d.deadline IS NOT NULL AND d.deadline < %(on)s AND NOT EXISTS (
     SELECT 1 FROM {FACTS} f WHERE f.person_id = o.person_id AND f.kind = 'INVITE' AND f.outcome = 'DELIVERED'
       AND f.date >= d.accepted AND f.date <= d.deadline)) AS not_invited
-FROM ({ENTRY_OUTCOMES}) o
+FROM (SELECT * FROM ({ENTRY_OUTCOMES}) x OFFSET 0) o  -- not flattened: each entry's outcome is worked out once
 LEFT JOIN ({invite_deadlines_sql()}) d ON d.entry_id = o.id;
 INSERT INTO reports_yearoutcome (year, month, mo_id, smo_id, measure, outcome, persons, not_invited_by_deadline,
     counted_on)
