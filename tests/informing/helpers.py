@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from informing.models import Channel, Kind, Outcome
 from informing.services import FactInput, facts_record
+from informing.services.texts import template_create, version_approve, version_submit
 from screening.models import ListEntry, ListUpload
 
 
@@ -34,3 +35,12 @@ def record_fact(smo, person, *, kind=Kind.INVITE, date, channel=Channel.SMS, out
         acting_user=None,
         posted_at=posted,
     )
+
+
+def approved(region, channel, body, subject=""):
+    """An approved text of SMO 1 for invitations by ``channel``: written by its level 2, approved by the Fund."""
+    template = template_create(smo=region.smo1, kind="INVITE", channel=channel, name=channel, body=body,
+                               subject=subject, created_by=region.smo1_l2)  # fmt: skip
+    version = template.versions.get()
+    version_submit(version=version, user=region.smo1_l2)
+    return version_approve(version=version, user=region.fund_user)

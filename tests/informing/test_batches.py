@@ -34,12 +34,12 @@ from informing.services.batches import (
     unsubscribe_url,
 )
 from informing.services.facts import FactInput, facts_record
-from informing.services.texts import template_create, version_approve, version_submit
+from informing.services.texts import template_create
 from omsportal.jobs.resume import resume_jobs
 from omsportal.jobs.runner import run_job
 from participants.models import Person
 from tests.factories import insured_person
-from tests.informing.helpers import accepted_upload, entry
+from tests.informing.helpers import accepted_upload, approved, entry
 
 pytestmark = pytest.mark.django_db
 
@@ -47,12 +47,6 @@ D = datetime.date
 ON = D(2026, 4, 1)  # Q2 entries are due from the quarter's first day
 
 
-def approved(region, channel, body, subject=""):
-    template = template_create(smo=region.smo1, kind="INVITE", channel=channel, name=channel, body=body,
-                               subject=subject, created_by=region.smo1_l2)  # fmt: skip
-    version = template.versions.get()
-    version_submit(version=version, user=region.smo1_l2)
-    return version_approve(version=version, user=region.fund_user)
 
 
 @pytest.fixture

@@ -15,10 +15,10 @@ from rest_framework.test import APIClient
 from informing.models import BatchStatus, InformingFact, InformUpload, OptOut, VersionStatus
 from informing.services import opt_out_record
 from informing.services.batches import batch_create, batch_send
-from informing.services.texts import template_create, version_approve, version_submit
+from informing.services.texts import template_create, version_submit
 from informing.services.uploads import inform_upload_create
 from tests.factories import insured_person
-from tests.informing.helpers import accepted_upload, entry, record_fact
+from tests.informing.helpers import accepted_upload, approved, entry, record_fact
 from tests.scoping_base import as_user, assert_scoped, assert_statuses
 
 pytestmark = pytest.mark.django_db
@@ -26,12 +26,6 @@ D = datetime.date
 ON = D(2026, 4, 1)
 
 
-def approved(region, channel, body):
-    template = template_create(smo=region.smo1, kind="INVITE", channel=channel, name=channel, body=body,
-                               created_by=region.smo1_l2)  # fmt: skip
-    version = template.versions.get()
-    version_submit(version=version, user=region.smo1_l2)
-    return version_approve(version=version, user=region.fund_user)
 
 
 @pytest.fixture

@@ -19,21 +19,14 @@ from rest_framework.test import APIClient
 from informing.formats.batchfiles import letters_pdf, phone_list_xlsx
 from informing.models import Batch, BatchStatus, InformingFact, InformUpload
 from informing.services.batches import batch_create, batch_send
-from informing.services.texts import template_create, version_approve, version_submit
 from omsportal.models import AuditAction, AuditLog
 from tests.factories import MOFactory, insured_person
-from tests.informing.helpers import accepted_upload, entry
+from tests.informing.helpers import accepted_upload, approved, entry
 
 pytestmark = pytest.mark.django_db
 D = datetime.date
 
 
-def approved(region, channel, body):
-    template = template_create(smo=region.smo1, kind="INVITE", channel=channel, name=channel, body=body,
-                               created_by=region.smo1_l2)  # fmt: skip
-    version = template.versions.get()
-    version_submit(version=version, user=region.smo1_l2)
-    return version_approve(version=version, user=region.fund_user)
 
 
 @pytest.fixture
