@@ -10,12 +10,13 @@ import calendar
 import contextlib
 import contextvars
 import datetime
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
+from django.conf import settings
 from django.db.models import Count, Max, Q
 from django.db.models.functions import ExtractMonth
-from django.urls import reverse
-from django.utils import timezone
+from django.urls import Resolver404, resolve, reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
@@ -123,7 +124,26 @@ def _month_span(period: Period) -> tuple[datetime.date, datetime.date]:
 
 
 def _link(label, name: str, **query) -> dict:
-    return {"label": str(label), "url": f"{reverse(name)}?{urlencode(query)}" if query else reverse(name)}
+    """A page behind the record: its label stored as the Russian source text (translated when shown, in the
+    reader's language: :func:`visible_links`) and its address."""
+    with translation.override(settings.LANGUAGE_CODE):
+        text = str(label)
+    return {"label": text, "url": f"{reverse(name)}?{urlencode(query)}" if query else reverse(name)}
+
+
+def visible_links(evidence: dict, user) -> list[dict]:
+    """The record's links that ``user`` may open (the capability of the page each one leads to), labels in the
+    reader's language: an SMO's level 2 is not sent to the Fund's control page."""
+    shown = []
+    for link in evidence.get("links") or []:
+        try:
+            match = resolve(urlsplit(link["url"]).path)
+        except Resolver404:
+            continue
+        capability = getattr(getattr(match.func, "view_class", None), "capability", None)
+        if capability is not None and capability.allows(user):
+            shown.append({"label": translation.gettext(link["label"]), "url": link["url"]})
+    return shown
 
 
 def _codes(kind: str) -> dict[int, str]:
@@ -278,7 +298,15 @@ LABELS = {
 
 
 def label(key: str) -> str:
-    return str(LABELS.get(key, key))
+    """What the pages and the Ministry's report call a count or date of the evidence (O6 counts records by their
+    review status: its label)."""
+    if key in LABELS:
+        return str(LABELS[key])
+    from reports.models import ReviewStatus
+
+    if key in ReviewStatus.values:
+        return str(ReviewStatus(key).label)
+    return key
 
 
 COLLECTORS = {

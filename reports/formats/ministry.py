@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from omsportal.exports import table_xlsx
+from reports.evidence import label
 from reports.selectors.states import obligation_titles
 
 
@@ -17,9 +18,9 @@ def evidence_text(evidence: dict) -> str:
     """The evidence in one line: what proves it, the counts, the dates, the uploads (name, date, counts)."""
     parts = []
     for name, value in (evidence.get("counts") or {}).items():
-        parts.append(f"{name}: {value}")
+        parts.append(f"{label(name)}: {value}")
     for name, value in (evidence.get("dates") or {}).items():
-        parts.append(f"{name}: {value or '—'}")
+        parts.append(f"{label(name)}: {value or '—'}")
     uploads = evidence.get("uploads") or []
     if uploads:
         shown = "; ".join(f"№{u['id']} {u['date']} {u['status']} +{u['accepted']}/-{u['rejected']}" for u in uploads[:5])  # noqa: E501

@@ -16,6 +16,7 @@ from omsportal.obligations import MONTH, YEAR, Period, obligation
 from omsportal.views.base import PortalTemplateView, PortalView, ScopedDetailView, ScopedListView
 from participants.models import Role
 from reports.access import FILE_REPORTS, READ_FILINGS, READ_NONCOMPLIANCE, REVIEW_NONCOMPLIANCE
+from reports.evidence import visible_links
 from reports.models import Filing, NonCompliance, ReviewStatus
 from reports.selectors.filings import FILED_BY_SMO, draft
 from reports.selectors.states import obligation_titles
@@ -74,8 +75,8 @@ class NonComplianceDetailView(ScopedDetailView):
             title=obligation_titles().get(record.code, ("", ""))[1],
             may_review=REVIEW_NONCOMPLIANCE.allows(self.request.user),
             may_see_uploads=self.request.user.role in (Role.FUND, Role.MO_STAFF),
-            # the SMO's pages behind an SMO's record (who is due, the control, the quotas): the Fund and level 2
-            may_follow_links=self.request.user.role in (Role.FUND, Role.SMO_L2),
+            # the pages behind the record that this reader may open (who is due, the control, the quotas, ...)
+            evidence_links=visible_links(record.evidence, self.request.user),
         )
         return context
 

@@ -63,8 +63,7 @@ def test_an_invitation_record_names_the_persons_due_and_overdue_and_links_the_du
     assert "из них срок прошёл" in page.decode()  # the counts under their names, not the stored keys
     client.force_login(region.ministry_user)
     response = client.get(reverse("reports:noncompliance_detail", args=[record("O9", region.smo1, key).pk]))
-    assert response.status_code in (200, 403, 404)
-    assert due_page.encode() not in response.content
+    assert response.status_code == 404  # not forwarded: the Ministry does not see the record
 
 
 @pytest.mark.django_db
@@ -194,3 +193,34 @@ def test_the_runs_quota_record_names_the_figures_of_the_same_run(region):
     run_obligations_job(ObligationRun.objects.create(as_of=today, trigger="manual").pk, Progress())
     counts = record("O14", region.smo1, f"{year}-Q{quarter}").evidence["counts"]
     assert (counts["quota_passed"], counts["quota_informed"], counts["shortfall"]) == (1, 2, 3)
+
+
+@pytest.mark.django_db
+def test_a_record_links_only_the_pages_its_reader_may_open_in_the_readers_language(region, today, client):
+    """O10's record links the Fund's control of informing: shown to the Fund, not to the SMO's level 2 (the page
+    would answer 403); the label follows the reader's language, not the worker's that wrote the record."""
+    from django.conf import settings
+
+    month_start = today.replace(day=1)
+    last_month_end = month_start - datetime.timedelta(days=1)
+    fact(region, last_month_end.replace(day=3), late=True)
+    run(today + datetime.timedelta(days=10))
+    row = record("O10", region.smo1, f"{last_month_end.year}-{last_month_end.month:02d}")
+    url = reverse("reports:noncompliance_detail", args=[row.pk])
+    control = reverse("informing:control")
+    client.force_login(region.fund_user)
+    page = client.get(url).content.decode()
+    assert control in page and "Контроль информирования за месяц" in page
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert "Informing control for the month" in client.get(url).content.decode()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ru"
+    client.force_login(region.smo1_l2)
+    response = client.get(url)
+    assert response.status_code == 200 and control not in response.content.decode()
+
+
+def test_the_ministrys_report_names_the_evidence_as_the_pages_do():
+    from reports.formats.ministry import evidence_text
+
+    text = evidence_text({"counts": {"late_facts": 2, "CONFIRMED": 3}, "dates": {"counted_on": "2026-12-01"}})
+    assert text == "из них размещены с опозданием: 2; подтверждено: 3; посчитано на: 2026-12-01"

@@ -200,7 +200,9 @@ def test_the_nightly_digest_reflects_the_states_that_nights_run_wrote(
 
 
 @pytest.mark.django_db
-def test_the_nightly_run_joining_a_waiting_run_still_sends_the_digest(region, django_capture_on_commit_callbacks):
+def test_the_nightly_run_joining_a_waiting_run_makes_it_the_nightly_one(region, django_capture_on_commit_callbacks):
+    """A run already waiting for the same day is not doubled: beat's run joins it and marks it nightly, which is what
+    makes its job send the digest (the digest itself: the test above)."""
     from reports.models import ObligationRun
     from reports.services.runs import start_run
     from reports.tasks import nightly_task
