@@ -9,7 +9,6 @@ import pytest
 from django.db import connection
 
 from surveys.quotas import (
-    QUOTA_INFORMING_KINDS,
     QuotaRow,
     hundredths,
     quarter_bounds,
@@ -95,4 +94,3 @@ def test_only_informing_about_the_check_up_counts_for_the_quota(region):
     informed(appeal_only, smo=region.smo2, mo=region.mo2, day=day, kind="APPEAL")
     rows = quota_rows(YEAR, 2)
     assert [(r.mo_id, r.informed_not_passed, r.quota_informed) for r in rows] == [(region.mo1.pk, 4, 2)]
-    assert rows[0].quota_informed == quota(len(QUOTA_INFORMING_KINDS), Decimal("50"))
