@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.db.models import Count, QuerySet
 
+from omsportal.scoping import restrict
 from participants.models import Organization, OrganizationKind, Role, User
 
 from ..models import Batch, BatchMessage, MessageStatus, TemplateVersion, VersionStatus
@@ -57,11 +58,11 @@ def sent_batches(smo: Organization) -> QuerySet[Batch]:
     return Batch.objects.filter(smo=smo, sent_at__isnull=False).order_by("-sent_at")
 
 
-def batch_unreachable_messages(batch: Batch) -> QuerySet[BatchMessage]:
+def batch_unreachable_messages(batch: Batch, *, user: User) -> QuerySet[BatchMessage]:
     """The batch's messages of persons no channel reached (no usable contact, or its contact reported wrong), with
-    the person and the MO, by name: the view scopes them."""
+    the person and the MO, by name; within ``user``'s scope."""
     return (
-        BatchMessage.objects.filter(batch=batch, status=MessageStatus.UNREACHABLE)
+        restrict(BatchMessage.objects.filter(batch=batch, status=MessageStatus.UNREACHABLE), user)
         .select_related("person", "mo")
         .order_by("person__last_name", "person__first_name", "person__patronymic", "person_id")
     )

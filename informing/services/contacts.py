@@ -37,9 +37,10 @@ from ..models import (
     OptOut,
     OptOutSource,
 )
+from .batches import CHANNEL_ORDER
 
-# The channels a batch can pick for a person (informing.services.batches.CHANNEL_ORDER): what a preference may name.
-PREFERABLE_CHANNELS = (Channel.SMS, Channel.EMAIL, Channel.MESSENGER, Channel.POST, Channel.PHONE)
+# The channels a batch can pick for a person: what a preference may name.
+PREFERABLE_CHANNELS = CHANNEL_ORDER
 # Batches whose messages have not left yet: an opt-out or a removed contact still changes them.
 UNSENT_BATCH_STATUSES = (BatchStatus.PENDING, BatchStatus.RUNNING, BatchStatus.DONE)
 CONTACT_FIELDS = {ContactKind.PHONE: "phone", ContactKind.EMAIL: "email", ContactKind.ADDRESS: "address"}

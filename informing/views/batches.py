@@ -202,7 +202,7 @@ class BatchUnreachableView(ScopedObjectMixin, PortalView):
 
     def get(self, request, pk: int):
         batch = self.get_scoped_object(pk=pk)
-        rows = self.scoped(batch_unreachable_messages(batch))
+        rows = batch_unreachable_messages(batch, user=request.user)
         if request.GET.get("fmt") == "xlsx":
             return self.download(request, batch, rows)
         page = Paginator(rows, self.PAGE_SIZE).get_page(request.GET.get("page"))

@@ -156,25 +156,27 @@ class EffectivenessReportView(PortalView):
         book = xlsxwriter.Workbook(out, {"in_memory": True})
         bold = book.add_format({"bold": True})
         sheet = book.add_worksheet("Каналы")
-        write_cells(
-            sheet, 0, 0, [f"Эффективность каналов информирования, СМО {smo.code}, {quarter} квартал {year} г."], bold
-        )
-        write_cells(sheet, 1, 0, [f"Срок представления: {state['due']:%d.%m.%Y}; состояние: {state['label']}"])
-        header = ["Канал", "Проинформировано", "из них видов с событием явки", "Пришли за 30 дней, %",
-                  "за 60 дней, %", "за 90 дней, %"]  # fmt: skip
-        write_cells(sheet, 3, 0, header, bold)
+        title = _("Эффективность каналов информирования, СМО %(smo)s, %(q)s квартал %(y)s г.")
+        write_cells(sheet, 0, 0, [title % {"smo": smo.code, "q": quarter, "y": year}], bold)
+        due = _("Срок представления: %(due)s; состояние: %(state)s")
+        write_cells(sheet, 1, 0, [due % {"due": f"{state['due']:%d.%m.%Y}", "state": state["label"]}])
+        header = [_("Канал"), _("Проинформировано"), _("в т. ч. по видам, где учитывается явка"),
+                  _("Пришли за 30 дней, %"), _("за 60 дней, %"), _("за 90 дней, %")]  # fmt: skip
+        write_cells(sheet, 3, 0, [str(h) for h in header], bold)
         for n, c in enumerate(by_channel(rows), start=4):
             write_cells(
                 sheet, n, 0, [str(Channel(c["channel"]).label), c["informed"], c["measured"], c["share30"],
                               c["share60"], c["share90"]],
             )  # fmt: skip
-        detail = book.add_worksheet("По видам, МО и месяцам")
-        write_cells(
-            detail, 0, 0, ["Месяц", "Канал", "Вид", "МО", "Проинформировано", "Пришли за 30", "за 60", "за 90"], bold
-        )
+        detail = book.add_worksheet(str(_("По видам, МО и месяцам"))[:31])
+        columns = [_("Месяц"), _("Канал"), _("Вид"), _("МО"), _("Проинформировано"), _("Пришли за 30"), _("за 60"),
+                   _("за 90")]  # fmt: skip
+        write_cells(detail, 0, 0, [str(c) for c in columns], bold)
+        not_counted = str(_("явка не учитывается"))
         for n, r in enumerate(rows, start=1):
             labels = [r.month.strftime("%Y-%m"), str(Channel(r.channel).label), str(Kind(r.kind).label)]
-            write_cells(detail, n, 0, [*labels, mos.get(r.mo_id, ""), r.informed, r.came30, r.came60, r.came90])
+            came = [r.came30, r.came60, r.came90] if r.measured else [not_counted, "", ""]
+            write_cells(detail, n, 0, [*labels, mos.get(r.mo_id, ""), r.informed, *came])
         book.close()
         return attachment(out.getvalue(), filename=f"channels_{smo.code}_{year}_Q{quarter}.xlsx", content_type=XLSX)
 

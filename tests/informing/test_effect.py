@@ -77,7 +77,14 @@ def test_each_kind_is_judged_by_the_stage_event_that_shows_it_worked(client, reg
     client.force_login(region.smo1_l2)
     page = client.get(reverse("informing:effectiveness"), {"year": 2026, "quarter": 2}).content.decode()
     assert page.count('data-testid="no-outcome-event"') == 1 and 'data-testid="outcome-events"' in page
-    assert "визиты ДН поступят с реестрами счетов" in page
+    assert "визиты ДН поступят с реестрами счетов" in page and "явка не учитывается" in page
+    # The quarterly report says the same: the measured count per channel, the DN line without shares.
+    book = openpyxl.load_workbook(io.BytesIO(client.get(
+        reverse("informing:effectiveness_report"), {"year": 2026, "quarter": 2}).content))  # fmt: skip
+    channels = list(book["Каналы"].iter_rows(min_row=4, values_only=True))
+    assert channels[0][2] == "в т. ч. по видам, где учитывается явка" and channels[1][1:3] == (4, 3)
+    detail = list(book.worksheets[1].iter_rows(min_row=2, values_only=True))
+    assert [row[5] for row in detail if row[2] == "напоминание о ДН"] == ["явка не учитывается"]
 
 
 def wilson_by_hand(x, n, z=Z):
