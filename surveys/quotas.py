@@ -29,6 +29,7 @@ from decimal import Decimal
 from django.db import connection
 from django.utils import timezone
 
+from informing.models import Kind
 from omsportal.regional import RegionalRules, regional_rules
 from screening.selectors.passed import passed_sql
 
@@ -83,7 +84,7 @@ class QuotaRow:
 # the invitation, the reminder, the repeat invitation and the stage-2 notice (R II.11, II.18 name these as the
 # notices about the preventive measures). A DN reminder, the turning-18 notice and an appeal's result are informing
 # of another matter and do not raise the 50 % base.
-QUOTA_INFORMING_KINDS = ("INVITE", "REMIND", "REPEAT", "STAGE2")
+QUOTA_INFORMING_KINDS = (Kind.INVITE, Kind.REMIND, Kind.REPEAT, Kind.STAGE2)
 
 
 def informed_facts_sql(date_from: datetime.date, date_to: datetime.date) -> tuple[str, list]:

@@ -157,8 +157,9 @@ class PlanProgressExportView(_ProgressMixin, PortalView):
                                                 q["plan"], q["listed"], q["quarter_only"], q["done"]])  # fmt: skip
                 line += 1
             if row.listed_free:
-                write_cells(quarters, line, 0, [row.mo.code, row.mo.display_name, _("без периода"), 0,
-                                                row.listed_free, row.listed_free, 0])  # fmt: skip
+                # as the page shows it: no plan and no «done» by period for these entries
+                write_cells(quarters, line, 0, [row.mo.code, row.mo.display_name, _("без периода"), None,
+                                                row.listed_free, row.listed_free, None])  # fmt: skip
                 line += 1
         write_cell(
             quarters,

@@ -17,7 +17,7 @@ def result_questionnaires_for_user(user: User) -> QuerySet[Questionnaire]:
     """The forms whose results the user may pick: the forms they may use (the Fund all; an SMO the shared ones and
     its own); MO staff the shared ones and those its MO was surveyed with (no other SMO's form otherwise)."""
     if user.role == Role.MO_STAFF and user.organization_id:
-        asked = SurveyResponse.objects.filter(mo_id=user.organization_id).values("version__questionnaire_id")
+        asked = restrict(SurveyResponse.objects.all(), user).values("version__questionnaire_id")  # its MO's
         return Questionnaire.objects.filter(Q(owner__isnull=True) | Q(pk__in=asked)).order_by("title")
     return restrict(Questionnaire.objects.all(), user).order_by("title")
 

@@ -16,6 +16,7 @@ from django.db.models import Count, Q
 from omsportal.scoping import restrict
 from participants.models import Organization, Role, User
 from surveys.models import QuestionKind, Questionnaire, QuestionnaireVersion, SurveyResponse
+from surveys.questionnaires import CHOICE_KINDS
 
 MAX_TEXTS = 200
 
@@ -78,7 +79,7 @@ def merged_questions(questionnaire: Questionnaire) -> list[tuple[dict, list[int]
                 merged[code] = {**question, "options": list(question.get("options") or [])}
                 continue
             known = merged[code]
-            if known["kind"] in (QuestionKind.SINGLE, QuestionKind.MULTI):
+            if known["kind"] in CHOICE_KINDS:
                 values = {value for value, _label in known["options"]}
                 known["options"] += [[v, label] for v, label in question.get("options") or [] if v not in values]
             elif known["kind"] == QuestionKind.SCALE and question["kind"] == QuestionKind.SCALE:
@@ -128,7 +129,7 @@ def question_results(
         result = QuestionResult(code=code, text=question["text"], kind=kind, answered=answered.get(code, 0),
                                 versions=asked_by, current=current)  # fmt: skip
         given = counts.get(code, {})
-        if kind in (QuestionKind.SINGLE, QuestionKind.MULTI):
+        if kind in CHOICE_KINDS:
             result.options = [(value, label, given.get(value, 0)) for value, label in question["options"]]
             listed = {value for value, _label in question["options"]}
             result.options += [(value, value, n) for value, n in sorted(given.items()) if value not in listed]

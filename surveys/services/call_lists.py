@@ -67,7 +67,7 @@ def call_list_create(
     if seed is not None and not 0 <= seed < SEED_MAX:
         raise CallListError(_("Зерно выборки: целое число от 0 до 2^62."))
     if version is not None and not restrict(QuestionnaireVersion.objects.all(), user).filter(pk=version.pk).exists():
-        raise CallListError(_("Анкета: одна из анкет вашей СМО или общих."))
+        raise CallListError(_("Выберите анкету вашей СМО или общую анкету."))
     rule = dict(rule or {})
     if purpose == CallPurpose.FOLLOWUP and not str(rule.get("batch", "")).isdigit():
         raise CallListError(_("Дозвон после рассылки: укажите номер рассылки."))

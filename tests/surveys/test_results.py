@@ -152,7 +152,7 @@ def test_answers_to_every_version_of_a_form_are_counted(client, region):
     assert by_code["score"].average == 3.5 and by_code["new"].texts == ["хорошо"]
     client.force_login(region.fund_user)
     page = client.get(reverse("surveys:results") + f"?year={YEAR}&quarter={QUARTER}&questionnaire={form.pk}")
-    assert "Старый вопрос" in page.content.decode() and "вопрос версий 1" in page.content.decode()
+    assert "Старый вопрос" in page.content.decode() and "вопрос из прежних версий анкеты: 1" in page.content.decode()
 
 
 def report_states(user, year, quarter) -> dict:
